@@ -1,0 +1,196 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace SoftRound.Tf.Tests.BuildTransitive;
+
+[TestClass]
+public sealed class SoftRoundWeakenGlibcxxMarkerTests
+{
+    private const string Library = "libLibTorchSharp.so";
+
+    private static string OutputCopy => Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", Library);
+
+    private static string CacheCopy
+    {
+        get
+        {
+            string root = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } set
+                ? set
+                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+            return Path.Combine(root, "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", Library);
+        }
+    }
+
+    private static string HostLibStdCxx =>
+        ElfVersionFix.FindLoadedLibStdCxx() ?? throw new AssertFailedException("no libstdc++ is mapped into the test process");
+
+    private static bool HostLacksVersion => ElfVersionFix.DefinesVersion(File.ReadAllBytes(HostLibStdCxx), ElfVersionFix.Version) == false;
+
+    /// <summary>The flags readelf (binutils, independent of our parser) prints for GLIBCXX_3.4.32.</summary>
+    private static string ReadElfFlags(string path)
+    {
+        var start = new ProcessStartInfo("readelf", $"-V --wide \"{path}\"") { RedirectStandardOutput = true };
+        using Process process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        string line = output.Split('\n').Single(l => l.Contains("Name: " + ElfVersionFix.Version));
+        return line[(line.IndexOf("Flags:", StringComparison.Ordinal) + 6)..].Trim().Split(' ')[0];
+    }
+
+    private static string TempDirectory()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "softround-elf-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    [TestMethod]
+    public void ThisHost_LacksGlibcxx3432_AndReadsTheVersionsItDefines()
+    {
+        // The machine this project is built on is Debian 12 (GCC 12's libstdc++): the case the fix exists for.
+        byte[] host = File.ReadAllBytes(HostLibStdCxx);
+        Assert.IsTrue(ElfVersionFix.DefinesVersion(host, "GLIBCXX_3.4.30"));
+        Assert.IsFalse(ElfVersionFix.DefinesVersion(host, ElfVersionFix.Version));
+    }
+
+    [TestMethod]
+    public void BuildOutputCopy_IsWeak_AndTheNuGetCacheCopyIsUntouched()
+    {
+        Assert.IsTrue(HostLacksVersion);
+        Assert.AreEqual("WEAK", ReadElfFlags(OutputCopy));
+        Assert.AreEqual("none", ReadElfFlags(CacheCopy));
+    }
+
+    [TestMethod]
+    public void Weaken_FlipsExactlyTheFlagBitOfThatEntry_AndIsIdempotent()
+    {
+        byte[] original = File.ReadAllBytes(CacheCopy);
+        byte[] fixedCopy = (byte[])original.Clone();
+        Assert.AreEqual(ElfVersionFix.Outcome.Weakened, ElfVersionFix.Weaken(fixedCopy));
+        int[] changed = Enumerable.Range(0, original.Length).Where(i => original[i] != fixedCopy[i]).ToArray();
+        Assert.HasCount(1, changed);
+        Assert.AreEqual(0x2, original[changed[0]] ^ fixedCopy[changed[0]]);
+        Assert.AreEqual(ElfVersionFix.Outcome.AlreadyWeak, ElfVersionFix.Weaken(fixedCopy));
+    }
+
+    [TestMethod]
+    public void Weaken_LeavesFilesWithoutThatVersionOrNotElfAlone()
+    {
+        byte[] libstdcxx = File.ReadAllBytes(HostLibStdCxx);
+        byte[] copy = (byte[])libstdcxx.Clone();
+        Assert.AreEqual(ElfVersionFix.Outcome.VersionNotNeeded, ElfVersionFix.Weaken(copy));
+        CollectionAssert.AreEqual(libstdcxx, copy);
+
+        byte[] text = Encoding.ASCII.GetBytes("not an ELF file, just text that is long enough to have a header's worth of bytes");
+        Assert.AreEqual(ElfVersionFix.Outcome.NotElf64, ElfVersionFix.Weaken(text));
+        Assert.IsNull(ElfVersionFix.DefinesVersion(text, ElfVersionFix.Version));
+    }
+
+    [TestMethod]
+    public void Task_FixesACopy_BreaksItsHardLink_AndKeepsItsTimeStamp()
+    {
+        string dir = TempDirectory();
+        try
+        {
+            string pristine = Path.Combine(dir, "cache.so"), output = Path.Combine(dir, Library);
+            File.Copy(CacheCopy, pristine);
+            Assert.AreEqual(0, Process.Start("ln", $"\"{pristine}\" \"{output}\"")!.WaitForExitAndGetCode());
+            DateTime stamp = new(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+            File.SetLastWriteTimeUtc(output, stamp);
+
+            var engine = new RecordingBuildEngine();
+            var task = new SoftRoundWeakenGlibcxxMarker { BuildEngine = engine, Files = new ITaskItem[] { new TaskItem(output) } };
+            Assert.IsTrue(task.Execute());
+
+            Assert.AreEqual("WEAK", ReadElfFlags(output));
+            Assert.AreEqual("none", ReadElfFlags(pristine), "the hard-linked original must not change");
+            Assert.AreEqual(stamp, File.GetLastWriteTimeUtc(output));
+            Assert.IsEmpty(engine.Warnings);
+            Assert.IsTrue(engine.Messages.Any(m => m.Contains("Weakened")));
+
+            Assert.IsTrue(task.Execute(), "a second run finds it weak already");
+            Assert.IsTrue(engine.Messages.Any(m => m.Contains("AlreadyWeak")));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [TestMethod]
+    public void Task_OnAHostWhoseLibStdCxxDefinesTheVersion_TouchesNothing()
+    {
+        string dir = TempDirectory();
+        try
+        {
+            // A libstdc++ that defines GLIBCXX_3.4.32: this host's, with its 3.4.30 definition renamed.
+            byte[] newer = File.ReadAllBytes(HostLibStdCxx);
+            Replace(newer, "GLIBCXX_3.4.30\0", ElfVersionFix.Version + "\0");
+            string host = Path.Combine(dir, "libstdc++.so.6"), output = Path.Combine(dir, Library);
+            File.WriteAllBytes(host, newer);
+            Assert.IsTrue(ElfVersionFix.DefinesVersion(newer, ElfVersionFix.Version));
+            File.Copy(CacheCopy, output);
+            byte[] before = File.ReadAllBytes(output);
+
+            var task = new SoftRoundWeakenGlibcxxMarker
+            {
+                BuildEngine = new RecordingBuildEngine(),
+                Files = new ITaskItem[] { new TaskItem(output) },
+                LibStdCxx = host,
+            };
+            Assert.IsTrue(task.Execute());
+            CollectionAssert.AreEqual(before, File.ReadAllBytes(output));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    private static void Replace(byte[] bytes, string from, string to)
+    {
+        byte[] a = Encoding.ASCII.GetBytes(from), b = Encoding.ASCII.GetBytes(to);
+        int replaced = 0;
+        for (int i = 0; i + a.Length <= bytes.Length; i++)
+        {
+            if (bytes.AsSpan(i, a.Length).SequenceEqual(a))
+            {
+                b.CopyTo(bytes, i);
+                replaced++;
+            }
+        }
+        Assert.IsGreaterThan(0, replaced);
+    }
+
+    private sealed class RecordingBuildEngine : IBuildEngine
+    {
+        public List<string> Messages { get; } = new();
+        public List<string> Warnings { get; } = new();
+        public bool ContinueOnError => false;
+        public int LineNumberOfTaskNode => 0;
+        public int ColumnNumberOfTaskNode => 0;
+        public string ProjectFileOfTaskNode => "test";
+        public void LogErrorEvent(BuildErrorEventArgs e) => Warnings.Add("error: " + e.Message);
+        public void LogWarningEvent(BuildWarningEventArgs e) => Warnings.Add(e.Message!);
+        public void LogMessageEvent(BuildMessageEventArgs e) => Messages.Add(e.Message!);
+        public void LogCustomEvent(CustomBuildEventArgs e) => Messages.Add(e.Message!);
+        public bool BuildProjectFile(string projectFileName, string[] targetNames, IDictionary globalProperties, IDictionary targetOutputs) => false;
+    }
+}
+
+internal static class ProcessExtensions
+{
+    public static int WaitForExitAndGetCode(this Process process)
+    {
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+}
