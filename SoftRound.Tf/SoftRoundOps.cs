@@ -1,0 +1,16 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf;
+
+/// <summary>
+/// Rounding ops with useful gradients, named as in PyTorch and tensorflow_compression so ported code reads the same.
+/// </summary>
+/// <remarks>
+/// Every op accepts float32 and float64 tensors natively, and float16 and bfloat16 tensors by computing in float32 and
+/// returning the input's dtype. Inputs are never modified. Outside autograd (under <c>torch.no_grad()</c>, or when no
+/// argument requires a gradient) no graph is recorded and nothing is saved for a backward pass.
+/// </remarks>
+public static partial class SoftRoundOps
+{
+}
