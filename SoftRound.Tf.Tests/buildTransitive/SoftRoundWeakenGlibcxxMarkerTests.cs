@@ -1,9 +1,10 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
+using System.IO.Compression;
 using System.Linq;
+using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
@@ -12,38 +13,52 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 namespace SoftRound.Tf.Tests.BuildTransitive;
 
 [TestClass]
-public sealed class SoftRoundWeakenGlibcxxMarkerTests
+public sealed partial class SoftRoundWeakenGlibcxxMarkerTests
 {
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int link(string existing, string created);
+
     private const string Library = "libLibTorchSharp.so";
 
     private static string OutputCopy => Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", Library);
 
-    private static string CacheCopy
+    private static string PackageFolder
     {
         get
         {
             string root = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } set
                 ? set
                 : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-            return Path.Combine(root, "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", Library);
+            return Path.Combine(root, "torchsharp", "0.107.0");
         }
+    }
+
+    private static string CacheCopy => Path.Combine(PackageFolder, "runtimes", "linux-x64", "native", Library);
+
+    /// <summary>The library as TorchSharp's .nupkg ships it: the reference no file on disk can have altered.</summary>
+    private static byte[] PackagedOriginal()
+    {
+        using ZipArchive package = ZipFile.OpenRead(Path.Combine(PackageFolder, "torchsharp.0.107.0.nupkg"));
+        using Stream entry = package.GetEntry("runtimes/linux-x64/native/" + Library)!.Open();
+        using var bytes = new MemoryStream();
+        entry.CopyTo(bytes);
+        return bytes.ToArray();
+    }
+
+    /// <summary>Asserts that <paramref name="fixedCopy"/> is <paramref name="original"/> with one flag bit, VER_FLG_WEAK (0x2), set.</summary>
+    private static void AssertOneWeakFlagSet(byte[] original, byte[] fixedCopy)
+    {
+        Assert.HasCount(original.Length, fixedCopy);
+        int[] changed = Enumerable.Range(0, original.Length).Where(i => original[i] != fixedCopy[i]).ToArray();
+        Assert.HasCount(1, changed);
+        Assert.AreEqual(0x2, fixedCopy[changed[0]] & ~original[changed[0]]);
+        Assert.AreEqual(0x2, original[changed[0]] ^ fixedCopy[changed[0]]);
     }
 
     private static string HostLibStdCxx =>
         ElfVersionFix.FindLoadedLibStdCxx() ?? throw new AssertFailedException("no libstdc++ is mapped into the test process");
 
     private static bool HostLacksVersion => ElfVersionFix.DefinesVersion(File.ReadAllBytes(HostLibStdCxx), ElfVersionFix.Version) == false;
-
-    /// <summary>The flags readelf (binutils, independent of our parser) prints for GLIBCXX_3.4.32.</summary>
-    private static string ReadElfFlags(string path)
-    {
-        var start = new ProcessStartInfo("readelf", $"-V --wide \"{path}\"") { RedirectStandardOutput = true };
-        using Process process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        string line = output.Split('\n').Single(l => l.Contains("Name: " + ElfVersionFix.Version));
-        return line[(line.IndexOf("Flags:", StringComparison.Ordinal) + 6)..].Trim().Split(' ')[0];
-    }
 
     private static string TempDirectory()
     {
@@ -64,20 +79,21 @@ public sealed class SoftRoundWeakenGlibcxxMarkerTests
     [TestMethod]
     public void BuildOutputCopy_IsWeak_AndTheNuGetCacheCopyIsUntouched()
     {
+        // This very process loaded the output copy: the tests that use TorchSharp run.
         Assert.IsTrue(HostLacksVersion);
-        Assert.AreEqual("WEAK", ReadElfFlags(OutputCopy));
-        Assert.AreEqual("none", ReadElfFlags(CacheCopy));
+        byte[] original = PackagedOriginal();
+        AssertOneWeakFlagSet(original, File.ReadAllBytes(OutputCopy));
+        CollectionAssert.AreEqual(original, File.ReadAllBytes(CacheCopy));
     }
 
     [TestMethod]
     public void Weaken_FlipsExactlyTheFlagBitOfThatEntry_AndIsIdempotent()
     {
-        byte[] original = File.ReadAllBytes(CacheCopy);
+        byte[] original = PackagedOriginal();
         byte[] fixedCopy = (byte[])original.Clone();
         Assert.AreEqual(ElfVersionFix.Outcome.Weakened, ElfVersionFix.Weaken(fixedCopy));
-        int[] changed = Enumerable.Range(0, original.Length).Where(i => original[i] != fixedCopy[i]).ToArray();
-        Assert.HasCount(1, changed);
-        Assert.AreEqual(0x2, original[changed[0]] ^ fixedCopy[changed[0]]);
+        AssertOneWeakFlagSet(original, fixedCopy);
+        CollectionAssert.AreEqual(File.ReadAllBytes(OutputCopy), fixedCopy, "the build fixed its copy the same way");
         Assert.AreEqual(ElfVersionFix.Outcome.AlreadyWeak, ElfVersionFix.Weaken(fixedCopy));
     }
 
@@ -101,8 +117,9 @@ public sealed class SoftRoundWeakenGlibcxxMarkerTests
         try
         {
             string pristine = Path.Combine(dir, "cache.so"), output = Path.Combine(dir, Library);
-            File.Copy(CacheCopy, pristine);
-            Assert.AreEqual(0, Process.Start("ln", $"\"{pristine}\" \"{output}\"")!.WaitForExitAndGetCode());
+            byte[] original = PackagedOriginal();
+            File.WriteAllBytes(pristine, original);
+            Assert.AreEqual(0, link(pristine, output), "link(2) failed");
             DateTime stamp = new(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
             File.SetLastWriteTimeUtc(output, stamp);
 
@@ -110,8 +127,8 @@ public sealed class SoftRoundWeakenGlibcxxMarkerTests
             var task = new SoftRoundWeakenGlibcxxMarker { BuildEngine = engine, Files = new ITaskItem[] { new TaskItem(output) } };
             Assert.IsTrue(task.Execute());
 
-            Assert.AreEqual("WEAK", ReadElfFlags(output));
-            Assert.AreEqual("none", ReadElfFlags(pristine), "the hard-linked original must not change");
+            AssertOneWeakFlagSet(original, File.ReadAllBytes(output));
+            CollectionAssert.AreEqual(original, File.ReadAllBytes(pristine), "the hard-linked original must not change");
             Assert.AreEqual(stamp, File.GetLastWriteTimeUtc(output));
             Assert.IsEmpty(engine.Warnings);
             Assert.IsTrue(engine.Messages.Any(m => m.Contains("Weakened")));
@@ -137,7 +154,7 @@ public sealed class SoftRoundWeakenGlibcxxMarkerTests
             string host = Path.Combine(dir, "libstdc++.so.6"), output = Path.Combine(dir, Library);
             File.WriteAllBytes(host, newer);
             Assert.IsTrue(ElfVersionFix.DefinesVersion(newer, ElfVersionFix.Version));
-            File.Copy(CacheCopy, output);
+            File.WriteAllBytes(output, PackagedOriginal());
             byte[] before = File.ReadAllBytes(output);
 
             var task = new SoftRoundWeakenGlibcxxMarker
@@ -183,14 +200,5 @@ public sealed class SoftRoundWeakenGlibcxxMarkerTests
         public void LogMessageEvent(BuildMessageEventArgs e) => Messages.Add(e.Message!);
         public void LogCustomEvent(CustomBuildEventArgs e) => Messages.Add(e.Message!);
         public bool BuildProjectFile(string projectFileName, string[] targetNames, IDictionary globalProperties, IDictionary targetOutputs) => false;
-    }
-}
-
-internal static class ProcessExtensions
-{
-    public static int WaitForExitAndGetCode(this Process process)
-    {
-        process.WaitForExit();
-        return process.ExitCode;
     }
 }
