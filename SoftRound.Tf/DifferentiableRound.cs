@@ -1,5 +1,4 @@
-using SoftRound.Tf.Internals;
-using TorchSharp;
+using SoftRound.Tf.Internals.Formulas;
 using static TorchSharp.torch;
 
 namespace SoftRound.Tf;
@@ -15,7 +14,8 @@ public static partial class SoftRoundOps
     /// <remarks>
     /// The derivative uses the stable product e^(−|z|)/(1 + e^(−|z|))², so it stays accurate where σ(z) rounds to 1
     /// (float32, x = 0.8, k = 100: 9.3576e−12, where σ(z)·(1 − σ(z)) gives 0). The function jumps by 2·σ(−k/2) at
-    /// every integer. x = ±∞ gives ±∞ with gradient 0; NaN gives NaN.
+    /// every integer; its normalised form equals <see cref="soft_round(Tensor, double)"/> at α = k/2. x = ±∞ gives ±∞
+    /// with gradient 0; NaN gives NaN.
     /// </remarks>
     /// <param name="x">The input; float16, bfloat16, float32 or float64.</param>
     /// <param name="k">The steepness; finite and &gt; 0.</param>
@@ -23,22 +23,14 @@ public static partial class SoftRoundOps
     /// <exception cref="System.ArgumentNullException"><paramref name="x"/> is null.</exception>
     /// <exception cref="System.ArgumentException"><paramref name="x"/> is not a floating-point tensor.</exception>
     /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="k"/> is NaN, infinite or ≤ 0.</exception>
-    public static Tensor differentiable_round(Tensor x, double k = 10.0)
-    {
-        OpGuard.FloatingPoint(DifferentiableRoundName, nameof(x), x);
-        OpGuard.PositiveFinite(DifferentiableRoundName, nameof(k), k);
-        using Tensor steepness = tensor(k, OpGuard.ComputeType(x.dtype), x.device);
-        return DifferentiableRound(x, steepness);
-    }
+    public static Tensor differentiable_round(Tensor x, double k = 10.0) =>
+        Elementwise<DifferentiableRoundFormula>(DifferentiableRoundName, nameof(x), x, nameof(k), k, allowZero: false);
 
     /// <summary>
     /// The classic differentiable round with a tensor steepness: y = ⌊x⌋ + σ(k·(x − ⌊x⌋ − ½)), with
     /// dy/dx = k·σ(z)·σ(−z) and dy/dk = r·σ(z)·σ(−z) at r = x − ⌊x⌋ − ½, z = k·r.
     /// </summary>
-    /// <remarks>
-    /// k may be 0-dim or any shape that broadcasts to x's shape; its gradient is summed over the broadcast dimensions.
-    /// k is cast to the dtype x computes in and moved to x's device; the result has x's shape and dtype.
-    /// </remarks>
+    /// <remarks>k may be 0-dim or any shape that broadcasts to x's shape; its gradient is summed over the broadcast dimensions.</remarks>
     /// <param name="x">The input; float16, bfloat16, float32 or float64.</param>
     /// <param name="k">The steepness; a floating-point tensor whose entries are finite and &gt; 0.</param>
     /// <returns>A new tensor of x's shape and dtype.</returns>
@@ -47,24 +39,6 @@ public static partial class SoftRoundOps
     /// <paramref name="x"/> or <paramref name="k"/> is not a floating-point tensor, or k does not broadcast to x's shape.
     /// </exception>
     /// <exception cref="System.ArgumentOutOfRangeException">An entry of <paramref name="k"/> is NaN, infinite or ≤ 0.</exception>
-    public static Tensor differentiable_round(Tensor x, Tensor k)
-    {
-        OpGuard.FloatingPoint(DifferentiableRoundName, nameof(x), x);
-        OpGuard.FloatingPoint(DifferentiableRoundName, nameof(k), k);
-        OpGuard.BroadcastsTo(DifferentiableRoundName, nameof(k), k, x);
-        OpGuard.PositiveFinite(DifferentiableRoundName, nameof(k), k);
-        return DifferentiableRound(x, k);
-    }
-
-    private static Tensor DifferentiableRound(Tensor x, Tensor k)
-    {
-        using var scope = NewDisposeScope();
-        ScalarType compute = OpGuard.ComputeType(x.dtype);
-        Tensor xc = x.to(compute);
-        Tensor kc = k.to(compute, x.device);
-        Tensor y = is_grad_enabled() && (xc.requires_grad || kc.requires_grad)
-            ? DifferentiableRoundFunction.apply(xc, kc)
-            : DifferentiableRoundFunction.Value(xc, kc);
-        return y.to(x.dtype).MoveToOuterDisposeScope();
-    }
+    public static Tensor differentiable_round(Tensor x, Tensor k) =>
+        Elementwise<DifferentiableRoundFormula>(DifferentiableRoundName, nameof(x), x, nameof(k), k, allowZero: false);
 }

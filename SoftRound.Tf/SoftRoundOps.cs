@@ -1,3 +1,4 @@
+using SoftRound.Tf.Internals;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,8 +10,24 @@ namespace SoftRound.Tf;
 /// <remarks>
 /// Every op accepts float32 and float64 tensors natively, and float16 and bfloat16 tensors by computing in float32 and
 /// returning the input's dtype. Inputs are never modified. Outside autograd (under <c>torch.no_grad()</c>, or when no
-/// argument requires a gradient) no graph is recorded and nothing is saved for a backward pass.
+/// argument requires a gradient) no graph is recorded and nothing is saved for a backward pass. A tensor steepness is
+/// cast to the dtype the op computes in and moved to the input's device; the result has the input's shape and dtype.
 /// </remarks>
 public static partial class SoftRoundOps
 {
+    private static Tensor Elementwise<TFormula>(string op, string xName, Tensor x, string aName, double a, bool allowZero)
+        where TFormula : IElementwiseFormula
+    {
+        OpGuard.FloatingPoint(op, xName, x);
+        OpGuard.Steepness(op, aName, a, allowZero);
+        return ElementwiseFunction<TFormula>.Run(x, a);
+    }
+
+    private static Tensor Elementwise<TFormula>(string op, string xName, Tensor x, string aName, Tensor a, bool allowZero)
+        where TFormula : IElementwiseFormula
+    {
+        OpGuard.FloatingPoint(op, xName, x);
+        OpGuard.Steepness(op, aName, a, x, allowZero);
+        return ElementwiseFunction<TFormula>.Run(x, a);
+    }
 }

@@ -31,23 +31,46 @@ internal static class OpGuard
     public static ScalarType ComputeType(ScalarType dtype) =>
         dtype is ScalarType.Float16 or ScalarType.BFloat16 ? ScalarType.Float32 : dtype;
 
-    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> unless <paramref name="value"/> is finite and &gt; 0.</summary>
-    public static void PositiveFinite(string op, string param, double value)
+    /// <summary>
+    /// Throws <see cref="ArgumentOutOfRangeException"/> unless <paramref name="value"/> is finite and &gt; 0, or ≥ 0
+    /// when <paramref name="allowZero"/>.
+    /// </summary>
+    public static void Steepness(string op, string param, double value, bool allowZero)
     {
-        if (!double.IsFinite(value) || value <= 0) throw NotPositiveFinite(op, param, value);
+        if (!double.IsFinite(value) || value < 0 || (value == 0 && !allowZero)) throw OutOfRange(op, param, value, allowZero);
     }
 
     /// <summary>
-    /// Throws <see cref="ArgumentOutOfRangeException"/>, naming the first offending entry, unless every entry of
-    /// <paramref name="value"/> is finite and &gt; 0.
+    /// Validates a tensor steepness: a floating-point tensor that broadcasts to <paramref name="x"/>'s shape and whose
+    /// entries are finite and &gt; 0 (≥ 0 when <paramref name="allowZero"/>); the exception names the first bad entry.
     /// </summary>
-    public static void PositiveFinite(string op, string param, Tensor value)
+    public static void Steepness(string op, string param, Tensor value, Tensor x, bool allowZero)
     {
+        FloatingPoint(op, param, value);
+        BroadcastsTo(op, param, value, x);
         using var scope = NewDisposeScope();
-        Tensor bad = value.isfinite().logical_and(value.gt(0)).logical_not();
-        if (bad.any().item<bool>())
+        Tensor ok = value.isfinite().logical_and(allowZero ? value.ge(0) : value.gt(0));
+        if (!ok.all().item<bool>())
         {
-            throw NotPositiveFinite(op, param, value.masked_select(bad)[0].to(ScalarType.Float64).item<double>());
+            throw OutOfRange(op, param, value.masked_select(ok.logical_not())[0].to(ScalarType.Float64).item<double>(), allowZero);
+        }
+    }
+
+    /// <summary>
+    /// Validates a tensor argument of finite values: floating point, broadcasting to <paramref name="x"/>'s shape, with
+    /// no NaN or ±∞ (the exception names the first bad entry).
+    /// </summary>
+    public static void Finite(string op, string param, Tensor value, Tensor x)
+    {
+        FloatingPoint(op, param, value);
+        BroadcastsTo(op, param, value, x);
+        using var scope = NewDisposeScope();
+        Tensor ok = value.isfinite();
+        if (!ok.all().item<bool>())
+        {
+            double bad = value.masked_select(ok.logical_not())[0].to(ScalarType.Float64).item<double>();
+            throw new ArgumentOutOfRangeException(param, bad,
+                $"{op}: {param} must be finite; got {bad.ToString(CultureInfo.InvariantCulture)}.");
         }
     }
 
@@ -55,24 +78,31 @@ internal static class OpGuard
     /// Throws <see cref="ArgumentException"/> unless <paramref name="value"/> broadcasts to the shape of
     /// <paramref name="x"/> without enlarging it.
     /// </summary>
-    public static void BroadcastsTo(string op, string param, Tensor value, Tensor x)
+    public static void BroadcastsTo(string op, string param, Tensor value, Tensor x, string target = "x")
     {
-        long[] target = x.shape, shape = value.shape;
-        bool fits = shape.Length <= target.Length;
+        long[] into = x.shape, shape = value.shape;
+        bool fits = shape.Length <= into.Length;
         for (int i = 1; fits && i <= shape.Length; i++)
         {
             long s = shape[^i];
-            fits = s == 1 || s == target[^i];
+            fits = s == 1 || s == into[^i];
         }
         if (!fits)
         {
             throw new ArgumentException(
-                $"{op}: {param} has shape {Format(shape)}, which does not broadcast to x's shape {Format(target)}.", param);
+                $"{op}: {param} has shape {Format(shape)}, which does not broadcast to {target}'s shape {Format(x.shape)}.", param);
         }
     }
 
-    private static ArgumentOutOfRangeException NotPositiveFinite(string op, string param, double value) =>
-        new(param, value, $"{op}: {param} must be finite and greater than 0; got {value.ToString(CultureInfo.InvariantCulture)}.");
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> unless <paramref name="value"/> is a defined member of its enum.</summary>
+    public static void Defined<TEnum>(string op, string param, TEnum value) where TEnum : struct, Enum
+    {
+        if (!Enum.IsDefined(value)) throw new ArgumentOutOfRangeException(param, value, $"{op}: {param} is not a {typeof(TEnum).Name}; got {value}.");
+    }
+
+    private static ArgumentOutOfRangeException OutOfRange(string op, string param, double value, bool allowZero) =>
+        new(param, value, $"{op}: {param} must be finite and {(allowZero ? "at least" : "greater than")} 0; " +
+                          $"got {value.ToString(CultureInfo.InvariantCulture)}.");
 
     private static string Format(long[] shape) => "(" + string.Join(", ", shape) + ")";
 }
