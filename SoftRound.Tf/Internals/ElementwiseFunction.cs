@@ -1,0 +1,59 @@
+using System.Collections.Generic;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Internals;
+
+/// <summary>
+/// The autograd function for an <see cref="IElementwiseFormula"/>, and the driver every such op goes through.
+/// </summary>
+/// <remarks>
+/// Saves x and a; the backward pass multiplies the incoming gradient by the formula's partials and sums a's share over
+/// the dimensions that broadcasting expanded.
+/// </remarks>
+internal sealed class ElementwiseFunction<TFormula> : autograd.SingleTensorFunction<ElementwiseFunction<TFormula>>
+    where TFormula : IElementwiseFormula
+{
+    private const string NeedsX = "needs_x", NeedsA = "needs_a";
+
+    /// <inheritdoc />
+    public override string Name => TFormula.Name;
+
+    /// <summary>
+    /// y = f(x, a) for validated arguments: computed in float32 for float16/bfloat16 x (a is cast to that dtype and
+    /// moved to x's device), returned in x's dtype, with an autograd node only when grad mode is on and x or a
+    /// requires a gradient.
+    /// </summary>
+    public static Tensor Run(Tensor x, Tensor a) =>
+        ComputeDtype.Run(x, a, (xc, ac) => ComputeDtype.NeedsGraph(xc, ac) ? apply(xc, ac!) : TFormula.Value(xc, ac!));
+
+    /// <summary>y = f(x, a) for a steepness given as a number, as a 0-dim tensor of x's compute dtype.</summary>
+    public static Tensor Run(Tensor x, double a)
+    {
+        using Tensor steepness = tensor(a, OpGuard.ComputeType(x.dtype), x.device);
+        return Run(x, steepness);
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var x = (Tensor)vars[0];
+        var a = (Tensor)vars[1];
+        ctx.save_for_backward(new List<Tensor> { x, a });
+        ctx.save_data(NeedsX, x.requires_grad);
+        ctx.save_data(NeedsA, a.requires_grad);
+        return TFormula.Value(x, a);
+    }
+
+    /// <inheritdoc />
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+    {
+        using var scope = NewDisposeScope();
+        List<Tensor> saved = ctx.get_saved_variables();
+        Tensor x = saved[0], a = saved[1];
+        (Tensor? px, Tensor? pa) = TFormula.Partials(x, a, (bool)ctx.get_data(NeedsX), (bool)ctx.get_data(NeedsA));
+        Tensor? dx = px is null ? null : (grad_output * px).MoveToOuterDisposeScope();
+        Tensor? da = pa is null ? null : Broadcast.SumToShape(grad_output * pa, a.shape).MoveToOuterDisposeScope();
+        return new List<Tensor> { dx!, da! };
+    }
+}

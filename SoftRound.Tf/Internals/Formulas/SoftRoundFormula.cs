@@ -1,0 +1,54 @@
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Internals.Formulas;
+
+/// <summary>
+/// ../shared/MATH.md §2, Agustsson &amp; Theis (2020): m = ⌊x⌋ + ½, r = x − m, D = 2·tanh(α/2),
+/// y = m + tanh(α·r)/D; ∂y/∂x = α·sech²(α·r)/D;
+/// ∂y/∂α = (2·r·sech²(α·r)·tanh(α/2) − tanh(α·r)·sech²(α/2)) / (4·tanh²(α/2)).
+/// </summary>
+/// <remarks>
+/// Where α &lt; <see cref="IdentityBelow"/> it is the identity (∂y/∂x = 1, ∂y/∂α = 0); the other branch is computed
+/// with α clamped to that bound so it yields no NaN. ±∞ maps to itself with zero partials.
+/// </remarks>
+internal sealed class SoftRoundFormula : IElementwiseFormula
+{
+    /// <summary>α below which soft_round, its inverse and its conditional mean are the identity.</summary>
+    public const double IdentityBelow = 1e-3;
+
+    /// <inheritdoc />
+    public static string Name => "SoftRound";
+
+    /// <inheritdoc />
+    public static Tensor Value(Tensor x, Tensor alpha)
+    {
+        using var scope = NewDisposeScope();
+        Tensor a = alpha.clamp_min(IdentityBelow);
+        Tensor m = x.floor() + 0.5;
+        Tensor y = m + (a * (x - m)).tanh() / ((a / 2).tanh() * 2);
+        Tensor identity = alpha.lt(IdentityBelow).logical_or(x.isinf());
+        return where(identity, x, y).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public static (Tensor? dx, Tensor? da) Partials(Tensor x, Tensor alpha, bool needX, bool needA)
+    {
+        using var scope = NewDisposeScope();
+        Tensor infinite = x.isinf(), small = alpha.lt(IdentityBelow);
+        Tensor a = alpha.clamp_min(IdentityBelow);
+        Tensor r = (x - x.floor() - 0.5).masked_fill(infinite, 0.0);
+        Tensor t = (a / 2).tanh();
+        Tensor sech2 = Stable.Sech2(a * r);
+        Tensor? dx = null, da = null;
+        if (needX)
+        {
+            dx = (a * sech2 / (t * 2)).masked_fill(small, 1.0).masked_fill(infinite, 0.0).MoveToOuterDisposeScope();
+        }
+        if (needA)
+        {
+            Tensor numerator = r * sech2 * t * 2 - (a * r).tanh() * Stable.Sech2(a / 2);
+            da = (numerator / (t.square() * 4)).masked_fill(small, 0.0).masked_fill(infinite, 0.0).MoveToOuterDisposeScope();
+        }
+        return (dx, da);
+    }
+}

@@ -1,0 +1,57 @@
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Internals.Formulas;
+
+/// <summary>
+/// ../shared/MATH.md §3: m = ⌊y⌋ + ½, t = tanh(α/2), s = 2·(y − m)·t, x = m + clip(atanh(s)/α, −½, ½);
+/// inside the clip ∂x/∂y = 2·t / (α·(1 − s²)) and ∂x/∂α = (y − m)·sech²(α/2) / (α·(1 − s²)) − atanh(s)/α²,
+/// outside it both are 0.
+/// </summary>
+/// <remarks>
+/// Where α &lt; <see cref="SoftRoundFormula.IdentityBelow"/> it is the identity; the other branch is computed with α
+/// clamped to that bound. ±∞ maps to itself with zero partials. The partials grow without bound as |s| → 1, which
+/// happens at integers y when α is large (&gt; 15).
+/// </remarks>
+internal sealed class SoftRoundInverseFormula : IElementwiseFormula
+{
+    /// <inheritdoc />
+    public static string Name => "SoftRoundInverse";
+
+    /// <inheritdoc />
+    public static Tensor Value(Tensor y, Tensor alpha)
+    {
+        using var scope = NewDisposeScope();
+        Tensor a = alpha.clamp_min(SoftRoundFormula.IdentityBelow);
+        Tensor m = y.floor() + 0.5;
+        Tensor s = (y - m) * (a / 2).tanh() * 2;
+        Tensor x = m + (s.atanh() / a).clamp(-0.5, 0.5);
+        Tensor identity = alpha.lt(SoftRoundFormula.IdentityBelow).logical_or(y.isinf());
+        return where(identity, y, x).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public static (Tensor? dx, Tensor? da) Partials(Tensor y, Tensor alpha, bool needX, bool needA)
+    {
+        using var scope = NewDisposeScope();
+        Tensor infinite = y.isinf(), small = alpha.lt(SoftRoundFormula.IdentityBelow);
+        Tensor a = alpha.clamp_min(SoftRoundFormula.IdentityBelow);
+        Tensor r = (y - y.floor() - 0.5).masked_fill(infinite, 0.0);
+        Tensor t = (a / 2).tanh();
+        Tensor s = r * t * 2;
+        Tensor atanh = s.atanh();
+        Tensor clipped = (atanh / a).abs().gt(0.5);
+        Tensor scale = a * (1 - s) * (1 + s);
+        Tensor? dx = null, da = null;
+        if (needX)
+        {
+            dx = (t * 2 / scale).masked_fill(clipped, 0.0).masked_fill(small, 1.0).masked_fill(infinite, 0.0)
+                .MoveToOuterDisposeScope();
+        }
+        if (needA)
+        {
+            da = (r * Stable.Sech2(a / 2) / scale - atanh / a.square())
+                .masked_fill(clipped, 0.0).masked_fill(small, 0.0).masked_fill(infinite, 0.0).MoveToOuterDisposeScope();
+        }
+        return (dx, da);
+    }
+}

@@ -1,0 +1,19 @@
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Internals.Formulas;
+
+/// <summary>
+/// ../shared/MATH.md §4: y = round(x) (half to even); the backward pass uses soft_round's ∂y/∂x, and α gets no gradient.
+/// </summary>
+internal sealed class SteSoftRoundFormula : IElementwiseFormula
+{
+    /// <inheritdoc />
+    public static string Name => "SteSoftRound";
+
+    /// <inheritdoc />
+    public static Tensor Value(Tensor x, Tensor alpha) => x.round();
+
+    /// <inheritdoc />
+    public static (Tensor? dx, Tensor? da) Partials(Tensor x, Tensor alpha, bool needX, bool needA) =>
+        (SoftRoundFormula.Partials(x, alpha, needX, needA: false).dx, null);
+}

@@ -1,0 +1,30 @@
+using System.Collections.Generic;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Internals;
+
+/// <summary>
+/// ../shared/MATH.md §4, straight-through rounding: y = round(x − o) + o (half to even), or round(x) without an offset;
+/// the incoming gradient passes to x unchanged and the offset gets none. Called as <c>apply(x, offset or null)</c>.
+/// </summary>
+internal sealed class RoundStFunction : autograd.SingleTensorFunction<RoundStFunction>
+{
+    /// <inheritdoc />
+    public override string Name => "RoundSt";
+
+    /// <summary>y = round(x − o) + o, or round(x) when <paramref name="offset"/> is null.</summary>
+    public static Tensor Value(Tensor x, Tensor? offset)
+    {
+        if (offset is null) return x.round();
+        using Tensor shifted = x - offset;
+        using Tensor rounded = shifted.round();
+        return rounded + offset;
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars) => Value((Tensor)vars[0], vars[1] as Tensor);
+
+    /// <inheritdoc />
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) => new() { grad_output.alias(), null! };
+}

@@ -1,0 +1,16 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Internals;
+
+/// <summary>Uniform quantization noise.</summary>
+internal static class UniformNoise
+{
+    /// <summary>u ~ U(−½, ½) in x's shape, dtype and device, drawn from <paramref name="generator"/> or torch's default one.</summary>
+    public static Tensor Like(Tensor x, Generator? generator = null)
+    {
+        using var scope = NewDisposeScope();
+        Tensor u = rand(x.shape, OpGuard.ComputeType(x.dtype), x.device, generator: generator) - 0.5;
+        return u.to(x.dtype).MoveToOuterDisposeScope();
+    }
+}

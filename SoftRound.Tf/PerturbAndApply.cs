@@ -1,0 +1,57 @@
+using System;
+using SoftRound.Tf.Internals;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf;
+
+public static partial class SoftRoundOps
+{
+    private const string PerturbAndApplyName = "SoftRoundOps.perturb_and_apply";
+
+    /// <summary>
+    /// The uniform-noise proxy of tensorflow_compression's <c>tfc.perturb_and_apply</c>: y = f(x + u), u ~ U(−½, ½).
+    /// With <paramref name="expectedGrads"/>, x's gradient is grad·(f(x + ½) − f(x − ½)), the derivative of
+    /// E_u[f(x + u)] (Agustsson &amp; Theis 2020, §4.2); otherwise it is the ordinary gradient of f at x + u.
+    /// </summary>
+    /// <remarks>
+    /// f must be element-wise in x (its output may broadcast x to a larger shape; x's gradient is then summed back).
+    /// Tensors inside f (parameters, say) get their ordinary gradients either way. With expected gradients f is called
+    /// three times (at x + u, x + ½ and x − ½; the last two without a graph). When u is not given it is drawn from
+    /// torch's default generator, so <c>torch.manual_seed</c> makes it repeatable.
+    /// </remarks>
+    /// <param name="f">The function to apply, such as a soft round or a decoder non-linearity.</param>
+    /// <param name="x">The input; float16, bfloat16, float32 or float64.</param>
+    /// <param name="u">Optional noise, broadcastable to x; drawn from U(−½, ½) when null.</param>
+    /// <param name="expectedGrads">Whether x gets the expected gradient (true) or the gradient at x + u (false).</param>
+    /// <returns>f(x + u).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="f"/> or <paramref name="x"/> is null.</exception>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="x"/> or <paramref name="u"/> is not a floating-point tensor, u does not broadcast to x, or x does not
+    /// broadcast to f's output.
+    /// </exception>
+    public static Tensor perturb_and_apply(Func<Tensor, Tensor> f, Tensor x, Tensor? u = null, bool expectedGrads = true)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        OpGuard.FloatingPoint(PerturbAndApplyName, nameof(x), x);
+        if (u is not null)
+        {
+            OpGuard.FloatingPoint(PerturbAndApplyName, nameof(u), u);
+            OpGuard.BroadcastsTo(PerturbAndApplyName, nameof(u), u, x);
+        }
+        using var scope = NewDisposeScope();
+        Tensor noise = u ?? UniformNoise.Like(x);
+        if (!expectedGrads || !ComputeDtype.NeedsGraph(x))
+        {
+            return f(x + noise).MoveToOuterDisposeScope();
+        }
+        Tensor point = x.detach();
+        Tensor y = f(point + noise);
+        OpGuard.BroadcastsTo(PerturbAndApplyName, nameof(x), x, y, "f(x + u)");
+        Tensor delta;
+        using (no_grad())
+        {
+            delta = f(point + 0.5) - f(point - 0.5);
+        }
+        return ExpectedGradientFunction.apply(y, x, delta).MoveToOuterDisposeScope();
+    }
+}
