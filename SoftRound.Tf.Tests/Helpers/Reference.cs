@@ -25,6 +25,35 @@ internal static class Reference
         return k * Sigmoid(z) * Sigmoid(-z);
     }
 
+    /// <summary>§2: y = m + tanh(α·(x − m)) / (2·tanh(α/2)), m = ⌊x⌋ + ½; the identity for α &lt; 1e−3.</summary>
+    public static double SoftRound(double x, double alpha)
+    {
+        if (alpha < 1e-3 || double.IsInfinity(x)) return x;
+        double m = Math.Floor(x) + 0.5;
+        return m + Math.Tanh(alpha * (x - m)) / (2 * Math.Tanh(alpha / 2));
+    }
+
+    /// <summary>§2: dy/dx = α·sech²(α·r) / (2·tanh(α/2)), with sech(u) = 1/cosh(u).</summary>
+    public static double SoftRoundDx(double x, double alpha)
+    {
+        if (double.IsInfinity(x)) return 0;
+        if (alpha < 1e-3) return 1;
+        double r = x - Math.Floor(x) - 0.5, c = Math.Cosh(alpha * r);
+        return alpha / (c * c) / (2 * Math.Tanh(alpha / 2));
+    }
+
+    /// <summary>§3: x = m + clip(atanh(2·(y − m)·tanh(α/2))/α, −½, ½), m = ⌊y⌋ + ½; the identity for α &lt; 1e−3.</summary>
+    public static double SoftRoundInverse(double y, double alpha)
+    {
+        if (alpha < 1e-3 || double.IsInfinity(y)) return y;
+        double m = Math.Floor(y) + 0.5;
+        double r = Math.Atanh(2 * (y - m) * Math.Tanh(alpha / 2)) / alpha;
+        return m + Math.Clamp(r, -0.5, 0.5);
+    }
+
+    /// <summary>§3: soft_round_inverse(y − ½, α) + ½.</summary>
+    public static double SoftRoundConditionalMean(double y, double alpha) => SoftRoundInverse(y - 0.5, alpha) + 0.5;
+
     /// <summary>All entries of a tensor as doubles, in row-major order.</summary>
     public static double[] Values(Tensor t)
     {
