@@ -36,6 +36,6 @@ internal sealed class ExpectedGradientFunction : autograd.SingleTensorFunction<E
         using var scope = NewDisposeScope();
         Tensor delta = ctx.get_saved_variables()[0];
         Tensor dx = Broadcast.SumToShape(grad_output * delta, (long[])ctx.get_data(XShape)).to((ScalarType)ctx.get_data(XDtype));
-        return new List<Tensor> { grad_output.alias(), dx.MoveToOuterDisposeScope(), null! };
+        return new List<Tensor> { grad_output.alias().MoveToOuterDisposeScope(), dx.MoveToOuterDisposeScope(), null! };
     }
 }
