@@ -100,7 +100,9 @@ public sealed class QuantizationLayer : SteepnessLayer
         OpGuard.Finite(Name + ".symbols", nameof(x), x, x);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor rounded = RoundStFunction.Value(x.to(ScalarType.Float64), offset?.to(ScalarType.Float64, x.device));
+        Tensor? o = offset;
+        Tensor shifted = o is null ? x.to(ScalarType.Float64) : x.to(ScalarType.Float64) - o.to(ScalarType.Float64, x.device);
+        Tensor rounded = shifted.round();
         double largest = rounded.numel() == 0 ? 0 : rounded.abs().max().item<double>();
         if (largest > int.MaxValue)
         {

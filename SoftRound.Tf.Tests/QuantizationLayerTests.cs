@@ -1,0 +1,161 @@
+using System;
+using System.IO;
+using System.Linq;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Internals;
+using SoftRound.Tf.Tests.Helpers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Tests;
+
+[TestClass]
+public sealed class QuantizationLayerTests
+{
+    private static readonly double[] Points = { -1.3, -0.2, 0.05, 0.45, 0.9, 2.6 };
+
+    private static Tensor Noise(Tensor x, ulong seed)
+    {
+        using var generator = new Generator(seed);
+        return UniformNoise.Like(x, generator);
+    }
+
+    [TestMethod]
+    public void StartsInTrainingMode_WithUniformNoise()
+    {
+        using var layer = new QuantizationLayer();
+        Assert.IsTrue(layer.training);
+        Assert.AreEqual(QuantizationMode.UniformNoise, layer.mode);
+        Assert.AreEqual(5.0, layer.alpha, 1e-14);
+        Assert.IsNull(layer.offset);
+    }
+
+    [TestMethod]
+    public void UniformNoise_AddsSeededNoiseWithUnitGradient()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new QuantizationLayer(QuantizationMode.UniformNoise) { generator = new Generator(3) };
+        Tensor x = tensor(Points, ScalarType.Float64).requires_grad_(true);
+        Tensor y = layer.call(x);
+        TensorAssert.Identical(x.detach() + Noise(x, 3), y.detach());
+        y.sum().backward();
+        TensorAssert.Identical(ones_like(x), x.grad!);
+    }
+
+    [TestMethod]
+    public void RoundSt_RoundsAroundTheOffset()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new QuantizationLayer(QuantizationMode.RoundSt, offset: tensor(0.25, ScalarType.Float64));
+        Tensor x = tensor(Points, ScalarType.Float64).requires_grad_(true);
+        Tensor y = layer.call(x);
+        TensorAssert.Close(Points.Select(v => Math.Round(v - 0.25, MidpointRounding.ToEven) + 0.25).ToArray(), y, 1e-15);
+        y.sum().backward();
+        TensorAssert.Identical(ones_like(x), x.grad!);
+    }
+
+    [TestMethod]
+    public void SoftRoundNoise_IsSoftRoundAroundTheOffsetPlusNoise_AndTeachesALearnedOffset()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new QuantizationLayer(QuantizationMode.SoftRoundNoise, alpha: 3.0, offset: tensor(0.1, ScalarType.Float64), learnOffset: true)
+        {
+            generator = new Generator(11),
+        };
+        Tensor x = tensor(Points, ScalarType.Float64).requires_grad_(true);
+        Tensor y = layer.call(x);
+        double[] u = Reference.Values(Noise(x, 11));
+        TensorAssert.Close(Points.Select((v, i) => Reference.SoftRound(v - 0.1, 3.0) + 0.1 + u[i]).ToArray(), y, 1e-14);
+        y.sum().backward();
+        TensorAssert.Close(Points.Select(v => Reference.SoftRoundDx(v - 0.1, 3.0)).ToArray(), x.grad!, 1e-13);
+        // dy/do = 1 − soft_round'(x − o), summed over the entries.
+        Assert.AreEqual(Points.Sum(v => 1 - Reference.SoftRoundDx(v - 0.1, 3.0)), layer.offset!.grad!.item<double>(), 1e-12);
+    }
+
+    [TestMethod]
+    public void SteSoftRound_RoundsWithSoftRoundsGradient()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new QuantizationLayer(QuantizationMode.SteSoftRound, alpha: 6.0);
+        Tensor x = tensor(Points, ScalarType.Float64).requires_grad_(true);
+        Tensor y = layer.call(x);
+        TensorAssert.Identical(x.detach().round(), y.detach());
+        y.sum().backward();
+        TensorAssert.Close(Points.Select(v => Reference.SoftRoundDx(v, 6.0)).ToArray(), x.grad!, 1e-13);
+    }
+
+    [TestMethod]
+    [DataRow(QuantizationMode.UniformNoise)]
+    [DataRow(QuantizationMode.RoundSt)]
+    [DataRow(QuantizationMode.SoftRoundNoise)]
+    [DataRow(QuantizationMode.SteSoftRound)]
+    public void EvalMode_RoundsAroundTheOffset_AndTrainModeComesBack(QuantizationMode mode)
+    {
+        using var scope = NewDisposeScope();
+        Tensor perChannel = tensor(new[] { 0.0, 0.3 }, ScalarType.Float32).reshape(2, 1);
+        using var layer = new QuantizationLayer(mode, offset: perChannel);
+        Tensor x = tensor(new[] { 0.4f, 1.6f, 0.4f, 1.6f }).reshape(2, 2);
+        layer.eval();
+        Assert.IsFalse(layer.training);
+        TensorAssert.Close(new[] { 0.0, 2.0, 0.3, 1.3 }, layer.call(x), 1e-7);
+        layer.train();
+        Assert.IsTrue(layer.training);
+        if (mode is QuantizationMode.UniformNoise or QuantizationMode.SoftRoundNoise)
+        {
+            Tensor noisy = layer.call(x);
+            Assert.IsFalse(noisy.equal(noisy.round()).all().item<bool>(), "training adds noise again");
+        }
+    }
+
+    [TestMethod]
+    public void Symbols_AreInt32AndDequantizeToTheEvalOutput()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new QuantizationLayer(offset: tensor(0.25f));
+        layer.eval();
+        Tensor x = tensor(new[] { -3.6f, -0.3f, 0.2f, 0.8f, 7.74f });
+        Tensor symbols = layer.symbols(x);
+        Assert.AreEqual(ScalarType.Int32, symbols.dtype);
+        CollectionAssert.AreEqual(new[] { -4, -1, 0, 1, 7 }, symbols.data<int>().ToArray());
+        TensorAssert.Identical(layer.call(x), layer.dequantize(symbols));
+    }
+
+    [TestMethod]
+    public void Symbols_RefuseNonFiniteAndOversizedValues()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new QuantizationLayer();
+        Assert.AreEqual("x", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.symbols(tensor(new[] { 1f, float.NaN }))).ParamName);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.symbols(tensor(new[] { 3e9 }))).Message, "int32");
+    }
+
+    [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void OffsetAndAlpha_RoundTripThroughSaveAndLoad(bool learnOffset)
+    {
+        using var layer = new QuantizationLayer(QuantizationMode.SoftRoundNoise, alpha: 7.0, offset: tensor(new[] { 0.1f, -0.2f }), learnOffset: learnOffset);
+        using var saved = new MemoryStream();
+        layer.save(saved);
+        using var restored = new QuantizationLayer(QuantizationMode.SoftRoundNoise, alpha: 1.0, offset: zeros(2), learnOffset: learnOffset);
+        restored.load(new MemoryStream(saved.ToArray()));
+        Assert.AreEqual(layer.alpha, restored.alpha);
+        TensorAssert.Identical(layer.offset!.detach(), restored.offset!.detach());
+        Assert.AreEqual(learnOffset ? 1 : 0, restored.parameters().Count());
+    }
+
+    [TestMethod]
+    public void BadArguments_AreRefusedAndStateStaysUnchanged()
+    {
+        Assert.AreEqual("mode", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new QuantizationLayer((QuantizationMode)42)).ParamName);
+        Assert.AreEqual("alpha", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new QuantizationLayer(alpha: -2)).ParamName);
+        Assert.AreEqual("offset", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new QuantizationLayer(offset: tensor(float.PositiveInfinity))).ParamName);
+        Assert.AreEqual("offset", Assert.ThrowsExactly<ArgumentException>(() => new QuantizationLayer(offset: tensor(1))).ParamName);
+
+        using var layer = new QuantizationLayer(QuantizationMode.RoundSt, offset: zeros(3));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.mode = (QuantizationMode)9);
+        Assert.AreEqual(QuantizationMode.RoundSt, layer.mode);
+        using Tensor wrongShape = zeros(2, 4);
+        Assert.AreEqual("offset", Assert.ThrowsExactly<ArgumentException>(() => layer.call(wrongShape)).ParamName);
+    }
+}
