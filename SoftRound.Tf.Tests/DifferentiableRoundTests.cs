@@ -391,6 +391,36 @@ public sealed class DifferentiableRoundTests
     }
 
     [TestMethod]
+    [DataRow(1.0)]
+    [DataRow(10.0)]
+    [DataRow(40.0)]
+    public void JumpsByTwoSigmaOfMinusHalfKAtEachInteger(double k)
+    {
+        using var scope = NewDisposeScope();
+        const double eps = 1e-12;
+        Tensor x = tensor(new[] { -eps, 0.0, 3 - eps, 3.0 }, ScalarType.Float64);
+        double[] y = Reference.Values(SoftRoundOps.differentiable_round(x, k));
+        double jump = 2 * Reference.Sigmoid(-k / 2);
+        Assert.AreEqual(jump, y[1] - y[0], 1e-9);
+        Assert.AreEqual(jump, y[3] - y[2], 1e-9);
+        Assert.AreEqual(Reference.Sigmoid(-k / 2), y[1], 1e-15, "y(n) = n + σ(−k/2)");
+    }
+
+    [TestMethod]
+    [DataRow(1.0)]
+    [DataRow(10.0)]
+    [DataRow(40.0)]
+    public void NormalisedForm_EqualsSoftRoundAtHalfK(double k)
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = linspace(-2.999, 2.999, 301, ScalarType.Float64);
+        Tensor f = x.floor();
+        double low = Reference.Sigmoid(-k / 2), high = Reference.Sigmoid(k / 2);
+        Tensor normalised = f + (SoftRoundOps.differentiable_round(x, k) - f - low) / (high - low);
+        TensorAssert.Close(Reference.Values(SoftRoundOps.soft_round(x, k / 2)), normalised, 1e-12, 1e-12);
+    }
+
+    [TestMethod]
     public void ThousandForwardBackwardIterations_LeaveLiveTensorCountUnchanged()
     {
         using Tensor data = randn(256, ScalarType.Float32);

@@ -23,7 +23,7 @@ public static partial class SoftRoundOps
     /// <param name="x">The input; float16, bfloat16, float32 or float64.</param>
     /// <param name="u">Optional noise, broadcastable to x; drawn from U(−½, ½) when null.</param>
     /// <param name="expectedGrads">Whether x gets the expected gradient (true) or the gradient at x + u (false).</param>
-    /// <returns>f(x + u).</returns>
+    /// <returns>f(x + u), in x's dtype (x + u and f run in float32 for float16 and bfloat16 x).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="f"/> or <paramref name="x"/> is null.</exception>
     /// <exception cref="ArgumentException">
     /// <paramref name="x"/> or <paramref name="u"/> is not a floating-point tensor, u does not broadcast to x, or x does not
@@ -38,20 +38,19 @@ public static partial class SoftRoundOps
             OpGuard.FloatingPoint(PerturbAndApplyName, nameof(u), u);
             OpGuard.BroadcastsTo(PerturbAndApplyName, nameof(u), u, x);
         }
-        using var scope = NewDisposeScope();
-        Tensor noise = u ?? UniformNoise.Like(x);
-        if (!expectedGrads || !ComputeDtype.NeedsGraph(x))
+        return ComputeDtype.Run(x, u, (xc, uc) =>
         {
-            return f(x + noise).MoveToOuterDisposeScope();
-        }
-        Tensor point = x.detach();
-        Tensor y = f(point + noise);
-        OpGuard.BroadcastsTo(PerturbAndApplyName, nameof(x), x, y, "f(x + u)");
-        Tensor delta;
-        using (no_grad())
-        {
-            delta = f(point + 0.5) - f(point - 0.5);
-        }
-        return ExpectedGradientFunction.apply(y, x, delta).MoveToOuterDisposeScope();
+            Tensor noise = uc ?? UniformNoise.Like(xc);
+            if (!expectedGrads || !ComputeDtype.NeedsGraph(xc)) return f(xc + noise);
+            Tensor point = xc.detach();
+            Tensor y = f(point + noise);
+            OpGuard.BroadcastsTo(PerturbAndApplyName, nameof(x), xc, y, "f(x + u)");
+            Tensor delta;
+            using (no_grad())
+            {
+                delta = f(point + 0.5) - f(point - 0.5);
+            }
+            return ExpectedGradientFunction.apply(y, xc, delta);
+        });
     }
 }

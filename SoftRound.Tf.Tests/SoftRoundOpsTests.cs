@@ -1,0 +1,126 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Tests.Helpers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Tests;
+
+/// <summary>The contract every op in <see cref="SoftRoundOps"/> shares: dtypes, layouts, no graph without autograd, no leaks.</summary>
+[TestClass]
+public sealed class SoftRoundOpsTests
+{
+    private static readonly Dictionary<string, Func<Tensor, Tensor>> Ops = new()
+    {
+        ["differentiable_round"] = x => SoftRoundOps.differentiable_round(x, 7.0),
+        ["soft_round"] = x => SoftRoundOps.soft_round(x, 3.0),
+        ["soft_round_inverse"] = x => SoftRoundOps.soft_round_inverse(x, 3.0),
+        ["soft_round_conditional_mean"] = x => SoftRoundOps.soft_round_conditional_mean(x, 3.0),
+        ["round_st"] = x => SoftRoundOps.round_st(x),
+        ["ste_soft_round"] = x => SoftRoundOps.ste_soft_round(x, 3.0),
+        ["perturb_and_apply"] = x => SoftRoundOps.perturb_and_apply(t => SoftRoundOps.soft_round(t, 3.0), x, zeros_like(x) + 0.125),
+    };
+
+    public static IEnumerable<object[]> OpNames => Ops.Keys.Select(name => new object[] { name });
+
+    private static long LiveTensors()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return Tensor.TotalCount;
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(OpNames))]
+    public void HalfPrecision_IsComputedInFloat32(string op)
+    {
+        foreach (ScalarType dtype in new[] { ScalarType.Float16, ScalarType.BFloat16 })
+        {
+            using var scope = NewDisposeScope();
+            Tensor x = tensor(new[] { -1.3, 0.2, 0.7, 2.4 }).to(dtype).requires_grad_(true);
+            Tensor y = Ops[op](x);
+            Assert.AreEqual(dtype, y.dtype);
+            Tensor x32 = x.detach().to(ScalarType.Float32).requires_grad_(true);
+            Tensor y32 = Ops[op](x32);
+            TensorAssert.Identical(y32.detach().to(dtype), y.detach());
+            y.sum().backward();
+            y32.sum().backward();
+            Assert.AreEqual(dtype, x.grad!.dtype);
+            TensorAssert.Identical(x32.grad!.to(dtype), x.grad!);
+        }
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(OpNames))]
+    public void NonFloatingInput_IsRefusedNamingTheOp(string op)
+    {
+        using Tensor ints = ones(3, ScalarType.Int32);
+        var e = Assert.ThrowsExactly<ArgumentException>(() => Ops[op](ints));
+        StringAssert.Contains(e.Message, op);
+        StringAssert.Contains(e.Message, "Int32");
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(OpNames))]
+    public void NonContiguousInputs_MatchContiguousCopies(string op)
+    {
+        using var scope = NewDisposeScope();
+        Tensor source = randn(6, 8, ScalarType.Float64) * 3;
+        foreach (Tensor view in new[] { source.t(), source[.., TensorIndex.Slice(null, null, 2)], source[0].expand(3, 8) })
+        {
+            TensorAssert.Identical(Ops[op](view.contiguous()), Ops[op](view));
+        }
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(OpNames))]
+    public void EmptyAndZeroDimInputs_KeepTheirShape(string op)
+    {
+        using var scope = NewDisposeScope();
+        CollectionAssert.AreEqual(new long[] { 0, 3 }, Ops[op](zeros(0, 3)).shape);
+        Assert.AreEqual(0L, Ops[op](tensor(0.3)).dim());
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(OpNames))]
+    public void NoGraph_UnderNoGradOrWithoutRequiresGrad(string op)
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { 0.3, 1.2 }, ScalarType.Float64).requires_grad_(true);
+        using (no_grad()) Assert.IsFalse(Ops[op](x).requires_grad);
+        Assert.IsFalse(Ops[op](x.detach()).requires_grad);
+        Assert.IsTrue(Ops[op](x).requires_grad);
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(OpNames))]
+    public void InputIsNotModified(string op)
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = (randn(20, ScalarType.Float64) * 3).requires_grad_(true);
+        Tensor before = x.detach().clone();
+        Ops[op](x).sum().backward();
+        TensorAssert.Identical(before, x.detach());
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(OpNames))]
+    public void ThousandForwardBackwardIterations_LeaveTheLiveTensorCountUnchanged(string op)
+    {
+        using Tensor data = randn(64);
+        void Iteration()
+        {
+            using var scope = NewDisposeScope();
+            Tensor x = data.clone().requires_grad_(true);
+            Ops[op](x).sum().backward();
+            using (no_grad()) Ops[op](x);
+        }
+        Iteration();
+        long before = LiveTensors();
+        for (int i = 0; i < 1000; i++) Iteration();
+        Assert.AreEqual(before, LiveTensors());
+    }
+}
