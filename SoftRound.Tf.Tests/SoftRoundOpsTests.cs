@@ -55,6 +55,31 @@ public sealed class SoftRoundOpsTests
 
     [TestMethod]
     [DynamicData(nameof(OpNames))]
+    public void InfinityAndNaN_FollowTheSpecialValueRules(string op)
+    {
+        // ../shared/MATH.md §5: ±∞ → ±∞ with gradient 0, NaN → NaN with gradient NaN; round_st passes the gradient through.
+        bool passThrough = op == "round_st";
+        foreach (ScalarType dtype in new[] { ScalarType.Float32, ScalarType.Float64 })
+        {
+            using var scope = NewDisposeScope();
+            Tensor x = tensor(new[] { double.PositiveInfinity, double.NegativeInfinity, double.NaN, 0.3 }, dtype).requires_grad_(true);
+            Tensor y = Ops[op](x);
+            double[] v = Reference.Values(y);
+            Assert.AreEqual(double.PositiveInfinity, v[0], $"{dtype}");
+            Assert.AreEqual(double.NegativeInfinity, v[1], $"{dtype}");
+            Assert.IsTrue(double.IsNaN(v[2]), $"{dtype}");
+            Assert.IsTrue(double.IsFinite(v[3]), $"{dtype}");
+            y.sum().backward();
+            double[] g = Reference.Values(x.grad!);
+            Assert.AreEqual(passThrough ? 1.0 : 0.0, g[0], $"{dtype} at +∞");
+            Assert.AreEqual(passThrough ? 1.0 : 0.0, g[1], $"{dtype} at −∞");
+            Assert.IsTrue(passThrough ? g[2] == 1.0 : double.IsNaN(g[2]), $"{dtype} at NaN: {g[2]}");
+            Assert.IsTrue(double.IsFinite(g[3]), $"{dtype}");
+        }
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(OpNames))]
     public void NonFloatingInput_IsRefusedNamingTheOp(string op)
     {
         using Tensor ints = ones(3, ScalarType.Int32);

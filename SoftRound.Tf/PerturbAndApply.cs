@@ -15,7 +15,7 @@ public static partial class SoftRoundOps
     /// </summary>
     /// <remarks>
     /// f must be element-wise in x (its output may broadcast x to a larger shape; x's gradient is then summed back).
-    /// Tensors inside f (parameters, say) get their ordinary gradients either way. With expected gradients f is called
+    /// x = ±∞ gets gradient 0. Tensors inside f (parameters, say) get their ordinary gradients either way. With expected gradients f is called
     /// three times (at x + u, x + ½ and x − ½; the last two without a graph). When u is not given it is drawn from
     /// torch's default generator, so <c>torch.manual_seed</c> makes it repeatable.
     /// </remarks>
@@ -48,7 +48,8 @@ public static partial class SoftRoundOps
             Tensor delta;
             using (no_grad())
             {
-                delta = f(point + 0.5) - f(point - 0.5);
+                // E_u[f(x + u)] is constant at x = ±∞, where f(x + ½) − f(x − ½) would be ∞ − ∞.
+                delta = (f(point + 0.5) - f(point - 0.5)).masked_fill(point.isinf(), 0.0);
             }
             return ExpectedGradientFunction.apply(y, xc, delta);
         });

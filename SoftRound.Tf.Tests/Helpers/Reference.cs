@@ -42,6 +42,21 @@ internal static class Reference
         return alpha / (c * c) / (2 * Math.Tanh(alpha / 2));
     }
 
+    /// <summary>§2: dy/dα = (2·r·sech²(α·r)·tanh(α/2) − tanh(α·r)·sech²(α/2)) / (4·tanh²(α/2)), in double.</summary>
+    public static double SoftRoundDalpha(double x, double alpha)
+    {
+        double r = x - Math.Floor(x) - 0.5, t = Math.Tanh(alpha / 2);
+        double sech2ar = 1 / Math.Pow(Math.Cosh(alpha * r), 2), sech2half = 1 / Math.Pow(Math.Cosh(alpha / 2), 2);
+        return (2 * r * sech2ar * t - Math.Tanh(alpha * r) * sech2half) / (4 * t * t);
+    }
+
+    /// <summary>§3: dx/dα = r·sech²(α/2) / (α·(1 − s²)) − atanh(s)/α², s = 2·r·tanh(α/2), in double (inside the clip).</summary>
+    public static double SoftRoundInverseDalpha(double y, double alpha)
+    {
+        double r = y - Math.Floor(y) - 0.5, s = 2 * r * Math.Tanh(alpha / 2);
+        return r / Math.Pow(Math.Cosh(alpha / 2), 2) / (alpha * (1 - s * s)) - Math.Atanh(s) / (alpha * alpha);
+    }
+
     /// <summary>§3: x = m + clip(atanh(2·(y − m)·tanh(α/2))/α, −½, ½), m = ⌊y⌋ + ½; the identity for α &lt; 1e−3.</summary>
     public static double SoftRoundInverse(double y, double alpha)
     {

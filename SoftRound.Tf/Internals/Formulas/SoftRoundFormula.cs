@@ -9,7 +9,8 @@ namespace SoftRound.Tf.Internals.Formulas;
 /// </summary>
 /// <remarks>
 /// Where α &lt; <see cref="IdentityBelow"/> it is the identity (∂y/∂x = 1, ∂y/∂α = 0); the other branch is computed
-/// with α clamped to that bound so it yields no NaN. ±∞ maps to itself with zero partials.
+/// with α clamped to that bound so it yields no NaN. ±∞ maps to itself with zero partials. ∂y/∂α is computed in
+/// float64, since its numerator cancels for small α.
 /// </remarks>
 internal sealed class SoftRoundFormula : IElementwiseFormula
 {
@@ -46,8 +47,12 @@ internal sealed class SoftRoundFormula : IElementwiseFormula
         }
         if (needA)
         {
-            Tensor numerator = r * sech2 * t * 2 - (a * r).tanh() * Stable.Sech2(a / 2);
-            da = (numerator / (t.square() * 4)).masked_fill(small, 0.0).masked_fill(infinite, 0.0).MoveToOuterDisposeScope();
+            // The two terms of the numerator cancel to O(α³) for small α: computed in float64, the relative error stays
+            // near 1e−16/α² (1e−10 at α = 1e−3) instead of 1e−7/α² in float32.
+            Tensor a64 = a.to(ScalarType.Float64), r64 = r.to(ScalarType.Float64), t64 = (a64 / 2).tanh();
+            Tensor numerator = r64 * Stable.Sech2(a64 * r64) * t64 * 2 - (a64 * r64).tanh() * Stable.Sech2(a64 / 2);
+            da = (numerator / (t64.square() * 4)).to(x.dtype)
+                .masked_fill(small, 0.0).masked_fill(infinite, 0.0).MoveToOuterDisposeScope();
         }
         return (dx, da);
     }

@@ -10,7 +10,7 @@ namespace SoftRound.Tf.Internals.Formulas;
 /// <remarks>
 /// Where α &lt; <see cref="SoftRoundFormula.IdentityBelow"/> it is the identity; the other branch is computed with α
 /// clamped to that bound. ±∞ maps to itself with zero partials. The partials grow without bound as |s| → 1, which
-/// happens at integers y when α is large (&gt; 15).
+/// happens at integers y when α is large (&gt; 15). ∂x/∂α is computed in float64, since its terms cancel for small α.
 /// </remarks>
 internal sealed class SoftRoundInverseFormula : IElementwiseFormula
 {
@@ -49,8 +49,11 @@ internal sealed class SoftRoundInverseFormula : IElementwiseFormula
         }
         if (needA)
         {
-            da = (r * Stable.Sech2(a / 2) / scale - atanh / a.square())
-                .masked_fill(clipped, 0.0).masked_fill(small, 0.0).masked_fill(infinite, 0.0).MoveToOuterDisposeScope();
+            // Both terms are O(1/α) and cancel to O(α) for small α, so this partial is computed in float64.
+            Tensor a64 = a.to(ScalarType.Float64), r64 = r.to(ScalarType.Float64);
+            Tensor s64 = r64 * (a64 / 2).tanh() * 2;
+            Tensor da64 = r64 * Stable.Sech2(a64 / 2) / (a64 * (1 - s64) * (1 + s64)) - s64.atanh() / a64.square();
+            da = da64.to(y.dtype).masked_fill(clipped, 0.0).masked_fill(small, 0.0).masked_fill(infinite, 0.0).MoveToOuterDisposeScope();
         }
         return (dx, da);
     }
