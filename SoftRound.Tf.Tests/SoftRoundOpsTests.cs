@@ -80,6 +80,21 @@ public sealed class SoftRoundOpsTests
 
     [TestMethod]
     [DynamicData(nameof(OpNames))]
+    public void NegativeZeroAndHugeValues_GiveNoNaN(string op)
+    {
+        foreach ((ScalarType dtype, double huge) in new[] { (ScalarType.Float32, 16777216.0), (ScalarType.Float64, 9007199254740992.0) })
+        {
+            using var scope = NewDisposeScope();
+            Tensor x = tensor(new[] { -0.0, huge, -huge, 1e30 }, dtype).requires_grad_(true);
+            Tensor y = Ops[op](x);
+            y.sum().backward();
+            Assert.IsTrue(y.isfinite().all().item<bool>(), $"{dtype} values: {string.Join(", ", Reference.Values(y))}");
+            Assert.IsTrue(x.grad!.isfinite().all().item<bool>(), $"{dtype} gradients: {string.Join(", ", Reference.Values(x.grad!))}");
+        }
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(OpNames))]
     public void NonFloatingInput_IsRefusedNamingTheOp(string op)
     {
         using Tensor ints = ones(3, ScalarType.Int32);
