@@ -10,10 +10,11 @@ public static partial class SoftRoundOps
     /// <summary>
     /// The inverse of <see cref="soft_round(Tensor, double)"/>, <c>tfc.soft_round_inverse</c>:
     /// x = m + clip(atanh(s)/α, −½, ½) with m = ⌊y⌋ + ½, s = 2·(y − m)·tanh(α/2), and
-    /// dx/dy = 2·tanh(α/2) / (α·(1 − s²)) inside the clip (0 outside).
+    /// dx/dy = 2·tanh(α/2) / (α·(1 − s²)).
     /// </summary>
     /// <remarks>
-    /// soft_round_inverse(soft_round(x, α), α) = x. For α &lt; 1e−3 it is the identity. The gradient grows without bound
+    /// soft_round_inverse(soft_round(x, α), α) = x. For α &lt; 1e−3 it is the identity. |atanh(s)/α| ≤ ½ but for
+    /// rounding, so the clip only absorbs rounding and does not zero the gradient. The gradient grows without bound
     /// near integers y when α is large (&gt; 15); the values stay finite through the clip. y = ±∞ gives ±∞ with
     /// gradient 0; NaN gives NaN.
     /// </remarks>
@@ -28,7 +29,7 @@ public static partial class SoftRoundOps
 
     /// <summary>
     /// soft_round_inverse with a tensor α, which receives the gradient
-    /// dx/dα = (y − m)·sech²(α/2) / (α·(1 − s²)) − atanh(s)/α² inside the clip (0 outside, and where α &lt; 1e−3).
+    /// dx/dα = (y − m)·sech²(α/2) / (α·(1 − s²)) − atanh(s)/α² (0 where α &lt; 1e−3).
     /// </summary>
     /// <param name="y">The input; float16, bfloat16, float32 or float64.</param>
     /// <param name="alpha">The steepness; a floating-point tensor, broadcastable to y, whose entries are finite and ≥ 0.</param>

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using SoftRound.Tf.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,7 +26,11 @@ internal sealed class ElementwiseFunction<TFormula> : autograd.SingleTensorFunct
     /// requires a gradient.
     /// </summary>
     public static Tensor Run(Tensor x, Tensor a) =>
-        ComputeDtype.Run(x, a, (xc, ac) => ComputeDtype.NeedsGraph(xc, ac) ? apply(xc, ac!) : TFormula.Value(xc, ac!));
+        ComputeDtype.Run(x, a, (xc, ac) =>
+        {
+            if (UsesKernel(xc, ac!)) xc = xc.contiguous();
+            return ComputeDtype.NeedsGraph(xc, ac) ? apply(xc, ac!) : Value(xc, ac!);
+        });
 
     /// <summary>y = f(x, a) for a steepness given as a number, as a 0-dim tensor of x's compute dtype.</summary>
     public static Tensor Run(Tensor x, double a)
@@ -42,7 +47,7 @@ internal sealed class ElementwiseFunction<TFormula> : autograd.SingleTensorFunct
         ctx.save_for_backward(new List<Tensor> { x, a });
         ctx.save_data(NeedsX, x.requires_grad);
         ctx.save_data(NeedsA, a.requires_grad);
-        return TFormula.Value(x, a);
+        return Value(x, a);
     }
 
     /// <inheritdoc />
@@ -51,9 +56,23 @@ internal sealed class ElementwiseFunction<TFormula> : autograd.SingleTensorFunct
         using var scope = NewDisposeScope();
         List<Tensor> saved = ctx.get_saved_variables();
         Tensor x = saved[0], a = saved[1];
-        (Tensor? px, Tensor? pa) = TFormula.Partials(x, a, (bool)ctx.get_data(NeedsX), (bool)ctx.get_data(NeedsA));
+        bool needX = (bool)ctx.get_data(NeedsX), needA = (bool)ctx.get_data(NeedsA);
+        if (needX && !needA && !is_grad_enabled() && UsesKernel(x, a))
+        {
+            return new List<Tensor> { TFormula.KernelGradient(x, Scalars.First(a), grad_output).MoveToOuterDisposeScope(), null! };
+        }
+        (Tensor? px, Tensor? pa) = TFormula.Partials(x, a, needX, needA);
         Tensor? dx = px is null ? null : (grad_output * px).MoveToOuterDisposeScope();
         Tensor? da = pa is null ? null : Broadcast.SumToShape(grad_output * pa, a.shape).MoveToOuterDisposeScope();
         return new List<Tensor> { dx!, da! };
     }
+
+    /// <summary>
+    /// Whether the fused kernel serves x and a: x on the CPU in float32 or float64 and a single steepness value. The
+    /// backward pass also needs no gradient for a and no graph of its own (<c>create_graph</c>); otherwise it takes
+    /// the composite path.
+    /// </summary>
+    private static bool UsesKernel(Tensor x, Tensor a) => a.numel() == 1 && KernelLoop.Supports(x);
+
+    private static Tensor Value(Tensor x, Tensor a) => UsesKernel(x, a) ? TFormula.KernelValue(x, Scalars.First(a)) : TFormula.Value(x, a);
 }

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using SoftRound.Tf.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,9 +14,16 @@ internal sealed class RoundStFunction : autograd.SingleTensorFunction<RoundStFun
     /// <inheritdoc />
     public override string Name => "RoundSt";
 
-    /// <summary>y = round(x − o) + o, or round(x) when <paramref name="offset"/> is null.</summary>
+    /// <summary>
+    /// y = round(x − o) + o, or round(x) when <paramref name="offset"/> is null: by the fused kernel for CPU
+    /// float32/float64 x and at most one offset value, by composite torch ops otherwise.
+    /// </summary>
     public static Tensor Value(Tensor x, Tensor? offset)
     {
+        if (KernelLoop.Supports(x) && (offset is null || offset.numel() == 1))
+        {
+            return KernelLoop.Forward(new RoundStKernel(offset is null ? null : Scalars.First(offset)), x);
+        }
         if (offset is null) return x.round();
         using Tensor shifted = x - offset;
         using Tensor rounded = shifted.round();

@@ -1,3 +1,4 @@
+using SoftRound.Tf.Kernels;
 using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Internals.Formulas;
@@ -29,4 +30,10 @@ internal sealed class DifferentiableRoundFormula : IElementwiseFormula
         Tensor p = Stable.SigmoidProduct(k * r).masked_fill(infinite, 0.0);
         return (needX ? (p * k).MoveToOuterDisposeScope() : null, needA ? (p * r).MoveToOuterDisposeScope() : null);
     }
+
+    /// <inheritdoc />
+    public static Tensor KernelValue(Tensor x, double a) => KernelLoop.Forward(new DifferentiableRoundKernel(a), x);
+
+    /// <inheritdoc />
+    public static Tensor KernelGradient(Tensor x, double a, Tensor grad) => KernelLoop.Backward(new DifferentiableRoundKernel(a), x, grad);
 }

@@ -1,3 +1,4 @@
+using SoftRound.Tf.Kernels;
 using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Internals.Formulas;
@@ -24,4 +25,10 @@ internal sealed class SoftRoundConditionalMeanFormula : IElementwiseFormula
         using Tensor shifted = y - 0.5;
         return SoftRoundInverseFormula.Partials(shifted, alpha, needX, needA);
     }
+
+    /// <inheritdoc />
+    public static Tensor KernelValue(Tensor x, double a) => KernelLoop.Forward(new SoftRoundInverseKernel(a, 0.5), x);
+
+    /// <inheritdoc />
+    public static Tensor KernelGradient(Tensor x, double a, Tensor grad) => KernelLoop.Backward(new SoftRoundInverseKernel(a, 0.5), x, grad);
 }

@@ -1,3 +1,4 @@
+using SoftRound.Tf.Kernels;
 using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Internals.Formulas;
@@ -56,4 +57,10 @@ internal sealed class SoftRoundFormula : IElementwiseFormula
         }
         return (dx, da);
     }
+
+    /// <inheritdoc />
+    public static Tensor KernelValue(Tensor x, double a) => KernelLoop.Forward(new SoftRoundKernel(a), x);
+
+    /// <inheritdoc />
+    public static Tensor KernelGradient(Tensor x, double a, Tensor grad) => KernelLoop.Backward(new SoftRoundKernel(a), x, grad);
 }

@@ -1,3 +1,4 @@
+using SoftRound.Tf.Kernels;
 using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Internals.Formulas;
@@ -16,4 +17,10 @@ internal sealed class SteSoftRoundFormula : IElementwiseFormula
     /// <inheritdoc />
     public static (Tensor? dx, Tensor? da) Partials(Tensor x, Tensor alpha, bool needX, bool needA) =>
         (SoftRoundFormula.Partials(x, alpha, needX, needA: false).dx, null);
+
+    /// <inheritdoc />
+    public static Tensor KernelValue(Tensor x, double a) => KernelLoop.Forward(new SteSoftRoundKernel(a), x);
+
+    /// <inheritdoc />
+    public static Tensor KernelGradient(Tensor x, double a, Tensor grad) => KernelLoop.Backward(new SteSoftRoundKernel(a), x, grad);
 }
