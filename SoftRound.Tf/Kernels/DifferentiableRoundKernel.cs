@@ -1,5 +1,6 @@
-using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using static SoftRound.Tf.Kernels.VectorMath;
 
 namespace SoftRound.Tf.Kernels;
 
@@ -8,32 +9,34 @@ namespace SoftRound.Tf.Kernels;
 /// </summary>
 internal readonly struct DifferentiableRoundKernel(double k) : IRoundKernel
 {
-    private readonly Vector<double> kv = new(k);
+    private readonly Splat kv = new(k);
 
     /// <inheritdoc />
-    public double Value(double x)
+    public T Value<T>(T x) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        if (double.IsInfinity(x)) return x;
-        double f = Math.Floor(x);
-        return f + Elementary.Sigmoid(k * (x - f - 0.5));
+        if (T.IsInfinity(x)) return x;
+        T f = T.Floor(x);
+        return f + Elementary.Sigmoid(kv.S<T>() * (x - f - T.CreateTruncating(0.5)));
     }
 
     /// <inheritdoc />
-    public Vector<double> Value(Vector<double> x)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector<T> Value<T>(Vector<T> x) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        Vector<double> f = Vector.Floor(x);
-        Vector<double> y = f + Elementary.Sigmoid(kv * (x - f - new Vector<double>(0.5)));
+        Vector<T> f = Floor(x);
+        Vector<T> y = f + Elementary.Sigmoid(kv.V<T>() * (x - f - C<T>(0.5)));
         return Vector.ConditionalSelect(Vector.IsInfinity(x), x, y);
     }
 
     /// <inheritdoc />
-    public double Derivative(double x) =>
-        double.IsInfinity(x) ? 0 : k * Elementary.SigmoidProduct(k * (x - Math.Floor(x) - 0.5));
+    public T Derivative<T>(T x) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        T.IsInfinity(x) ? T.Zero : kv.S<T>() * Elementary.SigmoidProduct(kv.S<T>() * (x - T.Floor(x) - T.CreateTruncating(0.5)));
 
     /// <inheritdoc />
-    public Vector<double> Derivative(Vector<double> x)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector<T> Derivative<T>(Vector<T> x) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        Vector<double> d = kv * Elementary.SigmoidProduct(kv * (x - Vector.Floor(x) - new Vector<double>(0.5)));
-        return Vector.ConditionalSelect(Vector.IsInfinity(x), Vector<double>.Zero, d);
+        Vector<T> d = kv.V<T>() * Elementary.SigmoidProduct(kv.V<T>() * (x - Floor(x) - C<T>(0.5)));
+        return Vector.ConditionalSelect(Vector.IsInfinity(x), Vector<T>.Zero, d);
     }
 }

@@ -1,108 +1,106 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace SoftRound.Tf.Kernels;
 
 /// <summary>
-/// The functions the kernels are built from, each as a scalar reference (on <see cref="Math"/>) and a vector version
-/// (on <see cref="Vector"/>'s Exp and Log), in double and in the stable forms of ../shared/MATH.md.
+/// The functions the kernels are built from, each as a scalar reference (on the runtime's scalar Exp and Log) and a
+/// vector version (on <see cref="VectorMath"/>), in float or double and in the stable forms of ../shared/MATH.md.
 /// </summary>
 /// <remarks>
-/// expm1 and log1p use Kahan's forms, x·(eˣ − 1)/log(eˣ) and t·log(1 + t)/((1 + t) − 1): accurate to a few ulp
-/// wherever exp and log are, with no series and no branch on |x| but for the ends of the range.
+/// The scalar expm1 and both log1p use Kahan's forms, x·(eˣ − 1)/log(eˣ) and t·log(1 + t)/((1 + t) − 1): accurate to
+/// a few ulp wherever exp and log are. The vector expm1 is <see cref="VectorMath.Expm1NonPositive"/>.
 /// </remarks>
 internal static class Elementary
 {
     /// <summary>σ(z) = 1/(1 + e^(−z)), as e^(−|z|)/(1 + e^(−|z|)) for z &lt; 0.</summary>
-    public static double Sigmoid(double z)
+    public static T Sigmoid<T>(T z) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        double e = Math.Exp(-Math.Abs(z));
-        return z >= 0 ? 1 / (1 + e) : e / (1 + e);
+        T e = T.Exp(-T.Abs(z));
+        return z >= T.Zero ? T.One / (T.One + e) : e / (T.One + e);
     }
 
-    /// <inheritdoc cref="Sigmoid(double)"/>
-    public static Vector<double> Sigmoid(Vector<double> z)
+    /// <inheritdoc cref="Sigmoid{T}(T)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> Sigmoid<T>(Vector<T> z) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        Vector<double> e = Vector.Exp(-Vector.Abs(z));
-        Vector<double> inverse = Vector<double>.One / (Vector<double>.One + e);
-        return Vector.ConditionalSelect(Vector.GreaterThanOrEqual(z, Vector<double>.Zero), inverse, e * inverse);
+        Vector<T> e = VectorMath.ExpNonPositive(-Vector.Abs(z));
+        Vector<T> inverse = Vector<T>.One / (Vector<T>.One + e);
+        return Vector.ConditionalSelect(Vector.GreaterThanOrEqual(z, Vector<T>.Zero), inverse, e * inverse);
     }
 
     /// <summary>σ(z)·σ(−z) = e^(−|z|)/(1 + e^(−|z|))².</summary>
-    public static double SigmoidProduct(double z)
+    public static T SigmoidProduct<T>(T z) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        double e = Math.Exp(-Math.Abs(z));
-        return e / ((1 + e) * (1 + e));
+        T e = T.Exp(-T.Abs(z));
+        return e / ((T.One + e) * (T.One + e));
     }
 
-    /// <inheritdoc cref="SigmoidProduct(double)"/>
-    public static Vector<double> SigmoidProduct(Vector<double> z)
+    /// <inheritdoc cref="SigmoidProduct{T}(T)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> SigmoidProduct<T>(Vector<T> z) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        Vector<double> e = Vector.Exp(-Vector.Abs(z));
-        Vector<double> onePlus = Vector<double>.One + e;
+        Vector<T> e = VectorMath.ExpNonPositive(-Vector.Abs(z));
+        Vector<T> onePlus = Vector<T>.One + e;
         return e / (onePlus * onePlus);
     }
 
     /// <summary>sech²(u) = 4·e^(−2|u|)/(1 + e^(−2|u|))².</summary>
-    public static double Sech2(double u) => 4 * SigmoidProduct(2 * u);
+    public static T Sech2<T>(T u) where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.CreateTruncating(4) * SigmoidProduct(u + u);
 
-    /// <inheritdoc cref="Sech2(double)"/>
-    public static Vector<double> Sech2(Vector<double> u) => new Vector<double>(4) * SigmoidProduct(u + u);
+    /// <inheritdoc cref="Sech2{T}(T)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> Sech2<T>(Vector<T> u) where T : unmanaged, IBinaryFloatingPointIeee754<T> => VectorMath.C<T>(4) * SigmoidProduct(u + u);
 
     /// <summary>tanh(u) = −expm1(−2|u|)/(2 + expm1(−2|u|)), with u's sign.</summary>
-    public static double Tanh(double u)
+    public static T Tanh<T>(T u) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        double m = Expm1(-2 * Math.Abs(u));
-        return Math.CopySign(-m / (2 + m), u);
+        T m = Expm1(-(T.Abs(u) + T.Abs(u)));
+        return T.CopySign(-m / (T.CreateTruncating(2) + m), u);
     }
 
-    /// <inheritdoc cref="Tanh(double)"/>
-    public static Vector<double> Tanh(Vector<double> u)
+    /// <inheritdoc cref="Tanh{T}(T)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> Tanh<T>(Vector<T> u) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        Vector<double> m = Expm1(new Vector<double>(-2) * Vector.Abs(u));
-        return Vector.CopySign(-m / (new Vector<double>(2) + m), u);
+        Vector<T> m = VectorMath.Expm1NonPositive(VectorMath.C<T>(-2) * Vector.Abs(u));
+        return Vector.CopySign(-m / (VectorMath.C<T>(2) + m), u);
     }
 
     /// <summary>atanh(s) = ½·log1p(2s/(1 − s)); ±∞ at s = ±1.</summary>
-    public static double Atanh(double s) => 0.5 * Log1p(2 * s / (1 - s));
+    public static T Atanh<T>(T s) where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.CreateTruncating(0.5) * Log1p((s + s) / (T.One - s));
 
-    /// <inheritdoc cref="Atanh(double)"/>
-    public static Vector<double> Atanh(Vector<double> s) =>
-        new Vector<double>(0.5) * Log1p(new Vector<double>(2) * s / (Vector<double>.One - s));
+    /// <inheritdoc cref="Atanh{T}(T)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> Atanh<T>(Vector<T> s) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        VectorMath.C<T>(0.5) * Log1p(VectorMath.C<T>(2) * s / (Vector<T>.One - s));
 
     /// <summary>eˣ − 1 for x ≤ 0 (Kahan): x where eˣ rounds to 1, −1 where it underflows.</summary>
-    private static double Expm1(double x)
+    private static T Expm1<T>(T x) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        double u = Math.Exp(x);
-        if (u == 1) return x;
-        if (u == 0) return -1;
-        return (u - 1) * x / Math.Log(u);
-    }
-
-    /// <inheritdoc cref="Expm1(double)"/>
-    private static Vector<double> Expm1(Vector<double> x)
-    {
-        Vector<double> u = Vector.Exp(x);
-        Vector<double> y = (u - Vector<double>.One) * x / Vector.Log(u);
-        y = Vector.ConditionalSelect(Vector.Equals(u, Vector<double>.One), x, y);
-        return Vector.ConditionalSelect(Vector.Equals(u, Vector<double>.Zero), -Vector<double>.One, y);
+        T u = T.Exp(x);
+        if (u == T.One) return x;
+        if (u == T.Zero) return -T.One;
+        return (u - T.One) * x / T.Log(u);
     }
 
     /// <summary>log(1 + t) (Kahan): t where 1 + t rounds to 1, +∞ at t = +∞.</summary>
-    private static double Log1p(double t)
+    private static T Log1p<T>(T t) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        double u = 1 + t;
-        if (u == 1) return t;
-        if (double.IsPositiveInfinity(u)) return u;
-        return Math.Log(u) * t / (u - 1);
+        T u = T.One + t;
+        if (u == T.One) return t;
+        if (T.IsPositiveInfinity(u)) return u;
+        return T.Log(u) * t / (u - T.One);
     }
 
-    /// <inheritdoc cref="Log1p(double)"/>
-    private static Vector<double> Log1p(Vector<double> t)
+    /// <inheritdoc cref="Log1p{T}(T)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<T> Log1p<T>(Vector<T> t) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        Vector<double> u = Vector<double>.One + t;
-        Vector<double> y = Vector.Log(u) * t / (u - Vector<double>.One);
-        y = Vector.ConditionalSelect(Vector.Equals(u, Vector<double>.One), t, y);
-        return Vector.ConditionalSelect(Vector.Equals(u, new Vector<double>(double.PositiveInfinity)), u, y);
+        Vector<T> u = Vector<T>.One + t;
+        Vector<T> y = VectorMath.Log(u) * t / (u - Vector<T>.One);
+        y = Vector.ConditionalSelect(Vector.Equals(u, Vector<T>.One), t, y);
+        return Vector.ConditionalSelect(Vector.Equals(u, VectorMath.C<T>(double.PositiveInfinity)), u, y);
     }
 }

@@ -10,21 +10,21 @@ namespace SoftRound.Tf.Kernels;
 
 /// <summary>
 /// Runs an <see cref="IRoundKernel"/> over contiguous CPU float32 or float64 tensors in one pass: y = f(x) forward,
-/// dx = grad·f'(x) backward, with value and derivative computed in double.
+/// dx = grad·f'(x) backward, in the tensor's dtype (the tail shorter than a vector takes the scalar reference).
 /// </summary>
 /// <remarks>
-/// Work is cut into chunks of <see cref="ChunkLength"/> elements, a multiple of the vector step, and spread over
+/// Work is cut into chunks of <see cref="ChunkLength"/> elements, a multiple of every vector width, and spread over
 /// <c>torch.get_num_threads()</c> threads. Every element therefore takes the same path (vector body or scalar tail)
 /// whatever the thread count, so results are identical with 1 and with N threads. Each element is read before its
-/// output is written, so in-place use (y aliasing x) is correct.
+/// output is written, so in-place use (y aliasing x) would be correct; the entry points always allocate the output.
 /// </remarks>
 internal static unsafe class KernelLoop
 {
-    /// <summary>Elements per chunk of work; a multiple of every vector step.</summary>
+    /// <summary>Elements per chunk of work; a multiple of every vector width.</summary>
     public const int ChunkLength = 1 << 15;
 
-    /// <summary>Elements per vector step: two double vectors, or one float vector widened into two.</summary>
-    public static int Step => 2 * Vector<double>.Count;
+    /// <summary>The widest vector step: float's.</summary>
+    public static int Step => Vector<float>.Count;
 
     /// <summary>Whether a kernel can run on x: a CPU float32 or float64 tensor whose bytes a span can hold.</summary>
     public static bool Supports(Tensor x) =>
@@ -37,8 +37,9 @@ internal static unsafe class KernelLoop
     {
         using Tensor input = x.contiguous();
         Tensor y = empty_like(input);
-        if (x.dtype == ScalarType.Float32) Run<float, TKernel>(kernel, Pointer<float>(input), null, 0, Pointer<float>(y), (int)input.numel(), backward: false);
-        else Run<double, TKernel>(kernel, Pointer<double>(input), null, 0, Pointer<double>(y), (int)input.numel(), backward: false);
+        int n = (int)input.numel();
+        if (x.dtype == ScalarType.Float32) Run<float, TKernel>(kernel, Pointer<float>(input), null, 0, Pointer<float>(y), n, backward: false);
+        else Run<double, TKernel>(kernel, Pointer<double>(input), null, 0, Pointer<double>(y), n, backward: false);
         return y;
     }
 
@@ -63,7 +64,7 @@ internal static unsafe class KernelLoop
         t.numel() == 0 ? null : (T*)Unsafe.AsPointer(ref t.bytes.GetPinnableReference());
 
     private static void Run<T, TKernel>(TKernel kernel, T* x, T* grad, double gradValue, T* output, int n, bool backward)
-        where T : unmanaged where TKernel : struct, IRoundKernel
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TKernel : struct, IRoundKernel
     {
         int chunks = (n + ChunkLength - 1) / ChunkLength;
         int threads = Math.Min(get_num_threads(), chunks);
@@ -81,70 +82,22 @@ internal static unsafe class KernelLoop
     }
 
     private static void Chunk<T, TKernel>(TKernel kernel, T* x, T* grad, double gradValue, T* output, int start, int end, bool backward)
-        where T : unmanaged where TKernel : struct, IRoundKernel
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TKernel : struct, IRoundKernel
     {
         int i = start;
-        var uniformGrad = new Vector<double>(gradValue);
-        for (; i <= end - Step; i += Step)
+        var uniformGrad = new Vector<T>(T.CreateTruncating(gradValue));
+        for (; i <= end - Vector<T>.Count; i += Vector<T>.Count)
         {
-            Load(x + i, out Vector<double> lo, out Vector<double> hi);
-            if (backward)
-            {
-                Vector<double> glo = uniformGrad, ghi = uniformGrad;
-                if (grad != null) Load(grad + i, out glo, out ghi);
-                Store(output + i, glo * kernel.Derivative(lo), ghi * kernel.Derivative(hi));
-            }
-            else
-            {
-                Store(output + i, kernel.Value(lo), kernel.Value(hi));
-            }
+            Vector<T> xi = Vector.Load(x + i);
+            Vector<T> yi = backward
+                ? (grad != null ? Vector.Load(grad + i) : uniformGrad) * kernel.Derivative(xi)
+                : kernel.Value(xi);
+            yi.Store(output + i);
         }
+        T scalarGrad = T.CreateTruncating(gradValue);
         for (; i < end; i++)
         {
-            double xi = ToDouble(x[i]);
-            output[i] = FromDouble<T>(backward ? (grad != null ? ToDouble(grad[i]) : gradValue) * kernel.Derivative(xi) : kernel.Value(xi));
+            output[i] = backward ? (grad != null ? grad[i] : scalarGrad) * kernel.Derivative(x[i]) : kernel.Value(x[i]);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Load<T>(T* p, out Vector<double> lo, out Vector<double> hi) where T : unmanaged
-    {
-        if (typeof(T) == typeof(float))
-        {
-            Vector.Widen(Vector.Load((float*)p), out lo, out hi);
-        }
-        else
-        {
-            lo = Vector.Load((double*)p);
-            hi = Vector.Load((double*)p + Vector<double>.Count);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<T>(T* p, Vector<double> lo, Vector<double> hi) where T : unmanaged
-    {
-        if (typeof(T) == typeof(float))
-        {
-            Vector.Narrow(lo, hi).Store((float*)p);
-        }
-        else
-        {
-            lo.Store((double*)p);
-            hi.Store((double*)p + Vector<double>.Count);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double ToDouble<T>(T v) where T : unmanaged => typeof(T) == typeof(float) ? Unsafe.As<T, float>(ref v) : Unsafe.As<T, double>(ref v);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T FromDouble<T>(double v) where T : unmanaged
-    {
-        if (typeof(T) == typeof(float))
-        {
-            float f = (float)v;
-            return Unsafe.As<float, T>(ref f);
-        }
-        return Unsafe.As<double, T>(ref v);
     }
 }

@@ -1,23 +1,26 @@
-using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using static SoftRound.Tf.Kernels.VectorMath;
 
 namespace SoftRound.Tf.Kernels;
 
 /// <summary>../shared/MATH.md §4: y = round(x − o) + o, half to even (round(x) when there is no offset); dy/dx = 1.</summary>
 internal readonly struct RoundStKernel(double? offset) : IRoundKernel
 {
-    private readonly Vector<double> offsetV = new(offset ?? 0);
+    private readonly Splat o = new(offset ?? 0);
+    private readonly bool hasOffset = offset is not null;
 
     /// <inheritdoc />
-    public double Value(double x) =>
-        offset is { } o ? Math.Round(x - o, MidpointRounding.ToEven) + o : Math.Round(x, MidpointRounding.ToEven);
+    public T Value<T>(T x) where T : unmanaged, IBinaryFloatingPointIeee754<T> => hasOffset ? T.Round(x - o.S<T>()) + o.S<T>() : T.Round(x);
 
     /// <inheritdoc />
-    public Vector<double> Value(Vector<double> x) => offset is null ? Vector.Round(x) : Vector.Round(x - offsetV) + offsetV;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector<T> Value<T>(Vector<T> x) where T : unmanaged, IBinaryFloatingPointIeee754<T> => hasOffset ? Round(x - o.V<T>()) + o.V<T>() : Round(x);
 
     /// <inheritdoc />
-    public double Derivative(double x) => 1;
+    public T Derivative<T>(T x) where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.One;
 
     /// <inheritdoc />
-    public Vector<double> Derivative(Vector<double> x) => Vector<double>.One;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector<T> Derivative<T>(Vector<T> x) where T : unmanaged, IBinaryFloatingPointIeee754<T> => Vector<T>.One;
 }

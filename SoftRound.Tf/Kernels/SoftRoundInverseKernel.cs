@@ -1,70 +1,71 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using SoftRound.Tf.Internals.Formulas;
+using static SoftRound.Tf.Kernels.VectorMath;
 
 namespace SoftRound.Tf.Kernels;
 
 /// <summary>
 /// ../shared/MATH.md §3 at y' = y − shift: x = m + clip(atanh(s)/α, −½, ½) + shift, m = ⌊y'⌋ + ½,
 /// s = 2·(y' − m)·tanh(α/2); dx/dy = 2·tanh(α/2)/(α·(1 − s²)) (the clip only absorbs rounding; see
-/// <see cref="SoftRoundInverseFormula"/>). shift = 0 is
-/// soft_round_inverse, shift = ½ soft_round_conditional_mean. The identity (derivative 1) for α &lt; 1e−3; ±∞ → ±∞
-/// with derivative 0.
+/// <see cref="SoftRoundInverseFormula"/>). shift = 0 is soft_round_inverse, shift = ½ soft_round_conditional_mean.
+/// The identity (derivative 1) for α &lt; 1e−3; ±∞ → ±∞ with derivative 0.
 /// </summary>
 internal readonly struct SoftRoundInverseKernel : IRoundKernel
 {
     private readonly bool identity;
-    private readonly double alpha, twoT, shift;
-    private readonly Vector<double> alphaV, twoTV, shiftV;
+    private readonly Splat alpha, twoT, shift;
 
     /// <summary>Precomputes α clamped to ≥ 1e−3 and 2·tanh(α/2).</summary>
     public SoftRoundInverseKernel(double alpha, double shift)
     {
         identity = alpha < SoftRoundFormula.IdentityBelow;
-        this.alpha = Math.Max(alpha, SoftRoundFormula.IdentityBelow);
-        twoT = 2 * Elementary.Tanh(this.alpha / 2);
-        this.shift = shift;
-        alphaV = new Vector<double>(this.alpha);
-        twoTV = new Vector<double>(twoT);
-        shiftV = new Vector<double>(shift);
+        double clamped = Math.Max(alpha, SoftRoundFormula.IdentityBelow);
+        this.alpha = new Splat(clamped);
+        twoT = new Splat(2 * Math.Tanh(clamped / 2));
+        this.shift = new Splat(shift);
     }
 
     /// <inheritdoc />
-    public double Value(double y)
+    public T Value<T>(T y) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        double shifted = y - shift;
-        if (identity || double.IsInfinity(y)) return shifted + shift;
-        double m = Math.Floor(shifted) + 0.5;
-        return m + Math.Clamp(Elementary.Atanh((shifted - m) * twoT) / alpha, -0.5, 0.5) + shift;
+        T shifted = y - shift.S<T>();
+        if (identity || T.IsInfinity(y)) return shifted + shift.S<T>();
+        T m = T.Floor(shifted) + T.CreateTruncating(0.5);
+        T half = T.CreateTruncating(0.5);
+        return m + T.Clamp(Elementary.Atanh((shifted - m) * twoT.S<T>()) / alpha.S<T>(), -half, half) + shift.S<T>();
     }
 
     /// <inheritdoc />
-    public Vector<double> Value(Vector<double> y)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector<T> Value<T>(Vector<T> y) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        Vector<double> shifted = y - shiftV;
-        if (identity) return shifted + shiftV;
-        Vector<double> m = Vector.Floor(shifted) + new Vector<double>(0.5);
-        Vector<double> r = Vector.Clamp(Elementary.Atanh((shifted - m) * twoTV) / alphaV, new Vector<double>(-0.5), new Vector<double>(0.5));
-        return Vector.ConditionalSelect(Vector.IsInfinity(y), y, m + r + shiftV);
+        Vector<T> shifted = y - shift.V<T>();
+        if (identity) return shifted + shift.V<T>();
+        Vector<T> m = Floor(shifted) + C<T>(0.5);
+        Vector<T> r = Vector.Clamp(Elementary.Atanh((shifted - m) * twoT.V<T>()) / alpha.V<T>(), C<T>(-0.5), C<T>(0.5));
+        return Vector.ConditionalSelect(Vector.IsInfinity(y), y, m + r + shift.V<T>());
     }
 
     /// <inheritdoc />
-    public double Derivative(double y)
+    public T Derivative<T>(T y) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        if (double.IsInfinity(y)) return 0;
-        if (identity) return 1;
-        double shifted = y - shift;
-        double s = (shifted - Math.Floor(shifted) - 0.5) * twoT;
-        return twoT / (alpha * (1 - s) * (1 + s));
+        if (T.IsInfinity(y)) return T.Zero;
+        if (identity) return T.One;
+        T shifted = y - shift.S<T>();
+        T s = (shifted - T.Floor(shifted) - T.CreateTruncating(0.5)) * twoT.S<T>();
+        return twoT.S<T>() / (alpha.S<T>() * (T.One - s) * (T.One + s));
     }
 
     /// <inheritdoc />
-    public Vector<double> Derivative(Vector<double> y)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector<T> Derivative<T>(Vector<T> y) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        if (identity) return Vector.ConditionalSelect(Vector.IsInfinity(y), Vector<double>.Zero, Vector<double>.One);
-        Vector<double> shifted = y - shiftV;
-        Vector<double> s = (shifted - Vector.Floor(shifted) - new Vector<double>(0.5)) * twoTV;
-        Vector<double> d = twoTV / (alphaV * (Vector<double>.One - s) * (Vector<double>.One + s));
-        return Vector.ConditionalSelect(Vector.IsInfinity(y), Vector<double>.Zero, d);
+        if (identity) return Vector.ConditionalSelect(Vector.IsInfinity(y), Vector<T>.Zero, Vector<T>.One);
+        Vector<T> shifted = y - shift.V<T>();
+        Vector<T> s = (shifted - Floor(shifted) - C<T>(0.5)) * twoT.V<T>();
+        Vector<T> d = twoT.V<T>() / (alpha.V<T>() * (Vector<T>.One - s) * (Vector<T>.One + s));
+        return Vector.ConditionalSelect(Vector.IsInfinity(y), Vector<T>.Zero, d);
     }
 }

@@ -1,6 +1,8 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using SoftRound.Tf.Internals.Formulas;
+using static SoftRound.Tf.Kernels.VectorMath;
 
 namespace SoftRound.Tf.Kernels;
 
@@ -11,50 +13,50 @@ namespace SoftRound.Tf.Kernels;
 internal readonly struct SoftRoundKernel : IRoundKernel
 {
     private readonly bool identity;
-    private readonly double alpha, inverseD;
-    private readonly Vector<double> alphaV, inverseDV;
+    private readonly Splat alpha, inverseD;
 
     /// <summary>Precomputes α clamped to ≥ 1e−3 and 1/D.</summary>
     public SoftRoundKernel(double alpha)
     {
         identity = alpha < SoftRoundFormula.IdentityBelow;
-        this.alpha = Math.Max(alpha, SoftRoundFormula.IdentityBelow);
-        inverseD = 1 / (2 * Elementary.Tanh(this.alpha / 2));
-        alphaV = new Vector<double>(this.alpha);
-        inverseDV = new Vector<double>(inverseD);
+        double clamped = Math.Max(alpha, SoftRoundFormula.IdentityBelow);
+        this.alpha = new Splat(clamped);
+        inverseD = new Splat(1 / (2 * Math.Tanh(clamped / 2)));
     }
 
     /// <inheritdoc />
-    public double Value(double x)
+    public T Value<T>(T x) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        if (identity || double.IsInfinity(x)) return x;
-        double m = Math.Floor(x) + 0.5;
-        return m + Elementary.Tanh(alpha * (x - m)) * inverseD;
+        if (identity || T.IsInfinity(x)) return x;
+        T m = T.Floor(x) + T.CreateTruncating(0.5);
+        return m + Elementary.Tanh(alpha.S<T>() * (x - m)) * inverseD.S<T>();
     }
 
     /// <inheritdoc />
-    public Vector<double> Value(Vector<double> x)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector<T> Value<T>(Vector<T> x) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         if (identity) return x;
-        Vector<double> m = Vector.Floor(x) + new Vector<double>(0.5);
-        Vector<double> y = m + Elementary.Tanh(alphaV * (x - m)) * inverseDV;
+        Vector<T> m = Floor(x) + C<T>(0.5);
+        Vector<T> y = m + Elementary.Tanh(alpha.V<T>() * (x - m)) * inverseD.V<T>();
         return Vector.ConditionalSelect(Vector.IsInfinity(x), x, y);
     }
 
     /// <inheritdoc />
-    public double Derivative(double x)
+    public T Derivative<T>(T x) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        if (double.IsInfinity(x)) return 0;
-        if (identity) return 1;
-        return alpha * Elementary.Sech2(alpha * (x - Math.Floor(x) - 0.5)) * inverseD;
+        if (T.IsInfinity(x)) return T.Zero;
+        if (identity) return T.One;
+        return alpha.S<T>() * Elementary.Sech2(alpha.S<T>() * (x - T.Floor(x) - T.CreateTruncating(0.5))) * inverseD.S<T>();
     }
 
     /// <inheritdoc />
-    public Vector<double> Derivative(Vector<double> x)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector<T> Derivative<T>(Vector<T> x) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        Vector<double> d = identity
-            ? Vector<double>.One
-            : alphaV * Elementary.Sech2(alphaV * (x - Vector.Floor(x) - new Vector<double>(0.5))) * inverseDV;
-        return Vector.ConditionalSelect(Vector.IsInfinity(x), Vector<double>.Zero, d);
+        Vector<T> d = identity
+            ? Vector<T>.One
+            : alpha.V<T>() * Elementary.Sech2(alpha.V<T>() * (x - Floor(x) - C<T>(0.5))) * inverseD.V<T>();
+        return Vector.ConditionalSelect(Vector.IsInfinity(x), Vector<T>.Zero, d);
     }
 }

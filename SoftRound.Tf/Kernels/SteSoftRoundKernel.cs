@@ -1,5 +1,5 @@
-using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace SoftRound.Tf.Kernels;
 
@@ -9,14 +9,16 @@ internal readonly struct SteSoftRoundKernel(double alpha) : IRoundKernel
     private readonly SoftRoundKernel softRound = new(alpha);
 
     /// <inheritdoc />
-    public double Value(double x) => Math.Round(x, MidpointRounding.ToEven);
+    public T Value<T>(T x) where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.Round(x);
 
     /// <inheritdoc />
-    public Vector<double> Value(Vector<double> x) => Vector.Round(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector<T> Value<T>(Vector<T> x) where T : unmanaged, IBinaryFloatingPointIeee754<T> => VectorMath.Round(x);
 
     /// <inheritdoc />
-    public double Derivative(double x) => softRound.Derivative(x);
+    public T Derivative<T>(T x) where T : unmanaged, IBinaryFloatingPointIeee754<T> => softRound.Derivative(x);
 
     /// <inheritdoc />
-    public Vector<double> Derivative(Vector<double> x) => softRound.Derivative(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector<T> Derivative<T>(Vector<T> x) where T : unmanaged, IBinaryFloatingPointIeee754<T> => softRound.Derivative(x);
 }

@@ -1,0 +1,32 @@
+using System;
+using System.Linq;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Perfolizer.Horology;
+using SoftRound.Tf.Benchmarks;
+
+// --quick: a short in-process job over every case, the ratio table in about a minute.
+// Otherwise BenchmarkDotNet's own command line (e.g. --filter '*SoftRound*').
+bool quick = args.Contains("--quick");
+string[] rest = args.Where(a => a != "--quick").ToArray();
+
+IConfig config = DefaultConfig.Instance
+    .AddColumn(new PeakNativeColumn())
+    .WithOptions(ConfigOptions.JoinSummary)
+    .WithSummaryStyle(BenchmarkDotNet.Reports.SummaryStyle.Default.WithRatioStyle(RatioStyle.Trend));
+if (quick)
+{
+    config = config.AddJob(Job.Dry
+        .WithToolchain(InProcessEmitToolchain.Instance)
+        .WithWarmupCount(1)
+        .WithIterationCount(3)
+        .WithIterationTime(TimeInterval.FromMilliseconds(60))
+        .WithStrategy(BenchmarkDotNet.Engines.RunStrategy.Throughput)
+        .WithId("Quick"));
+}
+
+Console.WriteLine($"torch.set_num_threads({Threads.Count}); {Environment.ProcessorCount} cores; {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}");
+BenchmarkSwitcher.FromAssembly(typeof(OpBenchmark).Assembly).Run(rest.Length == 0 ? new[] { "--filter", "*" } : rest, config);
