@@ -153,7 +153,7 @@ public sealed class KernelLoopTests
             foreach (ScalarType dtype in new[] { ScalarType.Float32, ScalarType.Float64 })
             {
                 using var scope = NewDisposeScope();
-                int n = 3 * KernelLoop.ChunkLength + 2 * KernelLoop.Step + 5;
+                int n = KernelLoop.MinParallelLength + 3 * KernelLoop.ChunkLength + 2 * KernelLoop.Step + 5;
                 Tensor x = Inputs(n, dtype, generator);
                 Tensor grad = rand(n, dtype, generator: generator);
                 set_num_threads(1);

@@ -55,7 +55,7 @@ public sealed class PeakNativeColumn : IColumn
         {
             type.GetProperty(parameter.Name)!.SetValue(instance, parameter.Value);
         }
-        MethodInfo setup = type.GetMethod(nameof(OpBenchmark.Setup))!, cleanup = type.GetMethod(nameof(OpBenchmark.Cleanup))!;
+        MethodInfo setup = type.GetMethod(nameof(SizedBenchmark.Setup))!, cleanup = type.GetMethod(nameof(SizedBenchmark.Cleanup))!;
         MethodInfo workload = benchmarkCase.Descriptor.WorkloadMethod;
         setup.Invoke(instance, null);
         try

@@ -23,10 +23,12 @@ if (quick)
         .WithToolchain(InProcessEmitToolchain.Instance)
         .WithWarmupCount(1)
         .WithIterationCount(3)
-        .WithIterationTime(TimeInterval.FromMilliseconds(60))
+        .WithIterationTime(TimeInterval.FromMilliseconds(25))
+        .WithEvaluateOverhead(false)
         .WithStrategy(BenchmarkDotNet.Engines.RunStrategy.Throughput)
         .WithId("Quick"));
 }
 
 Console.WriteLine($"torch.set_num_threads({Threads.Count}); {Environment.ProcessorCount} cores; {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}");
-BenchmarkSwitcher.FromAssembly(typeof(OpBenchmark).Assembly).Run(rest.Length == 0 ? new[] { "--filter", "*" } : rest, config);
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(OpBenchmark).Assembly).Run(rest.Length == 0 ? new[] { "--filter", "*" } : rest, config);
+RatioTable.Print(summaries);
