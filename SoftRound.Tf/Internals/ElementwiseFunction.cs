@@ -10,7 +10,8 @@ namespace SoftRound.Tf.Internals;
 /// </summary>
 /// <remarks>
 /// Saves x and a; the backward pass multiplies the incoming gradient by the formula's partials and sums a's share over
-/// the dimensions that broadcasting expanded.
+/// the dimensions that broadcasting expanded. An undefined incoming gradient gives undefined gradients
+/// (see <see cref="UndefinedGradients"/>).
 /// </remarks>
 internal sealed class ElementwiseFunction<TFormula> : autograd.SingleTensorFunction<ElementwiseFunction<TFormula>>
     where TFormula : IElementwiseFormula
@@ -45,6 +46,7 @@ internal sealed class ElementwiseFunction<TFormula> : autograd.SingleTensorFunct
         var x = (Tensor)vars[0];
         var a = (Tensor)vars[1];
         ctx.save_for_backward(new List<Tensor> { x, a });
+        ctx.set_materialize_grads(false);
         ctx.save_data(NeedsX, x.requires_grad);
         ctx.save_data(NeedsA, a.requires_grad);
         return Value(x, a);
@@ -53,6 +55,7 @@ internal sealed class ElementwiseFunction<TFormula> : autograd.SingleTensorFunct
     /// <inheritdoc />
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
+        if (grad_output.IsInvalid) return UndefinedGradients.For(2);
         using var scope = NewDisposeScope();
         List<Tensor> saved = ctx.get_saved_variables();
         Tensor x = saved[0], a = saved[1];

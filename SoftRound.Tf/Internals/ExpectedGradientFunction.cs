@@ -25,6 +25,7 @@ internal sealed class ExpectedGradientFunction : autograd.SingleTensorFunction<E
         var y = (Tensor)vars[0];
         var x = (Tensor)vars[1];
         ctx.save_for_backward(new List<Tensor> { (Tensor)vars[2] });
+        ctx.set_materialize_grads(false);
         ctx.save_data(XShape, x.shape);
         ctx.save_data(XDtype, x.dtype);
         return y.clone();
@@ -33,6 +34,7 @@ internal sealed class ExpectedGradientFunction : autograd.SingleTensorFunction<E
     /// <inheritdoc />
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
+        if (grad_output.IsInvalid) return UndefinedGradients.For(3);
         using var scope = NewDisposeScope();
         Tensor delta = ctx.get_saved_variables()[0];
         Tensor dx = Broadcast.SumToShape(grad_output * delta, (long[])ctx.get_data(XShape)).to((ScalarType)ctx.get_data(XDtype));

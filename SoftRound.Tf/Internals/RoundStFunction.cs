@@ -31,8 +31,13 @@ internal sealed class RoundStFunction : autograd.SingleTensorFunction<RoundStFun
     }
 
     /// <inheritdoc />
-    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars) => Value((Tensor)vars[0], vars[1] as Tensor);
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        ctx.set_materialize_grads(false);
+        return Value((Tensor)vars[0], vars[1] as Tensor);
+    }
 
     /// <inheritdoc />
-    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) => new() { grad_output.alias(), null! };
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
+        grad_output.IsInvalid ? UndefinedGradients.For(2) : new() { grad_output.alias(), null! };
 }
