@@ -66,6 +66,15 @@ internal static class Reference
         return m + Math.Clamp(r, -0.5, 0.5);
     }
 
+    /// <summary>§3: dx/dy = 2·tanh(α/2) / (α·(1 − s²)), s = 2·(y − m)·tanh(α/2); 1 for α &lt; 1e−3.</summary>
+    public static double SoftRoundInverseDy(double y, double alpha)
+    {
+        if (double.IsInfinity(y)) return 0;
+        if (alpha < 1e-3) return 1;
+        double t = Math.Tanh(alpha / 2), s = 2 * (y - Math.Floor(y) - 0.5) * t;
+        return 2 * t / (alpha * (1 - s) * (1 + s));
+    }
+
     /// <summary>§3: soft_round_inverse(y − ½, α) + ½.</summary>
     public static double SoftRoundConditionalMean(double y, double alpha) => SoftRoundInverse(y - 0.5, alpha) + 0.5;
 
