@@ -44,7 +44,7 @@ internal readonly struct SoftRoundInverseKernel : IRoundKernel
         Vector<T> shifted = y - shift.V<T>();
         if (identity) return shifted + shift.V<T>();
         Vector<T> m = Floor(shifted) + C<T>(0.5);
-        Vector<T> r = Vector.Clamp(Elementary.Atanh((shifted - m) * twoT.V<T>()) / alpha.V<T>(), C<T>(-0.5), C<T>(0.5));
+        Vector<T> r = ClampHalf(Elementary.Atanh((shifted - m) * twoT.V<T>()) / alpha.V<T>());
         return Vector.ConditionalSelect(Vector.IsInfinity(y), y, m + r + shift.V<T>());
     }
 

@@ -8,7 +8,8 @@ namespace SoftRound.Tf.Kernels;
 
 /// <summary>
 /// ../shared/MATH.md §2: y = m + tanh(α·r)/D, m = ⌊x⌋ + ½, r = x − m, D = 2·tanh(α/2); dy/dx = α·sech²(α·r)/D.
-/// The identity (derivative 1) for α &lt; 1e−3; ±∞ → ±∞ with derivative 0.
+/// The identity (derivative 1) for α &lt; 1e−3; ±∞ → ±∞ with derivative 0. tanh(α·r)/D is clamped to [−½, ½] (see
+/// <see cref="SoftRoundFormula"/>).
 /// </summary>
 internal readonly struct SoftRoundKernel : IRoundKernel
 {
@@ -29,7 +30,8 @@ internal readonly struct SoftRoundKernel : IRoundKernel
     {
         if (identity || T.IsInfinity(x)) return x;
         T m = T.Floor(x) + T.CreateTruncating(0.5);
-        return m + Elementary.Tanh(alpha.S<T>() * (x - m)) * inverseD.S<T>();
+        T half = T.CreateTruncating(0.5);
+        return m + T.Clamp(Elementary.Tanh(alpha.S<T>() * (x - m)) * inverseD.S<T>(), -half, half);
     }
 
     /// <inheritdoc />
@@ -38,7 +40,7 @@ internal readonly struct SoftRoundKernel : IRoundKernel
     {
         if (identity) return x;
         Vector<T> m = Floor(x) + C<T>(0.5);
-        Vector<T> y = m + Elementary.Tanh(alpha.V<T>() * (x - m)) * inverseD.V<T>();
+        Vector<T> y = m + ClampHalf(Elementary.Tanh(alpha.V<T>() * (x - m)) * inverseD.V<T>());
         return Vector.ConditionalSelect(Vector.IsInfinity(x), x, y);
     }
 

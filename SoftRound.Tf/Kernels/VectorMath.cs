@@ -50,6 +50,14 @@ internal static class VectorMath
             : Vector.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
 
     /// <summary>
+    /// x clamped to [−½, ½] lane by lane. NaN stays NaN: MaxNative and MinNative return their second operand when it is
+    /// NaN on x86, and propagate NaN on Arm.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> ClampHalf<T>(Vector<T> x) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        Vector.MinNative(C<T>(0.5), Vector.MaxNative(C<T>(-0.5), x));
+
+    /// <summary>
     /// eˣ lane by lane for x ≤ 0 (larger x is not needed by the kernels and is not handled). Results below the
     /// smallest normal number are flushed to 0.
     /// </summary>

@@ -10,7 +10,8 @@ namespace SoftRound.Tf.Internals.Formulas;
 /// </summary>
 /// <remarks>
 /// Where α &lt; <see cref="IdentityBelow"/> it is the identity (∂y/∂x = 1, ∂y/∂α = 0); the other branch is computed
-/// with α clamped to that bound so it yields no NaN. ±∞ maps to itself with zero partials. ∂y/∂α is computed in
+/// with α clamped to that bound so it yields no NaN. ±∞ maps to itself with zero partials. tanh(α·r)/D is clamped to
+/// [−½, ½], which it cannot leave but for rounding: so y(n) = n exactly at integers n, and y stays monotone across them. ∂y/∂α is computed in
 /// float64, since its numerator cancels for small α.
 /// </remarks>
 internal sealed class SoftRoundFormula : IElementwiseFormula
@@ -27,7 +28,7 @@ internal sealed class SoftRoundFormula : IElementwiseFormula
         using var scope = NewDisposeScope();
         Tensor a = alpha.clamp_min(IdentityBelow);
         Tensor m = x.floor() + 0.5;
-        Tensor y = m + (a * (x - m)).tanh() / ((a / 2).tanh() * 2);
+        Tensor y = m + ((a * (x - m)).tanh() / ((a / 2).tanh() * 2)).clamp(-0.5, 0.5);
         Tensor identity = alpha.lt(IdentityBelow).logical_or(x.isinf());
         return where(identity, x, y).MoveToOuterDisposeScope();
     }
