@@ -4,6 +4,7 @@ using System.IO;
 using System.IO.Compression;
 using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Tests.Helpers;
 
 namespace SoftRound.Tf.Tests.BuildTransitive;
 
@@ -15,13 +16,6 @@ namespace SoftRound.Tf.Tests.BuildTransitive;
 [TestClass]
 public sealed class PackageTests
 {
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SoftRound.Tf.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("SoftRound.Tf.sln not found above the test output");
-    }
-
     private static string GlobalPackages() =>
         Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } set
             ? set
@@ -56,7 +50,7 @@ public sealed class PackageTests
         string version = "0.1.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
         try
         {
-            Dotnet($"pack \"{Path.Combine(RepositoryRoot(), "SoftRound.Tf", "SoftRound.Tf.csproj")}\" -c Release -o \"{feed}\" -p:Version={version}", root);
+            Dotnet($"pack \"{Path.Combine(Repository.Root, "SoftRound.Tf", "SoftRound.Tf.csproj")}\" -c Release -o \"{feed}\" -p:Version={version}", root);
             string package = Path.Combine(feed, $"SoftRound.Tf.{version}.nupkg");
             Assert.IsTrue(File.Exists(Path.Combine(feed, $"SoftRound.Tf.{version}.snupkg")), "symbol package");
             using (ZipArchive zip = ZipFile.OpenRead(package))
