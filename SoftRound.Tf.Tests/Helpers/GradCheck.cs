@@ -37,6 +37,20 @@ internal static class GradCheck
         return cat(grads.Select(g => g.flatten()).ToList(), 0);
     }
 
+    /// <summary>
+    /// Fails unless the float32 gradient of Σ op(x, α) with respect to a 0-dim α matches Σ reference(x, α), evaluated in
+    /// double, within 2e−6 relative, at a few points.
+    /// </summary>
+    public static void AssertFloat32SteepnessGradient(Func<Tensor, Tensor, Tensor> op, Func<double, double, double> reference, double alpha)
+    {
+        using var scope = NewDisposeScope();
+        float[] xs = { 0.3f, 0.8f, 1.1f, -0.45f };
+        Tensor a = tensor((float)alpha).requires_grad_(true);
+        op(tensor(xs), a).sum().backward();
+        double expected = xs.Sum(v => reference(v, (float)alpha));
+        Microsoft.VisualStudio.TestTools.UnitTesting.Assert.AreEqual(expected, a.grad!.item<float>(), 2e-6 * Math.Abs(expected));
+    }
+
     /// <summary>The first mismatch as a message, or null when every entry agrees.</summary>
     public static string? Compare(Func<Tensor[], Tensor> f, Tensor[] inputs)
     {
