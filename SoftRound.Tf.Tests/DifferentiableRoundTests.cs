@@ -118,6 +118,13 @@ public sealed class DifferentiableRoundTests
     }
 
     [TestMethod]
+    public void SecondDerivative_WithSteepnessAsANumber_MatchesFiniteDifferences()
+    {
+        using Tensor x = tensor(SmoothPoints, ScalarType.Float64);
+        GradCheck.AssertSecondOrder(v => SoftRoundOps.differentiable_round(v[0], 3.0), x);
+    }
+
+    [TestMethod]
     public void SecondDerivative_X_MatchesFiniteDifferences()
     {
         using Tensor x = tensor(SmoothPoints, ScalarType.Float64);

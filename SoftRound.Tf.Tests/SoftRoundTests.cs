@@ -97,6 +97,13 @@ public sealed class SoftRoundTests
         GradCheck.AssertFloat32SteepnessGradient(SoftRoundOps.soft_round, Reference.SoftRoundDalpha, alpha);
 
     [TestMethod]
+    public void SecondDerivative_WithSteepnessAsANumber_MatchesFiniteDifferences()
+    {
+        using Tensor x = tensor(SmoothPoints, ScalarType.Float64);
+        GradCheck.AssertSecondOrder(v => SoftRoundOps.soft_round(v[0], 2.5), x);
+    }
+
+    [TestMethod]
     public void SecondDerivatives_MatchFiniteDifferences()
     {
         using Tensor x = tensor(SmoothPoints, ScalarType.Float64);

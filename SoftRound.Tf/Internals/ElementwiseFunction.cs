@@ -9,14 +9,15 @@ namespace SoftRound.Tf.Internals;
 /// The autograd function for an <see cref="IElementwiseFormula"/>, and the driver every such op goes through.
 /// </summary>
 /// <remarks>
-/// Saves x and a; the backward pass multiplies the incoming gradient by the formula's partials and sums a's share over
-/// the dimensions that broadcasting expanded. An undefined incoming gradient gives undefined gradients
+/// Called as <c>apply(x, a)</c> with a tensor a, or <c>apply(x, number)</c> for the fused kernel with a steepness given
+/// as a number. Saves x (and a); the backward pass multiplies the incoming gradient by the formula's partials and sums
+/// a's share over the dimensions that broadcasting expanded. An undefined incoming gradient gives undefined gradients
 /// (see <see cref="UndefinedGradients"/>).
 /// </remarks>
 internal sealed class ElementwiseFunction<TFormula> : autograd.SingleTensorFunction<ElementwiseFunction<TFormula>>
     where TFormula : IElementwiseFormula
 {
-    private const string NeedsX = "needs_x", NeedsA = "needs_a";
+    private const string NeedsX = "needs_x", NeedsA = "needs_a", Number = "number";
 
     /// <inheritdoc />
     public override string Name => TFormula.Name;
@@ -33,20 +34,38 @@ internal sealed class ElementwiseFunction<TFormula> : autograd.SingleTensorFunct
             return ComputeDtype.NeedsGraph(xc, ac) ? apply(xc, ac!) : Value(xc, ac!);
         });
 
-    /// <summary>y = f(x, a) for a steepness given as a number, as a 0-dim tensor of x's compute dtype.</summary>
+    /// <summary>
+    /// y = f(x, a) for a steepness given as a number. Where the fused kernel serves x, the number goes to it directly
+    /// (rounded to float for float32 x, as a float32 tensor would be), which saves the small-tensor overhead of a 0-dim
+    /// tensor; otherwise it becomes a 0-dim tensor of x's compute dtype.
+    /// </summary>
     public static Tensor Run(Tensor x, double a)
     {
-        using Tensor steepness = tensor(a, OpGuard.ComputeType(x.dtype), x.device);
-        return Run(x, steepness);
+        if (!KernelLoop.Supports(x))
+        {
+            using Tensor steepness = tensor(a, OpGuard.ComputeType(x.dtype), x.device);
+            return Run(x, steepness);
+        }
+        double number = x.dtype == ScalarType.Float32 ? (float)a : a;
+        if (!ComputeDtype.NeedsGraph(x)) return TFormula.KernelValue(x, number);
+        if (x.is_contiguous()) return apply(x, number);
+        using Tensor contiguous = x.contiguous();
+        return apply(contiguous, number);
     }
 
     /// <inheritdoc />
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         var x = (Tensor)vars[0];
+        ctx.set_materialize_grads(false);
+        if (vars[1] is double number)
+        {
+            ctx.save_for_backward(new List<Tensor> { x });
+            ctx.save_data(Number, number);
+            return TFormula.KernelValue(x, number);
+        }
         var a = (Tensor)vars[1];
         ctx.save_for_backward(new List<Tensor> { x, a });
-        ctx.set_materialize_grads(false);
         ctx.save_data(NeedsX, x.requires_grad);
         ctx.save_data(NeedsA, a.requires_grad);
         return Value(x, a);
@@ -58,6 +77,13 @@ internal sealed class ElementwiseFunction<TFormula> : autograd.SingleTensorFunct
         if (grad_output.IsInvalid) return UndefinedGradients.For(2);
         using var scope = NewDisposeScope();
         List<Tensor> saved = ctx.get_saved_variables();
+        if (ctx.get_data(Number) is double number)
+        {
+            Tensor gradient = is_grad_enabled()
+                ? grad_output * TFormula.Partials(saved[0], tensor(number, saved[0].dtype, saved[0].device), true, false).dx!
+                : TFormula.KernelGradient(saved[0], number, grad_output);
+            return new List<Tensor> { gradient.MoveToOuterDisposeScope(), null! };
+        }
         Tensor x = saved[0], a = saved[1];
         bool needX = (bool)ctx.get_data(NeedsX), needA = (bool)ctx.get_data(NeedsA);
         if (needX && !needA && !is_grad_enabled() && UsesKernel(x, a))
