@@ -101,8 +101,9 @@ public sealed class QuantizationLayer : SteepnessLayer
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor? o = offset;
-        Tensor shifted = o is null ? x.to(ScalarType.Float64) : x.to(ScalarType.Float64) - o.to(ScalarType.Float64, x.device);
-        Tensor rounded = shifted.round();
+        // Shifted and rounded in the dtype the eval forward pass computes in, so that dequantize(symbols(x)) is its output.
+        Tensor xc = x.to(OpGuard.ComputeType(x.dtype));
+        Tensor rounded = (o is null ? xc : xc - o.to(xc.dtype, x.device)).round().to(ScalarType.Float64);
         double largest = rounded.numel() == 0 ? 0 : rounded.abs().max().item<double>();
         if (largest > int.MaxValue)
         {
