@@ -44,35 +44,34 @@ internal static class OpGuard
     /// Validates a tensor steepness: a floating-point tensor that broadcasts to <paramref name="x"/>'s shape and whose
     /// entries are finite and &gt; 0 (≥ 0 when <paramref name="allowZero"/>); the exception names the first bad entry.
     /// </summary>
-    public static void Steepness(string op, string param, Tensor value, Tensor x, bool allowZero)
-    {
-        FloatingPoint(op, param, value);
-        BroadcastsTo(op, param, value, x);
-        using var scope = NewDisposeScope();
-        Tensor ok = value.isfinite().logical_and(allowZero ? value.ge(0) : value.gt(0));
-        if (!ok.all().item<bool>())
-        {
-            throw OutOfRange(op, param, value.masked_select(ok.logical_not())[0].to(ScalarType.Float64).item<double>(), allowZero);
-        }
-    }
+    public static void Steepness(string op, string param, Tensor value, Tensor x, bool allowZero) =>
+        Entries(op, param, value, x, v => v.isfinite().logical_and(allowZero ? v.ge(0) : v.gt(0)), bad => OutOfRange(op, param, bad, allowZero));
+
 
     /// <summary>
     /// Validates a tensor argument of finite values: floating point, broadcasting to <paramref name="x"/>'s shape, with
     /// no NaN or ±∞ (the exception names the first bad entry).
     /// </summary>
-    public static void Finite(string op, string param, Tensor value, Tensor x)
+    public static void Finite(string op, string param, Tensor value, Tensor x) =>
+        Entries(op, param, value, x, v => v.isfinite(), bad => new ArgumentOutOfRangeException(param, bad,
+            $"{op}: {param} must be finite; got {bad.ToString(CultureInfo.InvariantCulture)}."));
+
+    /// <summary>
+    /// The checks every tensor argument of values gets: floating point, broadcasting to <paramref name="x"/>'s shape, and
+    /// <paramref name="ok"/> true for every entry, else the exception <paramref name="error"/> makes for the first bad one.
+    /// </summary>
+    private static void Entries(string op, string param, Tensor value, Tensor x, Func<Tensor, Tensor> ok, Func<double, Exception> error)
     {
         FloatingPoint(op, param, value);
         BroadcastsTo(op, param, value, x);
         using var scope = NewDisposeScope();
-        Tensor ok = value.isfinite();
-        if (!ok.all().item<bool>())
+        Tensor good = ok(value);
+        if (!good.all().item<bool>())
         {
-            double bad = value.masked_select(ok.logical_not())[0].to(ScalarType.Float64).item<double>();
-            throw new ArgumentOutOfRangeException(param, bad,
-                $"{op}: {param} must be finite; got {bad.ToString(CultureInfo.InvariantCulture)}.");
+            throw error(value.masked_select(good.logical_not())[0].to(ScalarType.Float64).item<double>());
         }
     }
+
 
     /// <summary>
     /// Throws <see cref="ArgumentException"/> unless <paramref name="value"/> broadcasts to the shape of
