@@ -129,4 +129,32 @@ public sealed class DifferentiableRoundLayerTests
         Assert.ThrowsExactly<ArgumentException>(() => layer.call(ints));
         Assert.AreEqual(5.0, layer.k, 1e-14);
     }
+
+    [TestMethod]
+    public void EvalMode_RoundsHardByDefault_OrAppliesTheSoftOp()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { -1.3, 0.2, 0.45, 0.8, 2.5 }, ScalarType.Float64).requires_grad_(true);
+        using var layer = new DifferentiableRoundLayer(10);
+        Assert.AreEqual(EvalBehavior.HardRound, layer.eval_behavior);
+        layer.eval();
+        Tensor y = layer.call(x);
+        TensorAssert.Identical(x.detach().round(), y.detach());
+        y.sum().backward();
+        TensorAssert.Identical(ones_like(x), x.grad!);
+        using var soft = new DifferentiableRoundLayer(10, evalBehavior: EvalBehavior.SoftOp);
+        soft.eval();
+        TensorAssert.Identical(SoftRoundOps.differentiable_round(x.detach(), soft.k), soft.call(x.detach()));
+    }
+
+    [TestMethod]
+    public void MinSteepness_KeepsATrainableKFromDriftingBelowTheFloor()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new DifferentiableRoundLayer(10, trainable: true) { min_steepness = 8 };
+        Tensor x = tensor(new[] { 0.2, 0.7, 1.4 }, ScalarType.Float64);
+        TensorAssert.Identical(SoftRoundOps.differentiable_round(x, layer.k), layer.call(x));
+        layer.k = 5;
+        TensorAssert.Identical(SoftRoundOps.differentiable_round(x, 8.0), layer.call(x));
+    }
 }

@@ -158,4 +158,98 @@ public sealed class QuantizationLayerTests
         using Tensor wrongShape = zeros(2, 4);
         Assert.AreEqual("offset", Assert.ThrowsExactly<ArgumentException>(() => layer.call(wrongShape)).ParamName);
     }
+
+    [TestMethod]
+    [DataRow(true)]
+    [DataRow(false)]
+    public void RoundSt_LearnedOffsetGetsAZeroGradient_InTrainingAndEval(bool training)
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new QuantizationLayer(QuantizationMode.RoundSt, offset: tensor(new[] { 0.1, 0.3 }, ScalarType.Float64), learnOffset: true);
+        if (!training) layer.eval();
+        foreach (bool xRequiresGrad in new[] { true, false })
+        {
+            layer.zero_grad();
+            Tensor x = tensor(new[] { 0.4, 1.6 }, ScalarType.Float64).requires_grad_(xRequiresGrad);
+            layer.call(x).sum().backward();
+            TensorAssert.Identical(zeros(2, ScalarType.Float64), layer.offset!.grad!);
+        }
+    }
+
+    [TestMethod]
+    public void Means_TakeThePlaceOfTheOffset_InForwardSymbolsAndDequantize()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new QuantizationLayer(QuantizationMode.RoundSt, offset: tensor(0.25, ScalarType.Float64));
+        Tensor x = tensor(new[] { -1.3, 0.2, 0.9, 2.6 }, ScalarType.Float64).requires_grad_(true);
+        Tensor means = tensor(new[] { 0.1, -0.4, 0.5, 2.0 }, ScalarType.Float64).requires_grad_(true);
+        double[] expected = { -0.9, 0.6, 0.5, 3.0 };   // round(x − μ) + μ
+        Tensor y = layer.forward(x, means);
+        TensorAssert.Close(expected, y, 1e-15);
+        y.sum().backward();
+        TensorAssert.Identical(ones_like(x), x.grad!);
+        TensorAssert.Identical(zeros_like(means), means.grad!);
+        layer.eval();
+        Tensor symbols = layer.symbols(x.detach(), means.detach());
+        CollectionAssert.AreEqual(new[] { -1, 1, 0, 1 }, symbols.data<int>().ToArray());
+        TensorAssert.Identical(layer.forward(x.detach(), means.detach()), layer.dequantize(symbols, means.detach()));
+    }
+
+    [TestMethod]
+    [DataRow(QuantizationMode.UniformNoise)]
+    [DataRow(QuantizationMode.RoundSt)]
+    [DataRow(QuantizationMode.SoftRoundNoise)]
+    [DataRow(QuantizationMode.SteSoftRound)]
+    public void StepSize_ScalesTheGrid(QuantizationMode mode)
+    {
+        using var scope = NewDisposeScope();
+        const double step = 0.5, o = 0.1, alpha = 3.0;
+        using var layer = new QuantizationLayer(mode, alpha, offset: tensor(o, ScalarType.Float64), stepSize: step) { generator = new Generator(5) };
+        Tensor x = tensor(Points, ScalarType.Float64);
+        double[] u = Reference.Values(Noise(x, 5));
+        double[] expected = Points.Select((v, i) => mode switch
+        {
+            QuantizationMode.UniformNoise => v + step * u[i],
+            QuantizationMode.SoftRoundNoise => (Reference.SoftRound((v - o) / step, alpha) + u[i]) * step + o,
+            _ => Math.Round((v - o) / step, MidpointRounding.ToEven) * step + o,
+        }).ToArray();
+        TensorAssert.Close(expected, layer.call(x), 1e-14);
+        layer.eval();
+        TensorAssert.Close(Points.Select(v => Math.Round((v - o) / step, MidpointRounding.ToEven) * step + o).ToArray(), layer.call(x), 1e-15);
+        Tensor perCall = tensor(new[] { 2.0 }, ScalarType.Float64);
+        TensorAssert.Close(Points.Select(v => Math.Round((v - o) / 2, MidpointRounding.ToEven) * 2 + o).ToArray(), layer.forward(x, null, perCall), 1e-15);
+        Tensor symbols = layer.symbols(x);
+        TensorAssert.Identical(layer.call(x), layer.dequantize(symbols));
+    }
+
+    [TestMethod]
+    public void StepSize_BadValuesAreRefused()
+    {
+        using var scope = NewDisposeScope();
+        Assert.AreEqual("stepSize", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new QuantizationLayer(stepSize: 0)).ParamName);
+        using var layer = new QuantizationLayer(stepSize: 2);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.step_size = double.NaN);
+        Assert.AreEqual(2.0, layer.step_size);
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.forward(zeros(3), null, tensor(new[] { 1f, -1f, 1f })));
+        Assert.AreEqual("stepSize", e.ParamName);
+        StringAssert.Contains(e.Message, "QuantizationLayer.forward");
+    }
+
+    [TestMethod]
+    public void BoundOffset_IsReadLiveAndLearnsThroughItsOwner()
+    {
+        using var scope = NewDisposeScope();
+        var medians = new TorchSharp.Modules.Parameter(tensor(new[] { 0.0, 0.0 }, ScalarType.Float64).reshape(2, 1));
+        using var layer = new QuantizationLayer(QuantizationMode.SoftRoundNoise, alpha: 2.0) { generator = new Generator(1) };
+        layer.bind_offset(() => medians);
+        Assert.AreEqual(0, layer.parameters().Count(), "the bound offset stays its owner's");
+        Tensor x = tensor(new[] { 0.3, 1.2, -0.4, 0.9 }, ScalarType.Float64).reshape(2, 2);
+        layer.eval();
+        using (no_grad()) medians.add_(0.25);
+        TensorAssert.Close(new[] { 0.25, 1.25, -0.75, 1.25 }, layer.call(x), 1e-15);
+        layer.train();
+        layer.call(x).sum().backward();
+        Assert.IsNotNull(medians.grad, "the owner's parameter gets the soft-round modes' offset gradient");
+        Assert.ThrowsExactly<InvalidOperationException>(() => new QuantizationLayer(offset: zeros(1)).bind_offset(() => medians));
+    }
 }

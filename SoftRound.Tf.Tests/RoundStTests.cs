@@ -42,7 +42,25 @@ public sealed class RoundStTests
         Tensor weights = tensor(new[] { 0.5, -2.0, 3.0, 7.0, 1.25 }, ScalarType.Float64);
         (SoftRoundOps.round_st(x, o) * weights).sum().backward();
         TensorAssert.Identical(weights, x.grad!);
-        Assert.IsTrue(o.grad is null || o.grad.IsInvalid, "the offset gets no gradient, as in tensorflow_compression");
+        TensorAssert.Identical(zeros_like(o), o.grad!);
+    }
+
+    [TestMethod]
+    [DataRow(true, 1, DisplayName = "x requires a gradient, 1-element offset")]
+    [DataRow(true, 3, DisplayName = "x requires a gradient, 3-element offset")]
+    [DataRow(false, 1, DisplayName = "x does not, 1-element offset")]
+    [DataRow(false, 3, DisplayName = "x does not, 3-element offset")]
+    public void OffsetGradient_IsZero_WhateverRequiresAGradient(bool xRequiresGrad, int offsetElements)
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { 0.3, 1.7, -4.2 }, ScalarType.Float64).requires_grad_(xRequiresGrad);
+        Tensor o = full(offsetElements, 0.1, ScalarType.Float64).requires_grad_(true);
+        Tensor y = SoftRoundOps.round_st(x, o);
+        Assert.IsTrue(y.requires_grad, "the output has a gradient whenever the offset requires one");
+        TensorAssert.Close(new[] { 0.1, 2.1, -3.9 }, y, 1e-15);
+        y.sum().backward();
+        TensorAssert.Identical(zeros_like(o), o.grad!);
+        if (xRequiresGrad) TensorAssert.Identical(ones_like(x), x.grad!);
     }
 
     [TestMethod]

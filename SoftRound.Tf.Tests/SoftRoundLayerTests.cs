@@ -52,12 +52,59 @@ public sealed class SoftRoundLayerTests
     [TestMethod]
     public void BadAlpha_IsRefused()
     {
-        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new SoftRoundLayer(0.0));
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new SoftRoundLayer(-0.5));
         Assert.AreEqual("alpha", e.ParamName);
         StringAssert.Contains(e.Message, nameof(SoftRoundLayer));
         using var layer = new SoftRoundLayer();
         Assert.AreEqual(5.0, layer.alpha, 1e-14);
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.alpha = -1);
         Assert.AreEqual(5.0, layer.alpha, 1e-14);
+    }
+
+    [TestMethod]
+    public void EvalMode_RoundsHard_OrAppliesTheSoftOp()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { -1.3, 0.2, 0.45, 0.8, 2.5 }, ScalarType.Float64).requires_grad_(true);
+        using var layer = new SoftRoundLayer(3.0);
+        layer.eval();
+        Tensor y = layer.call(x);
+        TensorAssert.Identical(x.detach().round(), y.detach());
+        y.sum().backward();
+        TensorAssert.Identical(ones_like(x), x.grad!);
+        layer.eval_behavior = EvalBehavior.SoftOp;
+        TensorAssert.Identical(SoftRoundOps.soft_round(x.detach(), layer.alpha), layer.call(x.detach()));
+        layer.train();
+        layer.eval_behavior = EvalBehavior.HardRound;
+        TensorAssert.Identical(SoftRoundOps.soft_round(x.detach(), layer.alpha), layer.call(x.detach()));
+        Assert.AreEqual("eval_behavior", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.eval_behavior = (EvalBehavior)7).ParamName);
+        Assert.AreEqual(EvalBehavior.HardRound, layer.eval_behavior);
+    }
+
+    [TestMethod]
+    public void AlphaZero_IsTheIdentity_AsTheOpIs()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new SoftRoundLayer(0.0);
+        Assert.AreEqual(0.0, layer.alpha);
+        Tensor x = tensor(new[] { -1.3, 0.2, 0.8 }, ScalarType.Float64);
+        TensorAssert.Identical(x, layer.call(x));
+        layer.alpha = 0;
+        Assert.AreEqual(0.0, layer.alpha);
+    }
+
+    [TestMethod]
+    public void MinSteepness_FloorsTheAppliedAlpha_AndItsGradientIsZeroBelow()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new SoftRoundLayer(2.0, trainable: true) { min_steepness = 4.0 };
+        Tensor x = tensor(new[] { 0.2, 0.7, 1.4 }, ScalarType.Float64);
+        Tensor y = layer.call(x);
+        TensorAssert.Identical(SoftRoundOps.soft_round(x, 4.0), y);
+        y.sum().backward();
+        Assert.AreEqual(0.0, layer.parameters().Single().grad!.item<double>());
+        Assert.AreEqual(2.0, layer.alpha, 1e-14, "the stored α is not changed by the floor");
+        Assert.AreEqual("min_steepness", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.min_steepness = -1).ParamName);
+        Assert.AreEqual(4.0, layer.min_steepness);
     }
 }

@@ -7,42 +7,57 @@ using static TorchSharp.torch;
 namespace SoftRound.Tf;
 
 /// <summary>
-/// The quantizer of learned-compression models. In training mode (<c>train()</c>) it applies its
-/// <see cref="QuantizationMode"/>; in eval mode (<c>eval()</c>) it rounds: y = round(x − o) + o, with the gradient
-/// passed straight through. o is an optional fixed (buffer) or learned (parameter) offset named <c>offset</c>, a
-/// 0-dim tensor or one that broadcasts to the input, such as one offset per channel.
+/// The quantizer of learned-compression models. With a centre c (per-call means, else the offset o, else 0) and a step
+/// size Δ (default 1), it computes t = (x − c)/Δ and in eval mode (<c>eval()</c>) y = round(t)·Δ + c with the gradient
+/// passed straight through to x; in training mode (<c>train()</c>) it applies its <see cref="QuantizationMode"/> to t.
 /// </summary>
 /// <remarks>
-/// The steepness α of the soft-round modes is stored as <c>log_alpha</c> and can follow a <see cref="SteepnessSchedule"/>.
-/// A learned offset gets a gradient in the soft-round modes (dy/do = 1 − soft_round'(x − o)); round_st gives it none, as
-/// in tensorflow_compression. <see cref="symbols"/> gives the integer symbols an entropy coder needs, and
-/// <see cref="dequantize"/> maps them back.
+/// <para>
+/// The offset o is optional: a fixed buffer or a learned parameter named <c>offset</c> (a 0-dim tensor or one that
+/// broadcasts to the input, such as one per channel), or a live tensor owned elsewhere and read at every call
+/// (<see cref="bind_offset"/>), as CompressAI's <c>EntropyBottleneck</c> reads its medians. Means given to a call take
+/// the place of the offset for that call (CompressAI's <c>GaussianConditional</c>); a step size given to a call takes
+/// the place of <see cref="step_size"/> (variable-rate models).
+/// </para>
+/// <para>
+/// The centre gets a gradient in the soft-round modes (dy/dc = 1 − soft_round'(t)); rounding with a straight-through
+/// gradient gives it 0, as tensorflow_compression's <c>round_st</c> does. The eval-mode gradient for x is 1, where
+/// CompressAI's "dequantize" mode (a plain <c>torch.round</c>) gives 0. The steepness α of the soft-round modes is
+/// stored as <c>log_alpha</c> and can follow a <see cref="SteepnessSchedule"/>. <see cref="symbols"/> gives the integer
+/// symbols an entropy coder needs, and <see cref="dequantize"/> maps them back to the eval output bit for bit.
+/// </para>
 /// </remarks>
 public sealed class QuantizationLayer : SteepnessLayer
 {
     private const string Name = nameof(QuantizationLayer);
     private const string OffsetKey = "offset";
     private QuantizationMode trainingMode;
+    private double step = 1;
+    private Func<Tensor>? offsetSource;
 
     /// <summary>Creates the quantizer.</summary>
     /// <param name="mode">What to do in training mode.</param>
-    /// <param name="alpha">The steepness α of the soft-round modes; finite and &gt; 0.</param>
+    /// <param name="alpha">The steepness α of the soft-round modes; finite and ≥ 0.</param>
     /// <param name="offset">An optional offset o of finite values (copied); with <paramref name="learnOffset"/> and no offset, a learned 0-dim zero.</param>
     /// <param name="learnOffset">Whether the offset is a learned parameter.</param>
+    /// <param name="stepSize">The quantization step Δ; finite and &gt; 0.</param>
     /// <exception cref="ArgumentOutOfRangeException">
-    /// <paramref name="mode"/> is not defined, <paramref name="alpha"/> is not finite and &gt; 0, or an offset entry is not finite.
+    /// <paramref name="mode"/> is not defined, <paramref name="alpha"/> is not finite and ≥ 0, an offset entry is not
+    /// finite, or <paramref name="stepSize"/> is not finite and &gt; 0.
     /// </exception>
     /// <exception cref="ArgumentException"><paramref name="offset"/> is not a floating-point tensor.</exception>
-    public QuantizationLayer(QuantizationMode mode = QuantizationMode.UniformNoise, double alpha = 5.0, Tensor? offset = null, bool learnOffset = false)
-        : base(Name, nameof(alpha), alpha, trainable: false)
+    public QuantizationLayer(QuantizationMode mode = QuantizationMode.UniformNoise, double alpha = 5.0, Tensor? offset = null,
+        bool learnOffset = false, double stepSize = 1.0)
+        : base(Name, nameof(alpha), alpha, trainable: false, allowZero: true)
     {
         OpGuard.Defined(Name, nameof(mode), mode);
+        OpGuard.Steepness(Name, nameof(stepSize), stepSize, allowZero: false);
         if (offset is not null) OpGuard.Finite(Name, nameof(offset), offset, offset);
         trainingMode = mode;
+        step = stepSize;
         Tensor? initial = offset?.detach().clone() ?? (learnOffset ? zeros(Array.Empty<long>()) : null);
         if (initial is null) return;
-        if (learnOffset) register_parameter(OffsetKey, new Parameter(initial));
-        else register_buffer(OffsetKey, initial);
+        this.offset = learnOffset ? new Parameter(initial) : initial;
     }
 
     /// <summary>What the layer does in training mode.</summary>
@@ -58,52 +73,109 @@ public sealed class QuantizationLayer : SteepnessLayer
     }
 
     /// <summary>The steepness α of the soft-round modes; the same as <see cref="SteepnessLayer.steepness"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value set is NaN, infinite or ≤ 0; α is then unchanged.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value set is NaN, infinite or &lt; 0; α is then unchanged.</exception>
     public double alpha
     {
         get => steepness;
         set => steepness = value;
     }
 
-    /// <summary>The offset o (a parameter when learned), or null when the layer has none.</summary>
-    public Tensor? offset => (Tensor?)get_parameter(OffsetKey) ?? get_buffer(OffsetKey);
+    /// <summary>The step size Δ used when a call gives none; 1 by default. Not saved in <c>state_dict</c>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value set is NaN, infinite or ≤ 0; Δ is then unchanged.</exception>
+    public double step_size
+    {
+        get => step;
+        set
+        {
+            OpGuard.Steepness(Name, nameof(step_size), value, allowZero: false);
+            step = value;
+        }
+    }
+
+    /// <summary>
+    /// The offset o: the layer's own (a parameter when learned, else a buffer), the bound tensor's current value
+    /// (<see cref="bind_offset"/>), or null when the layer has none.
+    /// </summary>
+    /// <remarks>The private setter is how TorchSharp's <c>to(dtype)</c> and <c>to(device)</c> hand the converted tensor back.</remarks>
+    public Tensor? offset
+    {
+        get => offsetSource is not null ? offsetSource() : (Tensor?)get_parameter(OffsetKey) ?? get_buffer(OffsetKey);
+        private set
+        {
+            if (value is Parameter parameter) ConditionallyRegisterParameter(OffsetKey, parameter);
+            else ConditionallyRegisterBuffer(OffsetKey, value);
+        }
+    }
+
+    /// <summary>
+    /// Binds the offset to a tensor owned elsewhere, such as a parameter of an entropy model updated by its own loss:
+    /// <paramref name="source"/> is called at every forward, symbols and dequantize, and its result is used as o
+    /// (with its gradient, where the mode gives one). The layer does not register, copy or dispose it.
+    /// </summary>
+    /// <param name="source">Returns the current offset: a floating-point tensor of finite values that broadcasts to the inputs.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="source"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">The layer already has an offset of its own (given to its constructor).</exception>
+    public void bind_offset(Func<Tensor> source)
+    {
+        ArgumentNullException.ThrowIfNull(source, nameof(source));
+        if (get_parameter(OffsetKey) is not null || get_buffer(OffsetKey) is not null)
+        {
+            throw new InvalidOperationException($"{Name}.bind_offset: the layer already has its own offset; create it without one to bind another.");
+        }
+        offsetSource = source;
+    }
 
     /// <summary>The generator for the training noise; null for torch's default generator.</summary>
     public Generator? generator { get; set; }
 
     /// <summary>
-    /// In eval mode y = round_st(x, o); in training mode as <see cref="mode"/> says (<see cref="QuantizationMode"/>).
+    /// y as the class describes, with the offset as centre and <see cref="step_size"/> as step: eval
+    /// round_st((x − o)/Δ)·Δ + o; training as <see cref="mode"/> says (<see cref="QuantizationMode"/>).
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="x"/> is not a floating-point tensor, or the offset does not broadcast to it.</exception>
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => forward(x, null);
+
+    /// <summary>
+    /// y with centre c = <paramref name="means"/> (else the offset) and step Δ = <paramref name="stepSize"/> (else
+    /// <see cref="step_size"/>), t = (x − c)/Δ: eval y = round_st(t)·Δ + c; training <c>UniformNoise</c> x + Δ·u,
+    /// <c>RoundSt</c> round_st(t)·Δ + c, <c>SoftRoundNoise</c> (soft_round(t, α) + u)·Δ + c, <c>SteSoftRound</c>
+    /// ste_soft_round(t, α)·Δ + c, with u ~ U(−½, ½).
+    /// </summary>
+    /// <param name="x">The input; float16, bfloat16, float32 or float64.</param>
+    /// <param name="means">Optional per-element centres, broadcastable to x; they take the place of the offset.</param>
+    /// <param name="stepSize">Optional step sizes, broadcastable to x, finite and &gt; 0; they take the place of <see cref="step_size"/>.</param>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="x"/>, the means or the step size is not a floating-point tensor, or one of them does not broadcast to x.
+    /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry of <paramref name="stepSize"/> is not finite and &gt; 0 (checked on the CPU).</exception>
+    public Tensor forward(Tensor x, Tensor? means, Tensor? stepSize = null)
     {
-        OpGuard.FloatingPoint(Name, nameof(x), x);
-        Tensor? o = offset;
-        if (o is not null) OpGuard.BroadcastsTo(Name, nameof(offset), o, x);
-        if (!training) return SoftRoundOps.round_st(x, o);
         using var scope = NewDisposeScope();
-        Tensor y = trainingMode switch
+        (Tensor? c, Tensor? delta) = Grid(nameof(forward), x, means, stepSize, x.dtype);
+        Tensor y = !training ? Around(x, c, delta, t => SoftRoundOps.round_st(t)) : trainingMode switch
         {
-            QuantizationMode.UniformNoise => x + UniformNoise.Like(x, generator),
-            QuantizationMode.RoundSt => SoftRoundOps.round_st(x, o),
-            QuantizationMode.SoftRoundNoise => AroundOffset(x, o, t => SoftRoundOps.soft_round(t, alpha)) + UniformNoise.Like(x, generator),
-            _ => AroundOffset(x, o, t => SoftRoundOps.ste_soft_round(t, alpha)),
+            QuantizationMode.UniformNoise => x + Scaled(UniformNoise.Like(x, generator), delta),
+            QuantizationMode.RoundSt => Around(x, c, delta, t => SoftRoundOps.round_st(t)),
+            QuantizationMode.SoftRoundNoise => Around(x, c, delta, t => SoftRoundOps.soft_round(t, alpha) + UniformNoise.Like(t, generator)),
+            _ => Around(x, c, delta, t => SoftRoundOps.ste_soft_round(t, alpha)),
         };
         return y.MoveToOuterDisposeScope();
     }
 
-    /// <summary>The integer symbols round(x − o) as int32, for an entropy coder; no gradient.</summary>
-    /// <exception cref="ArgumentException"><paramref name="x"/> is not a floating-point tensor.</exception>
+    /// <summary>
+    /// The integer symbols round((x − c)/Δ) as int32, for an entropy coder, with c and Δ as in
+    /// <see cref="forward(Tensor, Tensor?, Tensor?)"/>; no gradient. Computed in the dtype the eval pass computes in.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="x"/>, the means or the step size is not a floating-point tensor or does not broadcast to x.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An entry of x is NaN or infinite, or its symbol does not fit in int32.</exception>
-    public Tensor symbols(Tensor x)
+    public Tensor symbols(Tensor x, Tensor? means = null, Tensor? stepSize = null)
     {
         OpGuard.Finite(Name + ".symbols", nameof(x), x, x);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor? o = offset;
-        // Shifted and rounded in the dtype the eval forward pass computes in, so that dequantize(symbols(x)) is its output.
+        (Tensor? c, Tensor? delta) = Grid(nameof(symbols), x, means, stepSize, OpGuard.ComputeType(x.dtype));
         Tensor xc = x.to(OpGuard.ComputeType(x.dtype));
-        Tensor rounded = (o is null ? xc : xc - o.to(xc.dtype, x.device)).round().to(ScalarType.Float64);
+        Tensor rounded = Around(xc, c?.to(xc.dtype, x.device), delta?.to(xc.dtype, x.device), t => t.round(), restore: false).to(ScalarType.Float64);
         double largest = rounded.numel() == 0 ? 0 : rounded.abs().max().item<double>();
         if (largest > int.MaxValue)
         {
@@ -112,17 +184,61 @@ public sealed class QuantizationLayer : SteepnessLayer
         return rounded.to(ScalarType.Int32).MoveToOuterDisposeScope();
     }
 
-    /// <summary>y = symbols + o, in the offset's dtype (float32 without an offset); no gradient.</summary>
+    /// <summary>
+    /// y = symbols·Δ + c, with c and Δ as in <see cref="forward(Tensor, Tensor?, Tensor?)"/>, in the centre's dtype
+    /// (float32 without one); no gradient. dequantize(symbols(x)) equals the eval forward's output.
+    /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="symbols"/> is null.</exception>
-    public Tensor dequantize(Tensor symbols)
+    /// <exception cref="ArgumentException">The means or the step size is not a floating-point tensor or does not broadcast to the symbols.</exception>
+    public Tensor dequantize(Tensor symbols, Tensor? means = null, Tensor? stepSize = null)
     {
         OpGuard.NotNull(Name + ".dequantize", nameof(symbols), symbols);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor? o = offset;
-        Tensor y = o is null ? symbols.to(ScalarType.Float32) : symbols.to(o.dtype, o.device) + o;
-        return y.MoveToOuterDisposeScope();
+        ScalarType dtype = (means ?? offset)?.dtype ?? ScalarType.Float32;
+        (Tensor? c, Tensor? delta) = Grid(nameof(dequantize), symbols, means, stepSize, dtype, checkInput: false);
+        Tensor s = symbols.to(dtype, c?.device ?? symbols.device);
+        Tensor y = delta is null ? s : s * delta;
+        return (c is null ? y : y + c).MoveToOuterDisposeScope();
     }
 
-    private static Tensor AroundOffset(Tensor x, Tensor? o, Func<Tensor, Tensor> f) => o is null ? f(x) : f(x - o) + o;
+    /// <summary>
+    /// Validates the inputs of a call and gives its centre c and step Δ (null for none, and for Δ = 1; the layer's step
+    /// becomes a 0-dim tensor of <paramref name="dtype"/>).
+    /// </summary>
+    private (Tensor? centre, Tensor? step) Grid(string member, Tensor x, Tensor? means, Tensor? stepSize, ScalarType dtype, bool checkInput = true)
+    {
+        string op = $"{Name}.{member}";
+        if (checkInput) OpGuard.FloatingPoint(op, nameof(x), x);
+        else OpGuard.NotNull(op, nameof(symbols), x);
+        Tensor? c = means;
+        if (means is not null)
+        {
+            OpGuard.FloatingPoint(op, nameof(means), means);
+            OpGuard.BroadcastsTo(op, nameof(means), means, x);
+        }
+        else if (offset is { } o)
+        {
+            OpGuard.BroadcastsTo(op, nameof(offset), o, x);
+            c = o;
+        }
+        if (stepSize is not null)
+        {
+            OpGuard.Steepness(op, nameof(stepSize), stepSize, x, allowZero: false);
+            return (c, stepSize);
+        }
+        return (c, step == 1 ? null : tensor(step, dtype, x.device));
+    }
+
+    /// <summary>f((x − c)/Δ)·Δ + c, skipping what is absent; with <paramref name="restore"/> false, only f((x − c)/Δ).</summary>
+    private static Tensor Around(Tensor x, Tensor? c, Tensor? delta, Func<Tensor, Tensor> f, bool restore = true)
+    {
+        Tensor t = c is null ? x : x - c;
+        if (delta is not null) t = t / delta;
+        Tensor y = f(t);
+        if (!restore) return y;
+        return c is null ? Scaled(y, delta) : Scaled(y, delta) + c;
+    }
+
+    private static Tensor Scaled(Tensor t, Tensor? delta) => delta is null ? t : t * delta;
 }

@@ -9,10 +9,14 @@ public static partial class SoftRoundOps
 
     /// <summary>
     /// Straight-through rounding, <c>tfc.round_st</c>: y = round(x − o) + o (half to even, as <c>torch.round</c> and
-    /// <c>tf.round</c>), or round(x) without an offset; dy/dx = 1, so the incoming gradient passes to x unchanged.
+    /// <c>tf.round</c>), or round(x) without an offset; dy/dx = 1, so the incoming gradient passes to x unchanged, and
+    /// dy/do = 0.
     /// </summary>
     /// <remarks>
-    /// The offset receives no gradient, as in tensorflow_compression. ±∞ and NaN pass through, and so does their gradient.
+    /// The offset's gradient is zero whichever of x and the offset requires a gradient, as
+    /// <c>tfc.round_st</c> and CompressAI's <c>quantize_ste(x − o) + o</c> compute it (tensorflow_compression reports
+    /// no gradient, PyTorch a zero one; an offset that requires a gradient gets a zero tensor here). ±∞ and NaN pass
+    /// through, and so does their gradient.
     /// </remarks>
     /// <param name="x">The input; float16, bfloat16, float32 or float64.</param>
     /// <param name="offset">An optional quantization offset o: a floating-point tensor of finite values that broadcasts to x.</param>
@@ -27,6 +31,6 @@ public static partial class SoftRoundOps
         OpGuard.FloatingPoint(RoundStName, nameof(x), x);
         if (offset is not null) OpGuard.Finite(RoundStName, nameof(offset), offset, x);
         return ComputeDtype.Run(x, offset, (xc, oc) =>
-            ComputeDtype.NeedsGraph(xc) ? RoundStFunction.apply(xc, oc!) : RoundStFunction.Value(xc, oc));
+            ComputeDtype.NeedsGraph(xc, oc) ? RoundStFunction.apply(xc, oc!) : RoundStFunction.Value(xc, oc));
     }
 }

@@ -7,10 +7,13 @@ namespace SoftRound.Tf.Internals;
 
 /// <summary>
 /// ../shared/MATH.md §4, straight-through rounding: y = round(x − o) + o (half to even), or round(x) without an offset;
-/// the incoming gradient passes to x unchanged and the offset gets none. Called as <c>apply(x, offset or null)</c>.
+/// dy/dx = 1 (the incoming gradient passes to x unchanged) and dy/do = 0 (a zero gradient of the offset's shape when
+/// the offset requires one), whichever of the two requires a gradient. Called as <c>apply(x, offset or null)</c>.
 /// </summary>
 internal sealed class RoundStFunction : autograd.SingleTensorFunction<RoundStFunction>
 {
+    private const string OffsetShape = "offset_shape";
+
     /// <inheritdoc />
     public override string Name => "RoundSt";
 
@@ -34,10 +37,17 @@ internal sealed class RoundStFunction : autograd.SingleTensorFunction<RoundStFun
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         ctx.set_materialize_grads(false);
-        return Value((Tensor)vars[0], vars[1] as Tensor);
+        var offset = vars[1] as Tensor;
+        ctx.save_data(OffsetShape, offset is { requires_grad: true } ? offset.shape : false);
+        return Value((Tensor)vars[0], offset);
     }
 
     /// <inheritdoc />
-    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
-        grad_output.IsInvalid ? UndefinedGradients.For(2) : new() { grad_output.alias(), null! };
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+    {
+        if (grad_output.IsInvalid) return UndefinedGradients.For(2);
+        Tensor? offsetGradient = ctx.get_data(OffsetShape) is long[] shape ? zeros(shape, grad_output.dtype, grad_output.device) : null;
+        return new() { grad_output.alias(), offsetGradient! };
+    }
+
 }
