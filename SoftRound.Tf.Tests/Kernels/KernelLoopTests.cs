@@ -28,9 +28,13 @@ public sealed class KernelLoopTests
         Make("soft_round α=5", new SoftRoundKernel(5)),
         Make("soft_round α=0.01", new SoftRoundKernel(0.01)),
         Make("soft_round α=0", new SoftRoundKernel(0)),
-        Make("soft_round_inverse α=5", new SoftRoundInverseKernel(5, 0)),
-        Make("soft_round_inverse α=40", new SoftRoundInverseKernel(40, 0)),
-        Make("soft_round_conditional_mean α=3", new SoftRoundInverseKernel(3, 0.5)),
+        Make("soft_round α=200", new SoftRoundKernel(200)),
+        Make("soft_round_inverse α=5", new SoftRoundInverseKernel(5, conditionalMean: false)),
+        Make("soft_round_inverse α=40", new SoftRoundInverseKernel(40, conditionalMean: false)),
+        Make("soft_round_inverse α=150 (float's huge-α form)", new SoftRoundInverseKernel(150, conditionalMean: false)),
+        Make("soft_round_inverse α=1000 (both huge-α forms)", new SoftRoundInverseKernel(1000, conditionalMean: false)),
+        Make("soft_round_conditional_mean α=3", new SoftRoundInverseKernel(3, conditionalMean: true)),
+        Make("soft_round_conditional_mean α=150", new SoftRoundInverseKernel(150, conditionalMean: true)),
         Make("ste_soft_round α=4", new SteSoftRoundKernel(4)),
         Make("round_st", new RoundStKernel(null)),
         Make("round_st offset", new RoundStKernel(0.25)),
@@ -58,7 +62,7 @@ public sealed class KernelLoopTests
     {
         if (double.IsNaN(a) || double.IsNaN(b)) return double.IsNaN(a) && double.IsNaN(b) ? 0 : double.PositiveInfinity;
         if (a == b) return 0;
-        // Results below the smallest normal number may be flushed to zero.
+        // Results below the smallest normal number count as equal: there the ulp is the subnormal spacing, far below any use.
         double smallestNormal = dtype == ScalarType.Float32 ? 1.17549435E-38 : 2.2250738585072014E-308;
         if (Math.Abs(a) < smallestNormal && Math.Abs(b) < smallestNormal) return 0;
         if (double.IsInfinity(a) || double.IsInfinity(b)) return double.PositiveInfinity;

@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Internals;
 
-/// <summary>Forms that stay accurate where the textbook ones cancel or saturate (../shared/MATH.md §1, §2).</summary>
+/// <summary>Forms that stay accurate where the textbook ones cancel or saturate (docs/MATH.md §1–§3), as torch ops.</summary>
 internal static class Stable
 {
     /// <summary>σ(z)·σ(−z) = e^(−|z|) / (1 + e^(−|z|))², accurate where σ(z) rounds to 1.</summary>
@@ -18,5 +18,44 @@ internal static class Stable
     {
         using var scope = NewDisposeScope();
         return (SigmoidProduct(u * 2) * 4).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The nearest integer n = round(x) (half to even), d = x − n (exact for every float) and its magnitude w ∈ [0, ½]:
+    /// the coordinates every rounding formula here is evaluated in.
+    /// </summary>
+    public static (Tensor n, Tensor d, Tensor w) AboutNearestInteger(Tensor x)
+    {
+        Tensor n = x.round();
+        Tensor d = x - n;
+        return (n, d, d.abs());
+    }
+
+    /// <summary>
+    /// E = exp(α·(2w − 1)) for 0 ≤ w ≤ ½, with the exponent carried exactly: α·2w = P + e₁ (Dekker's product, since
+    /// torch has no element-wise FMA) and P − α = s + e₂ (Fast2Sum), so E = eˢ·(1 + e₁ + e₂). Relative error a few
+    /// ulp for every α, where exp(α·(2w − 1)) evaluated directly loses about α ulp to the rounding of its exponent.
+    /// Built from differentiable ops (the correction terms have zero derivative, as the exact exponent's rounding does).
+    /// </summary>
+    public static Tensor ExpCentred(Tensor alpha, Tensor w)
+    {
+        using var scope = NewDisposeScope();
+        Tensor twoW = w * 2;
+        Tensor product = alpha * twoW;
+        (Tensor ah, Tensor al) = Split(alpha);
+        (Tensor bh, Tensor bl) = Split(twoW);
+        Tensor e1 = ah * bh - product + ah * bl + al * bh + al * bl;
+        Tensor s = product - alpha;
+        Tensor e2 = product - (s + alpha);
+        return (s.exp() * (e1 + e2 + 1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Dekker's split a = hi + lo, each with half the significand, so that products of halves are exact.</summary>
+    private static (Tensor hi, Tensor lo) Split(Tensor a)
+    {
+        double factor = a.dtype == ScalarType.Float64 ? 134217729.0 : 4097.0;
+        Tensor t = a * factor;
+        Tensor hi = t - (t - a);
+        return (hi, a - hi);
     }
 }

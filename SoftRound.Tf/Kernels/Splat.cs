@@ -1,3 +1,4 @@
+using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
@@ -7,9 +8,30 @@ namespace SoftRound.Tf.Kernels;
 /// A kernel parameter held in both float and double, so that a vector of it is one broadcast from memory: converting
 /// a double field to float inside a loop would write half a register and chain every iteration to the last.
 /// </summary>
-internal readonly struct Splat(double value)
+internal readonly struct Splat
 {
-    private readonly float single = (float)value;
+    private readonly float single;
+    private readonly double value;
+
+    /// <summary>The value, in float and double.</summary>
+    public Splat(double value)
+    {
+        this.value = value;
+        single = (float)value;
+    }
+
+    private Splat(float single, double value)
+    {
+        this.single = single;
+        this.value = value;
+    }
+
+    /// <summary>
+    /// value·2^(−σ) in each dtype, σ = <see cref="VectorMath.ScaleExponent{T}"/> of that dtype: the factor that
+    /// multiplies a result of <see cref="Elementary.ExpCentredScaled{T}(T, T)"/> back to scale.
+    /// </summary>
+    public static Splat Unscaled(double value) =>
+        new((float)(value * Math.ScaleB(1.0, -VectorMath.ScaleExponent<float>())), value * Math.ScaleB(1.0, -VectorMath.ScaleExponent<double>()));
 
     /// <summary>The value in T.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -4,8 +4,9 @@ using static TorchSharp.torch;
 namespace SoftRound.Tf.Internals.Formulas;
 
 /// <summary>
-/// ../shared/MATH.md §1: y = ⌊x⌋ + σ(z), z = k·r, r = x − ⌊x⌋ − ½; ∂y/∂x = k·σ(z)·σ(−z), ∂y/∂k = r·σ(z)·σ(−z).
-/// ±∞ maps to itself with zero partials.
+/// docs/MATH.md §1: y = ⌊x⌋ + σ(z), z = k·r, r = x − ⌊x⌋ − ½; ∂y/∂x = k·σ(z)·σ(−z), ∂y/∂k = r·σ(z)·σ(−z); evaluated
+/// about the nearest integer n = round(x) with d = x − n and E = exp((k/2)·(2|d| − 1)) = σ(−|z|)/σ(|z|):
+/// y = n + sign(d)·E/(1 + E), σ(z)·σ(−z) = E/(1 + E)², r = −sign(d)·(½ − |d|). ±∞ maps to itself with zero partials.
 /// </summary>
 internal sealed class DifferentiableRoundFormula : IElementwiseFormula
 {
@@ -16,8 +17,9 @@ internal sealed class DifferentiableRoundFormula : IElementwiseFormula
     public static Tensor Value(Tensor x, Tensor k)
     {
         using var scope = NewDisposeScope();
-        Tensor f = x.floor();
-        Tensor y = f + (k * (x - f - 0.5)).sigmoid();
+        (Tensor n, Tensor d, Tensor w) = Stable.AboutNearestInteger(x);
+        Tensor e = Stable.ExpCentred(k / 2, w);
+        Tensor y = n + (e / (e + 1)).copysign(d);
         return where(x.isinf(), x, y).MoveToOuterDisposeScope();
     }
 
@@ -26,8 +28,10 @@ internal sealed class DifferentiableRoundFormula : IElementwiseFormula
     {
         using var scope = NewDisposeScope();
         Tensor infinite = x.isinf();
-        Tensor r = (x - x.floor() - 0.5).masked_fill(infinite, 0.0);
-        Tensor p = Stable.SigmoidProduct(k * r).masked_fill(infinite, 0.0);
+        (_, Tensor d, Tensor w) = Stable.AboutNearestInteger(x.masked_fill(infinite, 0.0));
+        Tensor e = Stable.ExpCentred(k / 2, w);
+        Tensor p = (e / (e + 1).square()).masked_fill(infinite, 0.0);
+        Tensor r = (0.5 - w).copysign(d).neg();
         return (needX ? (p * k).MoveToOuterDisposeScope() : null, needA ? (p * r).MoveToOuterDisposeScope() : null);
     }
 

@@ -4,15 +4,17 @@ using static TorchSharp.torch;
 namespace SoftRound.Tf.Internals.Formulas;
 
 /// <summary>
-/// ../shared/MATH.md §2, Agustsson &amp; Theis (2020): m = ⌊x⌋ + ½, r = x − m, D = 2·tanh(α/2),
+/// docs/MATH.md §2, Agustsson &amp; Theis (2020): m = ⌊x⌋ + ½, r = x − m, D = 2·tanh(α/2),
 /// y = m + tanh(α·r)/D; ∂y/∂x = α·sech²(α·r)/D;
 /// ∂y/∂α = (2·r·sech²(α·r)·tanh(α/2) − tanh(α·r)·sech²(α/2)) / (4·tanh²(α/2)).
 /// </summary>
 /// <remarks>
-/// Where α &lt; <see cref="IdentityBelow"/> it is the identity (∂y/∂x = 1, ∂y/∂α = 0); the other branch is computed
-/// with α clamped to that bound so it yields no NaN. ±∞ maps to itself with zero partials. tanh(α·r)/D is clamped to
-/// [−½, ½], which it cannot leave but for rounding: so y(n) = n exactly at integers n, and y stays monotone across them. ∂y/∂α is computed in
-/// float64, since its numerator cancels for small α.
+/// The value and ∂y/∂x are evaluated about the nearest integer n = round(x), d = x − n (exact), w = |d|:
+/// y = n + sign(d)·min(g, ½), g = E·(1 − e^(−2αw)) / ((1 − e^(−α))·(1 + E)), E = exp(α·(2w − 1)), and
+/// ∂y/∂x = (2α/tanh(α/2))·E/(1 + E)²; y − n keeps its relative accuracy, y(n) = n exactly, and y stays monotone across
+/// integers and half-integers. Where α &lt; <see cref="IdentityBelow"/> it is the identity (∂y/∂x = 1, ∂y/∂α = 0);
+/// the other branch is computed with α clamped to that bound so it yields no NaN. ±∞ maps to itself with zero
+/// partials. ∂y/∂α is computed in float64, since its numerator cancels for small α.
 /// </remarks>
 internal sealed class SoftRoundFormula : IElementwiseFormula
 {
@@ -27,8 +29,10 @@ internal sealed class SoftRoundFormula : IElementwiseFormula
     {
         using var scope = NewDisposeScope();
         Tensor a = alpha.clamp_min(IdentityBelow);
-        Tensor m = x.floor() + 0.5;
-        Tensor y = m + ((a * (x - m)).tanh() / ((a / 2).tanh() * 2)).clamp(-0.5, 0.5);
+        (Tensor n, Tensor d, Tensor w) = Stable.AboutNearestInteger(x);
+        Tensor e = Stable.ExpCentred(a, w);
+        Tensor g = e * (a * w * -2).expm1().neg() / (a.neg().expm1().neg() * (e + 1));
+        Tensor y = n + g.clamp_max(0.5).copysign(d);
         Tensor identity = alpha.lt(IdentityBelow).logical_or(x.isinf());
         return where(identity, x, y).MoveToOuterDisposeScope();
     }
@@ -40,12 +44,11 @@ internal sealed class SoftRoundFormula : IElementwiseFormula
         Tensor infinite = x.isinf(), small = alpha.lt(IdentityBelow);
         Tensor a = alpha.clamp_min(IdentityBelow);
         Tensor r = (x - x.floor() - 0.5).masked_fill(infinite, 0.0);
-        Tensor t = (a / 2).tanh();
-        Tensor sech2 = Stable.Sech2(a * r);
         Tensor? dx = null, da = null;
         if (needX)
         {
-            dx = (a * sech2 / (t * 2)).masked_fill(small, 1.0).masked_fill(infinite, 0.0).MoveToOuterDisposeScope();
+            Tensor e = Stable.ExpCentred(a, Stable.AboutNearestInteger(x.masked_fill(infinite, 0.0)).w);
+            dx = (a * 2 / (a / 2).tanh() * e / (e + 1).square()).masked_fill(small, 1.0).masked_fill(infinite, 0.0).MoveToOuterDisposeScope();
         }
         if (needA)
         {

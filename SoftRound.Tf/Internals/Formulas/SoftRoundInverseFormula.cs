@@ -4,18 +4,16 @@ using static TorchSharp.torch;
 namespace SoftRound.Tf.Internals.Formulas;
 
 /// <summary>
-/// ../shared/MATH.md §3: m = ⌊y⌋ + ½, t = tanh(α/2), s = 2·(y − m)·t, x = m + clip(atanh(s)/α, −½, ½);
+/// docs/MATH.md §3: m = ⌊y⌋ + ½, t = tanh(α/2), s = 2·(y − m)·t, x = m + atanh(s)/α;
 /// ∂x/∂y = 2·t / (α·(1 − s²)) and ∂x/∂α = (y − m)·sech²(α/2) / (α·(1 − s²)) − atanh(s)/α².
 /// </summary>
 /// <remarks>
-/// Since |y − m| ≤ ½ exactly, |s| ≤ t and atanh(s)/α lies in [−½, ½] but for rounding: the clip only absorbs rounding
-/// (and atanh(±1) = ±∞ where t rounds to 1), so the partials are not zeroed by it, and the fused kernel and this path
-/// agree at integers, where atanh(s)/α = ∓½ exactly.
-/// </remarks>
-/// <remarks>
-/// Where α &lt; <see cref="SoftRoundFormula.IdentityBelow"/> it is the identity; the other branch is computed with α
-/// clamped to that bound. ±∞ maps to itself with zero partials. The partials grow without bound as |s| → 1, which
-/// happens at integers y when α is large (&gt; 15). ∂x/∂α is computed in float64, since its terms cancel for small α.
+/// The value and ∂x/∂y are evaluated about the nearest integer n = round(y), d = y − n (exact), a = |d|, with
+/// q = e^(−α) and K = 1 − q: x = n + sign(d)·v, 2α·v = log1p(a·2sinh(α)/(1 − aK)), and
+/// ∂x/∂y = (1 − q²)/(2α·(q + aK)·(1 − aK)); neither cancels, so integers map to themselves exactly and the derivative
+/// there is sinh(α)/α. Where α &lt; <see cref="SoftRoundFormula.IdentityBelow"/> it is the identity; the other branch
+/// is computed with α clamped to that bound. ±∞ maps to itself with zero partials. ∂x/∂α is computed in float64, since
+/// its terms cancel for small α.
 /// </remarks>
 internal sealed class SoftRoundInverseFormula : IElementwiseFormula
 {
@@ -27,9 +25,12 @@ internal sealed class SoftRoundInverseFormula : IElementwiseFormula
     {
         using var scope = NewDisposeScope();
         Tensor a = alpha.clamp_min(SoftRoundFormula.IdentityBelow);
-        Tensor m = y.floor() + 0.5;
-        Tensor s = (y - m) * (a / 2).tanh() * 2;
-        Tensor x = m + (s.atanh() / a).clamp(-0.5, 0.5);
+        (Tensor n, Tensor d, Tensor w) = Stable.AboutNearestInteger(y);
+        Tensor ka = a.neg().expm1().neg() * w;
+        Tensor twoSinh = a.sinh() * 2;
+        // Where 2·sinh(α) overflows: 2α·v = α + log((e^(−α) + aK)/(1 − aK)).
+        Tensor twoAlphaV = where(twoSinh.isinf(), a + ((a.neg().exp() + ka) / (1 - ka)).log(), (w * twoSinh / (1 - ka)).log1p());
+        Tensor x = n + (twoAlphaV / (a * 2)).clamp(0.0, 0.5).copysign(d);
         Tensor identity = alpha.lt(SoftRoundFormula.IdentityBelow).logical_or(y.isinf());
         return where(identity, y, x).MoveToOuterDisposeScope();
     }
@@ -41,13 +42,11 @@ internal sealed class SoftRoundInverseFormula : IElementwiseFormula
         Tensor infinite = y.isinf(), small = alpha.lt(SoftRoundFormula.IdentityBelow);
         Tensor a = alpha.clamp_min(SoftRoundFormula.IdentityBelow);
         Tensor r = (y - y.floor() - 0.5).masked_fill(infinite, 0.0);
-        Tensor t = (a / 2).tanh();
-        Tensor s = r * t * 2;
-        Tensor scale = a * (1 - s) * (1 + s);
         Tensor? dx = null, da = null;
         if (needX)
         {
-            dx = (t * 2 / scale).masked_fill(small, 1.0).masked_fill(infinite, 0.0).MoveToOuterDisposeScope();
+            Tensor q = a.neg().exp(), ka = a.neg().expm1().neg() * Stable.AboutNearestInteger(y.masked_fill(infinite, 0.0)).w;
+            dx = ((1 - q) * (1 + q) / (a * 2) / ((q + ka) * (1 - ka))).masked_fill(small, 1.0).masked_fill(infinite, 0.0).MoveToOuterDisposeScope();
         }
         if (needA)
         {
@@ -61,8 +60,8 @@ internal sealed class SoftRoundInverseFormula : IElementwiseFormula
     }
 
     /// <inheritdoc />
-    public static Tensor KernelValue(Tensor x, double a) => KernelLoop.Forward(new SoftRoundInverseKernel(a, 0), x);
+    public static Tensor KernelValue(Tensor x, double a) => KernelLoop.Forward(new SoftRoundInverseKernel(a, conditionalMean: false), x);
 
     /// <inheritdoc />
-    public static Tensor KernelGradient(Tensor x, double a, Tensor grad) => KernelLoop.Backward(new SoftRoundInverseKernel(a, 0), x, grad);
+    public static Tensor KernelGradient(Tensor x, double a, Tensor grad) => KernelLoop.Backward(new SoftRoundInverseKernel(a, conditionalMean: false), x, grad);
 }
