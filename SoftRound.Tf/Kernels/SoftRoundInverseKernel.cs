@@ -8,42 +8,46 @@ namespace SoftRound.Tf.Kernels;
 
 /// <summary>
 /// docs/MATH.md §3: soft_round_inverse, or with <c>conditionalMean</c> soft_round_conditional_mean, about the nearest
-/// integer n = round(y), with d = y − n (exact), a = |d|, q = e^(−α), K = 1 − q and t = tanh(α/2):
+/// integer n = round(y), with d = y − n (exact), a = |d|, q = e^(−α), K = 1 − q and t = tanh(α/2). Let w be the
+/// distance of the inverse's argument to its nearest integer (a for the inverse, ½ − a for the conditional mean),
+/// v ∈ [0, ½] the inverse's offset from that integer and c = ½ − v; then x = n + sign(d)·v (inverse) or
+/// n + sign(d)·c (conditional mean), with
 /// <list type="bullet">
-/// <item>inverse: x = n + sign(d)·v, 2α·v = log1p(a·2sinh(α) / (1 − aK)), dx/dy = K(1 + q) / (2α·(q + aK)·(1 − aK));</item>
-/// <item>conditional mean: x = n + sign(d)·c, s = 2a·t, 2α·c = log1p(2s / (1 − s)), dx/dy = 2t / (α·(1 − s)(1 + s)),
-/// with 1 − s = (1 − t) + 2(½ − a)·t where a ≥ ¼ (1 − t = 2q/(1 + q)), so it does not cancel as s → 1.</item>
+/// <item>where w ≤ w* = tanh(α/4)/(2·sinh(α/2)), the image of ¼ (so v ≤ ¼): 2α·v = log1p(w·2sinh(α) / (1 − wK)), c = ½ − v;</item>
+/// <item>elsewhere (c &lt; ¼): 2α·c = log1p(2s / (1 − s)), s = (1 − 2w)·t, v = ½ − c;</item>
+/// <item>dx/dy = 2t / (α·(1 − s)(1 + s)),</item>
 /// </list>
-/// Every input to the one log1p is accurate to a few ulp and log1p does not amplify relative error, so x − n keeps
-/// its relative accuracy, integers (and, for the conditional mean, half-integers) map to themselves exactly and the
+/// where 1 − s = (1 − t) + 2w·t for w ≤ ¼ (1 − t = 2q/(1 + q)), so that it does not cancel as s → 1. w and 1 − 2w
+/// are exact wherever they are used, every input to the one log1p is accurate to a few ulp, and neither ½ − v nor
+/// ½ − c cancels: x − n keeps its relative accuracy, integers and half-integers map to themselves exactly, and the
 /// inverse's derivative at integers is sinh(α)/α. The identity (derivative 1) for α &lt; 1e−3; ±∞ → ±∞ with
 /// derivative 0.
 /// </summary>
 /// <remarks>
-/// Where 2·sinh(α) overflows the dtype (α &gt; 89 in float, &gt; 710 in double) the inverse uses
-/// 2α·v = α + log((q + aK)/(1 − aK)), which loses relative accuracy only where v is about ln 2/(2α), that is for a
+/// Where 2·sinh(α) overflows the dtype (α &gt; 89 in float, &gt; 710 in double) the first form is
+/// 2α·v = α + log((q + wK)/(1 − wK)), which loses relative accuracy only where v is about ln 2/(2α), that is for w
 /// near e^(−α): values below 1e−38.
 /// </remarks>
 internal readonly struct SoftRoundInverseKernel : IRoundKernel
 {
     private readonly bool identity, conditionalMean, hugeFloat, hugeDouble;
-    private readonly Splat alpha, halfOverAlpha, k, twoSinh, q, tanhHalf, oneMinusTanhHalf, inverseSlope, meanSlope;
+    private readonly Splat alpha, halfOverAlpha, k, twoSinh, q, tanhHalf, oneMinusTanhHalf, slope, nearLimit;
 
     /// <summary>Precomputes the constants for α clamped to ≥ 1e−3.</summary>
     public SoftRoundInverseKernel(double alpha, bool conditionalMean)
     {
         identity = alpha < SoftRoundFormula.IdentityBelow;
         this.conditionalMean = conditionalMean;
-        double a = Math.Max(alpha, SoftRoundFormula.IdentityBelow), kd = -Elementary.Expm1(-a), qd = Math.Exp(-a), sinh2 = 2 * Math.Sinh(a);
+        double a = Math.Max(alpha, SoftRoundFormula.IdentityBelow), qd = Math.Exp(-a), sinh2 = 2 * Math.Sinh(a);
         this.alpha = new Splat(a);
         halfOverAlpha = new Splat(0.5 / a);
-        k = new Splat(kd);
+        k = new Splat(-Elementary.Expm1(-a));
         twoSinh = new Splat(sinh2);
         q = new Splat(qd);
         tanhHalf = new Splat(Math.Tanh(a / 2));
         oneMinusTanhHalf = new Splat(2 * qd / (1 + qd));
-        inverseSlope = new Splat(kd * (1 + qd) / (2 * a));
-        meanSlope = new Splat(2 * Math.Tanh(a / 2) / a);
+        slope = new Splat(2 * Math.Tanh(a / 2) / a);
+        nearLimit = new Splat(Math.Tanh(a / 4) / (2 * Math.Sinh(a / 2)));
         hugeFloat = !float.IsFinite((float)sinh2);
         hugeDouble = !double.IsFinite(sinh2);
     }
@@ -55,21 +59,24 @@ internal readonly struct SoftRoundInverseKernel : IRoundKernel
     {
         if (identity || T.IsInfinity(y)) return y;
         T half = T.CreateTruncating(0.5);
-        T n = T.Round(y), d = y - n, a = T.Abs(d);
-        T logArgument;
-        if (conditionalMean)
+        T n = T.Round(y), d = y - n;
+        (T w, T s, T oneMinusS) = Coordinates(T.Abs(d));
+        T v, c;
+        if (w <= nearLimit.S<T>())
         {
-            T s = (a + a) * tanhHalf.S<T>();
-            logArgument = Elementary.Log1p((s + s) / OneMinusS(a, s));
+            T kw = k.S<T>() * w;
+            v = (Huge<T>()
+                ? alpha.S<T>() + T.Log((q.S<T>() + kw) / (T.One - kw))
+                : Elementary.Log1p(w * twoSinh.S<T>() / (T.One - kw))) * halfOverAlpha.S<T>();
+            v = T.Clamp(v, T.Zero, half);
+            c = half - v;
         }
         else
         {
-            T ka = k.S<T>() * a;
-            logArgument = Huge<T>()
-                ? alpha.S<T>() + T.Log((q.S<T>() + ka) / (T.One - ka))
-                : Elementary.Log1p(a * twoSinh.S<T>() / (T.One - ka));
+            c = Elementary.Log1p((s + s) / oneMinusS) * halfOverAlpha.S<T>();
+            v = half - c;
         }
-        return n + T.CopySign(T.Clamp(logArgument * halfOverAlpha.S<T>(), T.Zero, half), d);
+        return n + T.CopySign(conditionalMean ? c : v, d);
     }
 
     /// <inheritdoc />
@@ -77,23 +84,29 @@ internal readonly struct SoftRoundInverseKernel : IRoundKernel
     public Vector<T> Value<T>(Vector<T> y) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         if (identity) return y;
-        Vector<T> n = Round(y), d = y - n, a = Vector.Abs(d);
-        Vector<T> twoAlphaOffset;
-        if (conditionalMean)
+        Vector<T> half = C<T>(0.5);
+        Vector<T> n = Round(y), d = y - n;
+        (Vector<T> w, Vector<T> s, Vector<T> oneMinusS) = Coordinates(Vector.Abs(d));
+        Vector<T> near = Vector.LessThanOrEqual(w, nearLimit.V<T>());
+        Vector<T> kw = k.V<T>() * w;
+        Vector<T> farArgument = (s + s) / oneMinusS;
+        Vector<T> scaled;
+        if (Huge<T>())
         {
-            Vector<T> s = (a + a) * tanhHalf.V<T>();
-            twoAlphaOffset = Elementary.Log1p((s + s) / OneMinusS(a, s));
+            Vector<T> nearLog = alpha.V<T>() + Log((q.V<T>() + kw) / (Vector<T>.One - kw));
+            scaled = Vector.ConditionalSelect(near, nearLog, Elementary.Log1p(farArgument)) * halfOverAlpha.V<T>();
         }
         else
         {
-            Vector<T> ka = k.V<T>() * a;
-            twoAlphaOffset = Huge<T>()
-                ? alpha.V<T>() + Log((q.V<T>() + ka) / (Vector<T>.One - ka))
-                : Elementary.Log1p(a * twoSinh.V<T>() / (Vector<T>.One - ka));
+            Vector<T> nearArgument = w * twoSinh.V<T>() / (Vector<T>.One - kw);
+            scaled = Elementary.Log1p(Vector.ConditionalSelect(near, nearArgument, farArgument)) * halfOverAlpha.V<T>();
         }
-        // Clamped to [0, ½]: the huge-α form gives −∞ at a = 0 where e^(−α) underflows.
-        Vector<T> offset = Vector.MinNative(Vector.MaxNative(Vector<T>.Zero, twoAlphaOffset * halfOverAlpha.V<T>()), C<T>(0.5));
-        return Vector.ConditionalSelect(Vector.IsInfinity(y), y, n + Vector.CopySign(offset, d));
+        // Near, scaled is v (clamped to [0, ½]: the huge-α form gives −∞ at w = 0 where q underflows); far, it is c.
+        scaled = Vector.ConditionalSelect(near, Vector.MinNative(Vector.MaxNative(Vector<T>.Zero, scaled), half), scaled);
+        Vector<T> wanted = conditionalMean
+            ? Vector.ConditionalSelect(near, half - scaled, scaled)
+            : Vector.ConditionalSelect(near, scaled, half - scaled);
+        return Vector.ConditionalSelect(Vector.IsInfinity(y), y, n + Vector.CopySign(wanted, d));
     }
 
     /// <inheritdoc />
@@ -101,14 +114,8 @@ internal readonly struct SoftRoundInverseKernel : IRoundKernel
     {
         if (T.IsInfinity(y)) return T.Zero;
         if (identity) return T.One;
-        T a = T.Abs(y - T.Round(y));
-        if (conditionalMean)
-        {
-            T s = (a + a) * tanhHalf.S<T>();
-            return meanSlope.S<T>() / (OneMinusS(a, s) * (T.One + s));
-        }
-        T ka = k.S<T>() * a;
-        return inverseSlope.S<T>() / ((q.S<T>() + ka) * (T.One - ka));
+        (_, T s, T oneMinusS) = Coordinates(T.Abs(y - T.Round(y)));
+        return slope.S<T>() / (oneMinusS * (T.One + s));
     }
 
     /// <inheritdoc />
@@ -116,36 +123,31 @@ internal readonly struct SoftRoundInverseKernel : IRoundKernel
     public Vector<T> Derivative<T>(Vector<T> y) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         if (identity) return Vector.ConditionalSelect(Vector.IsInfinity(y), Vector<T>.Zero, Vector<T>.One);
-        Vector<T> a = Vector.Abs(y - Round(y));
-        Vector<T> derivative;
-        if (conditionalMean)
-        {
-            Vector<T> s = (a + a) * tanhHalf.V<T>();
-            derivative = meanSlope.V<T>() / (OneMinusS(a, s) * (Vector<T>.One + s));
-        }
-        else
-        {
-            Vector<T> ka = k.V<T>() * a;
-            derivative = inverseSlope.V<T>() / ((q.V<T>() + ka) * (Vector<T>.One - ka));
-        }
-        return Vector.ConditionalSelect(Vector.IsInfinity(y), Vector<T>.Zero, derivative);
+        (_, Vector<T> s, Vector<T> oneMinusS) = Coordinates(Vector.Abs(y - Round(y)));
+        return Vector.ConditionalSelect(Vector.IsInfinity(y), Vector<T>.Zero, slope.V<T>() / (oneMinusS * (Vector<T>.One + s)));
     }
 
-    /// <summary>1 − s for s = 2a·tanh(α/2): (1 − tanh(α/2)) + 2(½ − a)·tanh(α/2) where a ≥ ¼ (½ − a is exact there).</summary>
-    private T OneMinusS<T>(T a, T s) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    /// <summary>
+    /// From a = |y − n|: w, s = (1 − 2w)·tanh(α/2) and 1 − s, the latter as (1 − tanh(α/2)) + 2w·tanh(α/2) where
+    /// w ≤ ¼. For the inverse w = a and 1 − 2w = 1 − 2a; for the conditional mean w = ½ − a and 1 − 2w = 2a.
+    /// </summary>
+    private (T w, T s, T oneMinusS) Coordinates<T>(T a) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        T half = T.CreateTruncating(0.5);
-        if (a < T.CreateTruncating(0.25)) return T.One - s;
-        T w = half - a;
-        return oneMinusTanhHalf.S<T>() + (w + w) * tanhHalf.S<T>();
+        T w = conditionalMean ? T.CreateTruncating(0.5) - a : a;
+        T h = conditionalMean ? a + a : T.One - (a + a);
+        T s = h * tanhHalf.S<T>();
+        T oneMinusS = w <= T.CreateTruncating(0.25) ? oneMinusTanhHalf.S<T>() + (w + w) * tanhHalf.S<T>() : T.One - s;
+        return (w, s, oneMinusS);
     }
 
-    /// <inheritdoc cref="OneMinusS{T}(T, T)"/>
+    /// <inheritdoc cref="Coordinates{T}(T)"/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Vector<T> OneMinusS<T>(Vector<T> a, Vector<T> s) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    private (Vector<T> w, Vector<T> s, Vector<T> oneMinusS) Coordinates<T>(Vector<T> a) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        Vector<T> w = C<T>(0.5) - a;
+        Vector<T> w = conditionalMean ? C<T>(0.5) - a : a;
+        Vector<T> h = conditionalMean ? a + a : Vector<T>.One - (a + a);
+        Vector<T> s = h * tanhHalf.V<T>();
         Vector<T> near = oneMinusTanhHalf.V<T>() + (w + w) * tanhHalf.V<T>();
-        return Vector.ConditionalSelect(Vector.LessThan(a, C<T>(0.25)), Vector<T>.One - s, near);
+        return (w, s, Vector.ConditionalSelect(Vector.LessThanOrEqual(w, C<T>(0.25)), near, Vector<T>.One - s));
     }
 }

@@ -8,10 +8,9 @@ namespace SoftRound.Tf.Internals.Formulas;
 /// ∂x/∂y = 2·t / (α·(1 − s²)) and ∂x/∂α = (y − m)·sech²(α/2) / (α·(1 − s²)) − atanh(s)/α².
 /// </summary>
 /// <remarks>
-/// The value and ∂x/∂y are evaluated about the nearest integer n = round(y), d = y − n (exact), a = |d|, with
-/// q = e^(−α) and K = 1 − q: x = n + sign(d)·v, 2α·v = log1p(a·2sinh(α)/(1 − aK)), and
-/// ∂x/∂y = (1 − q²)/(2α·(q + aK)·(1 − aK)); neither cancels, so integers map to themselves exactly and the derivative
-/// there is sinh(α)/α. Where α &lt; <see cref="SoftRoundFormula.IdentityBelow"/> it is the identity; the other branch
+/// The value and ∂x/∂y are evaluated about the nearest integer n = round(y) in the forms that
+/// <see cref="SoftRoundInverseKernel"/> documents, which do not cancel: integers and half-integers map to themselves
+/// exactly and the derivative at integers is sinh(α)/α. Where α &lt; <see cref="SoftRoundFormula.IdentityBelow"/> it is the identity; the other branch
 /// is computed with α clamped to that bound. ±∞ maps to itself with zero partials. ∂x/∂α is computed in float64, since
 /// its terms cancel for small α.
 /// </remarks>
@@ -21,18 +20,56 @@ internal sealed class SoftRoundInverseFormula : IElementwiseFormula
     public static string Name => "SoftRoundInverse";
 
     /// <inheritdoc />
-    public static Tensor Value(Tensor y, Tensor alpha)
+    public static Tensor Value(Tensor y, Tensor alpha) => Value(y, alpha, conditionalMean: false);
+
+    /// <summary>
+    /// soft_round_inverse(y, α), or with <paramref name="conditionalMean"/> soft_round_conditional_mean(y, α), in the
+    /// forms of <see cref="SoftRoundInverseKernel"/> (which documents them), as torch ops.
+    /// </summary>
+    internal static Tensor Value(Tensor y, Tensor alpha, bool conditionalMean)
     {
         using var scope = NewDisposeScope();
         Tensor a = alpha.clamp_min(SoftRoundFormula.IdentityBelow);
-        (Tensor n, Tensor d, Tensor w) = Stable.AboutNearestInteger(y);
-        Tensor ka = a.neg().expm1().neg() * w;
+        (Tensor n, Tensor d, Tensor distance) = Stable.AboutNearestInteger(y);
+        (Tensor w, Tensor s, Tensor oneMinusS) = Coordinates(a, distance, conditionalMean);
+        Tensor near = w.le((a / 4).tanh() / ((a / 2).sinh() * 2));
+        Tensor kw = a.neg().expm1().neg() * w;
         Tensor twoSinh = a.sinh() * 2;
-        // Where 2·sinh(α) overflows: 2α·v = α + log((e^(−α) + aK)/(1 − aK)).
-        Tensor twoAlphaV = where(twoSinh.isinf(), a + ((a.neg().exp() + ka) / (1 - ka)).log(), (w * twoSinh / (1 - ka)).log1p());
-        Tensor x = n + (twoAlphaV / (a * 2)).clamp(0.0, 0.5).copysign(d);
+        // Where 2·sinh(α) overflows: 2α·v = α + log((e^(−α) + wK)/(1 − wK)).
+        Tensor twoAlphaV = where(twoSinh.isinf(), a + ((a.neg().exp() + kw) / (1 - kw)).log(), (w * twoSinh / (1 - kw)).log1p());
+        Tensor vNear = (twoAlphaV / (a * 2)).clamp(0.0, 0.5);
+        Tensor cFar = (s * 2 / oneMinusS).log1p() / (a * 2);
+        Tensor offset = conditionalMean ? where(near, 0.5 - vNear, cFar) : where(near, vNear, 0.5 - cFar);
+        Tensor x = n + offset.copysign(d);
         Tensor identity = alpha.lt(SoftRoundFormula.IdentityBelow).logical_or(y.isinf());
         return where(identity, y, x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// ∂x/∂y = 2·tanh(α/2) / (α·(1 − s)(1 + s)) of soft_round_inverse, or with <paramref name="conditionalMean"/> of
+    /// soft_round_conditional_mean, with 1 − s that does not cancel; 1 where α &lt; 1e−3 and 0 at ±∞.
+    /// </summary>
+    internal static Tensor Slope(Tensor y, Tensor alpha, bool conditionalMean)
+    {
+        using var scope = NewDisposeScope();
+        Tensor infinite = y.isinf();
+        Tensor a = alpha.clamp_min(SoftRoundFormula.IdentityBelow);
+        (_, Tensor s, Tensor oneMinusS) = Coordinates(a, Stable.AboutNearestInteger(y.masked_fill(infinite, 0.0)).w, conditionalMean);
+        return ((a / 2).tanh() * 2 / (a * oneMinusS * (s + 1)))
+            .masked_fill(alpha.lt(SoftRoundFormula.IdentityBelow), 1.0).masked_fill(infinite, 0.0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// w, s = (1 − 2w)·tanh(α/2) and 1 − s from the distance a = |y − round(y)|, as <see cref="SoftRoundInverseKernel"/>
+    /// defines them: w = a (inverse) or ½ − a (conditional mean), and 1 − s = (1 − tanh(α/2)) + 2w·tanh(α/2) where w ≤ ¼.
+    /// </summary>
+    private static (Tensor w, Tensor s, Tensor oneMinusS) Coordinates(Tensor alpha, Tensor a, bool conditionalMean)
+    {
+        Tensor t = (alpha / 2).tanh(), q = alpha.neg().exp();
+        Tensor w = conditionalMean ? 0.5 - a : a;
+        Tensor s = (conditionalMean ? a * 2 : 1 - a * 2) * t;
+        Tensor near = q * 2 / (q + 1) + w * 2 * t;
+        return (w, s, where(w.le(0.25), near, 1 - s));
     }
 
     /// <inheritdoc />
@@ -45,8 +82,7 @@ internal sealed class SoftRoundInverseFormula : IElementwiseFormula
         Tensor? dx = null, da = null;
         if (needX)
         {
-            Tensor q = a.neg().exp(), ka = a.neg().expm1().neg() * Stable.AboutNearestInteger(y.masked_fill(infinite, 0.0)).w;
-            dx = ((1 - q) * (1 + q) / (a * 2) / ((q + ka) * (1 - ka))).masked_fill(small, 1.0).masked_fill(infinite, 0.0).MoveToOuterDisposeScope();
+            dx = Slope(y, alpha, conditionalMean: false).MoveToOuterDisposeScope();
         }
         if (needA)
         {
