@@ -127,4 +127,30 @@ public sealed class PerturbAndApplyTests
         var e = Assert.ThrowsExactly<ArgumentException>(() => SoftRoundOps.perturb_and_apply(t => t.sum(), leaf));
         StringAssert.Contains(e.Message, "perturb_and_apply");
     }
+
+    [TestMethod]
+    public void WithInput_GivesXPlusUToo_AsTensorflowCompressionDoes()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(Points, ScalarType.Float64).requires_grad_(true);
+        Tensor u = tensor(new[] { 0.1, -0.4, 0.3, 0.0, -0.05, 0.49 }, ScalarType.Float64);
+        Tensor y = SoftRoundOps.perturb_and_apply(Cube, x, out Tensor xPlusU, u);
+        TensorAssert.Identical(x.detach() + u, xPlusU.detach());
+        TensorAssert.Identical(SoftRoundOps.perturb_and_apply(Cube, x.detach(), u), y.detach());
+        (y.sum() + xPlusU.sum()).backward();
+        // The expected gradient through y, plus 1 through x + u.
+        TensorAssert.Close(Points.Select(v => Math.Pow(v + 0.5, 3) - Math.Pow(v - 0.5, 3) + 1).ToArray(), x.grad!, 1e-13);
+    }
+
+    [TestMethod]
+    public void WithInput_DrawsOneNoiseForBoth_InTheInputsDtype()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(Points).to(ScalarType.Float16);
+        Tensor y = SoftRoundOps.perturb_and_apply(t => t, x, out Tensor xPlusU);
+        Assert.AreEqual(ScalarType.Float16, xPlusU.dtype);
+        TensorAssert.Identical(xPlusU, y);
+        Tensor noise = xPlusU.to(ScalarType.Float32) - x.to(ScalarType.Float32);
+        Assert.IsTrue(noise.abs().max().item<float>() <= 0.5f + 1e-2f);
+    }
 }

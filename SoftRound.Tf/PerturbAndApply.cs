@@ -29,7 +29,34 @@ public static partial class SoftRoundOps
     /// <paramref name="x"/> or <paramref name="u"/> is not a floating-point tensor, u does not broadcast to x, or x does not
     /// broadcast to f's output.
     /// </exception>
-    public static Tensor perturb_and_apply(Func<Tensor, Tensor> f, Tensor x, Tensor? u = null, bool expectedGrads = true)
+    public static Tensor perturb_and_apply(Func<Tensor, Tensor> f, Tensor x, Tensor? u = null, bool expectedGrads = true) =>
+        PerturbAndApply(f, x, u, expectedGrads, keepInput: false).y;
+
+    /// <summary>
+    /// <see cref="perturb_and_apply(Func{Tensor, Tensor}, Tensor, Tensor?, bool)"/> that also gives the perturbed input,
+    /// as <c>y, x_plus_u = tfc.perturb_and_apply(f, x, u=u)</c> does: y = f(x + u) and
+    /// <paramref name="x_plus_u"/> = x + u, in x's dtype, with the ordinary gradient (1) to x.
+    /// </summary>
+    /// <remarks>
+    /// tensorflow_compression also accepts a precomputed <c>x_plus_u</c> as input; here pass its noise as
+    /// <paramref name="u"/> instead.
+    /// </remarks>
+    /// <param name="f">The function to apply, element-wise in x.</param>
+    /// <param name="x">The input; float16, bfloat16, float32 or float64.</param>
+    /// <param name="x_plus_u">Receives x + u, the point at which f was evaluated.</param>
+    /// <param name="u">Optional noise, broadcastable to x; drawn from U(−½, ½) when null.</param>
+    /// <param name="expectedGrads">Whether x gets the expected gradient through y (true) or the gradient at x + u (false).</param>
+    /// <returns>f(x + u), in x's dtype.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="f"/> or <paramref name="x"/> is null.</exception>
+    /// <exception cref="ArgumentException">As <see cref="perturb_and_apply(Func{Tensor, Tensor}, Tensor, Tensor?, bool)"/>.</exception>
+    public static Tensor perturb_and_apply(Func<Tensor, Tensor> f, Tensor x, out Tensor x_plus_u, Tensor? u = null, bool expectedGrads = true)
+    {
+        (Tensor y, Tensor? perturbed) = PerturbAndApply(f, x, u, expectedGrads, keepInput: true);
+        x_plus_u = perturbed!;
+        return y;
+    }
+
+    private static (Tensor y, Tensor? xPlusU) PerturbAndApply(Func<Tensor, Tensor> f, Tensor x, Tensor? u, bool expectedGrads, bool keepInput)
     {
         ArgumentNullException.ThrowIfNull(f);
         OpGuard.FloatingPoint(PerturbAndApplyName, nameof(x), x);
@@ -38,9 +65,11 @@ public static partial class SoftRoundOps
             OpGuard.FloatingPoint(PerturbAndApplyName, nameof(u), u);
             OpGuard.BroadcastsTo(PerturbAndApplyName, nameof(u), u, x);
         }
-        return ComputeDtype.Run(x, u, (xc, uc) =>
+        Tensor? xPlusU = null;
+        Tensor y = ComputeDtype.Run(x, u, (xc, uc) =>
         {
             Tensor noise = uc ?? UniformNoise.Like(xc);
+            if (keepInput) xPlusU = (xc + noise).to(x.dtype).MoveToOuterDisposeScope();
             if (!expectedGrads || !ComputeDtype.NeedsGraph(xc)) return f(xc + noise);
             Tensor point = xc.detach();
             Tensor y = f(point + noise);
@@ -53,5 +82,6 @@ public static partial class SoftRoundOps
             }
             return ExpectedGradientFunction.apply(y, xc, delta);
         });
+        return (y, xPlusU);
     }
 }
