@@ -57,7 +57,7 @@ public sealed class SoftRoundOpsTests
     [DynamicData(nameof(OpNames))]
     public void InfinityAndNaN_FollowTheSpecialValueRules(string op)
     {
-        // ../shared/MATH.md §5: ±∞ → ±∞ with gradient 0, NaN → NaN with gradient NaN; round_st passes the gradient through.
+        // docs/MATH.md §5: ±∞ → ±∞ with gradient 0, NaN → NaN with gradient NaN; round_st passes the gradient through.
         bool passThrough = op == "round_st";
         foreach (ScalarType dtype in new[] { ScalarType.Float32, ScalarType.Float64 })
         {

@@ -12,6 +12,8 @@ namespace SoftRound.Tf;
 /// returning the input's dtype. Inputs are never modified. Outside autograd (under <c>torch.no_grad()</c>, or when no
 /// argument requires a gradient) no graph is recorded and nothing is saved for a backward pass. A tensor steepness is
 /// cast to the dtype the op computes in and moved to the input's device; the result has the input's shape and dtype.
+/// The entries of a tensor steepness or offset are checked (finite, in range) only for CPU tensors: on another device
+/// that would read them to the host, a synchronisation, on every call. Values and formulas are those of docs/MATH.md.
 /// </remarks>
 public static partial class SoftRoundOps
 {

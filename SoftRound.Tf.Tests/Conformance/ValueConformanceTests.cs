@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace SoftRound.Tf.Tests.Conformance;
 
 /// <summary>
-/// Every op at the values of ../shared/MATH.md §5 and around the rounding points, in float32 and float64: values and
+/// Every op at the values of docs/MATH.md §5 and around the rounding points, in float32 and float64: values and
 /// gradients against the double references, and the special-value rules.
 /// </summary>
 [TestClass]

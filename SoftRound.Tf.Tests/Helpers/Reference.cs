@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Tests.Helpers;
 
-/// <summary>Independent scalar double-precision evaluations of ../shared/MATH.md, written from the formulas.</summary>
+/// <summary>Independent scalar double-precision evaluations of docs/MATH.md, written from the formulas.</summary>
 internal static class Reference
 {
     public static double Sigmoid(double z) => z >= 0 ? 1 / (1 + Math.Exp(-z)) : Math.Exp(z) / (1 + Math.Exp(z));

@@ -10,7 +10,7 @@ namespace SoftRound.Tf.Internals;
 /// </summary>
 /// <remarks>
 /// With y = f(detach(x) + u) and delta = f(x + ½) − f(x − ½), x's gradient is the derivative of E_u[f(x + u)]
-/// (Agustsson &amp; Theis 2020, §4.2, ../shared/MATH.md §4), while tensors inside f keep their ordinary gradients through y.
+/// (Agustsson &amp; Theis 2020, §4.2, docs/MATH.md §4), while tensors inside f keep their ordinary gradients through y.
 /// </remarks>
 internal sealed class ExpectedGradientFunction : autograd.SingleTensorFunction<ExpectedGradientFunction>
 {

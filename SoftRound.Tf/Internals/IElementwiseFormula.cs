@@ -4,7 +4,7 @@ namespace SoftRound.Tf.Internals;
 
 /// <summary>
 /// An element-wise op y = f(x, a) with a steepness-like parameter a that broadcasts to x: its value and its partial
-/// derivatives. Each formula of ../shared/MATH.md has exactly one implementation of this interface.
+/// derivatives. Each formula of docs/MATH.md has exactly one implementation of this interface.
 /// </summary>
 /// <remarks>
 /// x and a arrive in the same floating dtype on the same device. <see cref="Value"/> and <see cref="Partials"/> are the

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace SoftRound.Tf.Internals;
 
 /// <summary>
-/// ../shared/MATH.md §4, straight-through rounding: y = round(x − o) + o (half to even), or round(x) without an offset;
+/// docs/MATH.md §4, straight-through rounding: y = round(x − o) + o (half to even), or round(x) without an offset;
 /// dy/dx = 1 (the incoming gradient passes to x unchanged) and dy/do = 0 (a zero gradient of the offset's shape when
 /// the offset requires one), whichever of the two requires a gradient. Called as <c>apply(x, offset or null)</c>.
 /// </summary>

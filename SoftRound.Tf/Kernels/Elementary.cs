@@ -6,7 +6,7 @@ namespace SoftRound.Tf.Kernels;
 
 /// <summary>
 /// The functions the kernels are built from, each as a scalar reference (on the runtime's scalar Exp and Log) and a
-/// vector version (on <see cref="VectorMath"/>), in float or double and in the stable forms of ../shared/MATH.md.
+/// vector version (on <see cref="VectorMath"/>), in float or double and in the stable forms of docs/MATH.md.
 /// </summary>
 /// <remarks>
 /// The scalar expm1 and both log1p use Kahan's forms, x·(eˣ − 1)/log(eˣ) and t·log(1 + t)/((1 + t) − 1): accurate to

@@ -4,7 +4,7 @@ using static SoftRound.Tf.Kernels.VectorMath;
 
 namespace SoftRound.Tf.Kernels;
 
-/// <summary>../shared/MATH.md §4: y = round(x − o) + o, half to even (round(x) when there is no offset); dy/dx = 1.</summary>
+/// <summary>docs/MATH.md §4: y = round(x − o) + o, half to even (round(x) when there is no offset); dy/dx = 1.</summary>
 internal readonly struct RoundStKernel(double? offset) : IRoundKernel
 {
     private readonly Splat o = new(offset ?? 0);

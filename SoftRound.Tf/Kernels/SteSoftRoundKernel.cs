@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 
 namespace SoftRound.Tf.Kernels;
 
-/// <summary>../shared/MATH.md §4: y = round(x), half to even; dy/dx is soft_round's.</summary>
+/// <summary>docs/MATH.md §4: y = round(x), half to even; dy/dx is soft_round's.</summary>
 internal readonly struct SteSoftRoundKernel(double alpha) : IRoundKernel
 {
     private readonly SoftRoundKernel softRound = new(alpha);

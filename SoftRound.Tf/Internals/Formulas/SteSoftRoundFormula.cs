@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace SoftRound.Tf.Internals.Formulas;
 
 /// <summary>
-/// ../shared/MATH.md §4: y = round(x) (half to even); the backward pass uses soft_round's ∂y/∂x, and α gets no gradient.
+/// docs/MATH.md §4: y = round(x) (half to even); the backward pass uses soft_round's ∂y/∂x, and α gets no gradient.
 /// </summary>
 internal sealed class SteSoftRoundFormula : IElementwiseFormula
 {

@@ -1,0 +1,36 @@
+using System;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Internals;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Tests.Internals;
+
+[TestClass]
+public sealed class OpGuardTests
+{
+    [TestMethod]
+    public void TensorSteepness_OnTheCpu_IsScannedAndTheFirstBadEntryNamed()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = zeros(3);
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => OpGuard.Steepness("op", "alpha", tensor(new[] { 1f, -2f, float.NaN }), x, allowZero: true));
+        Assert.AreEqual("alpha", e.ParamName);
+        StringAssert.Contains(e.Message, "-2");
+        OpGuard.Steepness("op", "alpha", tensor(new[] { 1f, 0f, 3f }), x, allowZero: true);
+    }
+
+    [TestMethod]
+    public void TensorSteepness_OnAnotherDevice_IsNotReadToTheHost()
+    {
+        // A meta tensor has no data: reading it (or computing isfinite on it) throws, so passing means no host read.
+        using var scope = NewDisposeScope();
+        var meta = new Device(DeviceType.META);
+        Tensor alpha = full(3, -1f, device: meta), x = empty(3, device: meta);
+        OpGuard.Steepness("op", "alpha", alpha, x, allowZero: true);
+        OpGuard.Finite("op", "offset", alpha, x);
+        // Shape and dtype are still checked, from metadata.
+        Assert.ThrowsExactly<ArgumentException>(() => OpGuard.Steepness("op", "alpha", full(4, 1f, device: meta), x, allowZero: true));
+        Assert.ThrowsExactly<ArgumentException>(() => OpGuard.Finite("op", "offset", full(3, 1, ScalarType.Int32, device: meta), x));
+    }
+}
