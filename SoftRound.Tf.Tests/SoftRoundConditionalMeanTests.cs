@@ -71,4 +71,24 @@ public sealed class SoftRoundConditionalMeanTests
         using Tensor wide = ones(3);
         Assert.ThrowsExactly<ArgumentException>(() => SoftRoundOps.soft_round_conditional_mean(y.expand(2), wide));
     }
+
+    [TestMethod]
+    [DataRow(10.0 / 3)]
+    [DataRow(5.0)]
+    [DataRow(10.0)]
+    public void SlopeOverAPeriod_HasMeanOne_AndTheSecondMomentThatLimitsAnnealing(double alpha)
+    {
+        // For y uniform over a period, the slope's mean is 1 (x advances by one per period) and its second moment is
+        // E[(dx/dy)²] = (2·tanh(α/2)/α)·(½ + sinh(α)/(2α)): about 1.45 at α = 10/3, 3.13 at 5 and 110 at 10. That
+        // variance, passed to every gradient, is why the main example stops annealing at T = 0.2.
+        using var scope = NewDisposeScope();
+        const int n = 400_000;
+        Tensor y = (arange(n, ScalarType.Float64) + 0.5) / n;
+        Tensor yg = y.requires_grad_(true);
+        SoftRoundOps.soft_round_conditional_mean(yg, alpha).sum().backward();
+        Tensor slope = yg.grad!;
+        Assert.AreEqual(1.0, slope.mean().item<double>(), 1e-4, $"mean {slope.mean().item<double>():R}");
+        double expected = 2 * Math.Tanh(alpha / 2) / alpha * (0.5 + Math.Sinh(alpha) / (2 * alpha));
+        Assert.AreEqual(expected, slope.square().mean().item<double>(), expected * 1e-3);
+    }
 }
