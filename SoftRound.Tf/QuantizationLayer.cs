@@ -27,7 +27,7 @@ namespace SoftRound.Tf;
 /// symbols an entropy coder needs, and <see cref="dequantize"/> maps them back to the eval output bit for bit.
 /// </para>
 /// </remarks>
-public sealed class QuantizationLayer : SteepnessLayer
+public sealed class QuantizationLayer : SoftRoundFamilyLayer
 {
     private const string Name = nameof(QuantizationLayer);
     private const string OffsetKey = "offset";
@@ -48,7 +48,7 @@ public sealed class QuantizationLayer : SteepnessLayer
     /// <exception cref="ArgumentException"><paramref name="offset"/> is not a floating-point tensor.</exception>
     public QuantizationLayer(QuantizationMode mode = QuantizationMode.UniformNoise, double alpha = 5.0, Tensor? offset = null,
         bool learnOffset = false, double stepSize = 1.0)
-        : base(Name, nameof(alpha), alpha, trainable: false, allowZero: true)
+        : base(Name, alpha, trainable: false)
     {
         OpGuard.Defined(Name, nameof(mode), mode);
         OpGuard.Steepness(Name, nameof(stepSize), stepSize, allowZero: false);
@@ -70,14 +70,6 @@ public sealed class QuantizationLayer : SteepnessLayer
             OpGuard.Defined(Name, nameof(mode), value);
             trainingMode = value;
         }
-    }
-
-    /// <summary>The steepness α of the soft-round modes; the same as <see cref="SteepnessLayer.steepness"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value set is NaN, infinite or &lt; 0; α is then unchanged.</exception>
-    public double alpha
-    {
-        get => steepness;
-        set => steepness = value;
     }
 
     /// <summary>The step size Δ used when a call gives none; 1 by default. Not saved in <c>state_dict</c>.</summary>

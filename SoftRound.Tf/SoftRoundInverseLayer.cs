@@ -9,24 +9,17 @@ namespace SoftRound.Tf;
 /// and eval mode alike.
 /// </summary>
 /// <remarks>α = 0 and any α below 1e−3 make it the identity, as the op does.</remarks>
-public sealed class SoftRoundInverseLayer : SteepnessLayer
+public sealed class SoftRoundInverseLayer : SoftRoundFamilyLayer
 {
     /// <summary>Creates the layer with steepness <paramref name="alpha"/>.</summary>
     /// <param name="alpha">The steepness α; finite and ≥ 0.</param>
     /// <param name="trainable">Whether α is a learned parameter (as log α).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is NaN, infinite or &lt; 0.</exception>
     public SoftRoundInverseLayer(double alpha = 5.0, bool trainable = false)
-        : base(nameof(SoftRoundInverseLayer), nameof(alpha), alpha, trainable, allowZero: true)
+        : base(nameof(SoftRoundInverseLayer), alpha, trainable)
     {
     }
 
-    /// <summary>The steepness α, exp(log_alpha); the same as <see cref="SteepnessLayer.steepness"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value set is NaN, infinite or &lt; 0; α is then unchanged.</exception>
-    public double alpha
-    {
-        get => steepness;
-        set => steepness = value;
-    }
 
     /// <summary>x = soft_round_inverse(y, max(α, min_steepness)).</summary>
     /// <exception cref="ArgumentException">As <see cref="SoftRoundOps.soft_round_inverse(Tensor, Tensor)"/>.</exception>

@@ -15,7 +15,7 @@ namespace SoftRound.Tf;
 /// the soft op in eval mode too: pass <see cref="EvalBehavior.SoftOp"/> for that. Its <c>inverse=True</c> form is
 /// <see cref="SoftRoundInverseLayer"/>.
 /// </remarks>
-public sealed class SoftRoundLayer : SteepnessLayer
+public sealed class SoftRoundLayer : SoftRoundFamilyLayer
 {
     private EvalBehavior evalBehavior;
 
@@ -25,18 +25,11 @@ public sealed class SoftRoundLayer : SteepnessLayer
     /// <param name="evalBehavior">What the layer does in eval mode: hard rounding (the default) or the soft op.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is NaN, infinite or &lt; 0, or <paramref name="evalBehavior"/> is not defined.</exception>
     public SoftRoundLayer(double alpha = 5.0, bool trainable = false, EvalBehavior evalBehavior = EvalBehavior.HardRound)
-        : base(nameof(SoftRoundLayer), nameof(alpha), alpha, trainable, allowZero: true)
+        : base(nameof(SoftRoundLayer), alpha, trainable)
     {
         eval_behavior = evalBehavior;
     }
 
-    /// <summary>The steepness α, exp(log_alpha); the same as <see cref="SteepnessLayer.steepness"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value set is NaN, infinite or &lt; 0; α is then unchanged.</exception>
-    public double alpha
-    {
-        get => steepness;
-        set => steepness = value;
-    }
 
     /// <summary>What the layer does in eval mode.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value set is not a defined <see cref="EvalBehavior"/>; it is then unchanged.</exception>

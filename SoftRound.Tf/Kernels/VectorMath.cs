@@ -62,36 +62,19 @@ internal static class VectorMath
     /// results below the smallest normal number are subnormal (within 1 ulp of the subnormal spacing), and 0 below
     /// half the smallest subnormal.
     /// </summary>
+    /// <remarks>
+    /// 2ᵏ below the smallest normal cannot be built in the exponent bits, so every lane is computed scaled
+    /// (<see cref="ExpNonPositiveScaled{T}"/>) and multiplied back, which is exact for normal results and rounds once
+    /// into the subnormals.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<T> ExpNonPositive<T>(Vector<T> x) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        // lowest = ln of half the smallest subnormal: below it the result is 0. MaxNative with x second returns x where
-        // x is NaN, on x86 and Arm alike. 2ᵏ below the smallest normal cannot be built in the exponent bits, so those
-        // lanes are scaled by 2^(k+s) and then by 2^(−s), which rounds them into the subnormals.
-        if (typeof(T) == typeof(float))
-        {
-            Vector<float> xf = x.As<T, float>(), lowest = new(-103.97208f);
-            Vector<float> p = Reduce(Vector.MaxNative(lowest, xf), out Vector<int> k);
-            Vector<int> tiny = Vector.LessThan(k, new Vector<int>(-126));
-            Vector<float> e = (Vector<float>.One + p) * PowerOfTwo(k + (tiny & new Vector<int>(64)));
-            e = Vector.ConditionalSelect(tiny, e * new Vector<float>(5.421010862427522E-20f), e);
-            return Vector.ConditionalSelect(Vector.LessThan(xf, lowest), Vector<float>.Zero, e).As<float, T>();
-        }
-        else
-        {
-            Vector<double> xd = x.As<T, double>(), lowest = new(-745.1332191019412);
-            Vector<double> p = Reduce(Vector.MaxNative(lowest, xd), out Vector<long> k);
-            Vector<long> tiny = Vector.LessThan(k, new Vector<long>(-1022));
-            Vector<double> e = (Vector<double>.One + p) * PowerOfTwo(k + (tiny & new Vector<long>(128)));
-            e = Vector.ConditionalSelect(tiny, e * new Vector<double>(2.938735877055719E-39), e);
-            return Vector.ConditionalSelect(Vector.LessThan(xd, lowest), Vector<double>.Zero, e).As<double, T>();
-        }
-    }
+    public static Vector<T> ExpNonPositive<T>(Vector<T> x) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        ExpNonPositiveScaled(x) * C<T>(Math.ScaleB(1.0, -ScaleExponent<T>()));
 
     /// <summary>
     /// eˣ·2^<see cref="ScaleExponent{T}"/> lane by lane for x ≤ 0: a normal number down to x = ln of half the smallest
     /// subnormal, 0 below, so that a product with a large factor (2α·eˣ, say) keeps its accuracy where eˣ itself would
-    /// be subnormal.
+    /// be subnormal. MaxNative with x second returns x where x is NaN, on x86 and Arm alike.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<T> ExpNonPositiveScaled<T>(Vector<T> x) where T : unmanaged, IBinaryFloatingPointIeee754<T>
