@@ -14,68 +14,6 @@ namespace SoftRound.Tf.Kernels;
 /// </remarks>
 internal static class Elementary
 {
-    /// <summary>σ(z) = 1/(1 + e^(−z)), as e^(−|z|)/(1 + e^(−|z|)) for z &lt; 0.</summary>
-    public static T Sigmoid<T>(T z) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        T e = T.Exp(-T.Abs(z));
-        return z >= T.Zero ? T.One / (T.One + e) : e / (T.One + e);
-    }
-
-    /// <inheritdoc cref="Sigmoid{T}(T)"/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<T> Sigmoid<T>(Vector<T> z) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        Vector<T> e = VectorMath.ExpNonPositive(-Vector.Abs(z));
-        Vector<T> inverse = Vector<T>.One / (Vector<T>.One + e);
-        return Vector.ConditionalSelect(Vector.GreaterThanOrEqual(z, Vector<T>.Zero), inverse, e * inverse);
-    }
-
-    /// <summary>σ(z)·σ(−z) = e^(−|z|)/(1 + e^(−|z|))².</summary>
-    public static T SigmoidProduct<T>(T z) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        T e = T.Exp(-T.Abs(z));
-        return e / ((T.One + e) * (T.One + e));
-    }
-
-    /// <inheritdoc cref="SigmoidProduct{T}(T)"/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<T> SigmoidProduct<T>(Vector<T> z) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        Vector<T> e = VectorMath.ExpNonPositive(-Vector.Abs(z));
-        Vector<T> onePlus = Vector<T>.One + e;
-        return e / (onePlus * onePlus);
-    }
-
-    /// <summary>sech²(u) = 4·e^(−2|u|)/(1 + e^(−2|u|))².</summary>
-    public static T Sech2<T>(T u) where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.CreateTruncating(4) * SigmoidProduct(u + u);
-
-    /// <inheritdoc cref="Sech2{T}(T)"/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<T> Sech2<T>(Vector<T> u) where T : unmanaged, IBinaryFloatingPointIeee754<T> => VectorMath.C<T>(4) * SigmoidProduct(u + u);
-
-    /// <summary>tanh(u) = −expm1(−2|u|)/(2 + expm1(−2|u|)), with u's sign.</summary>
-    public static T Tanh<T>(T u) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        T m = Expm1(-(T.Abs(u) + T.Abs(u)));
-        return T.CopySign(-m / (T.CreateTruncating(2) + m), u);
-    }
-
-    /// <inheritdoc cref="Tanh{T}(T)"/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<T> Tanh<T>(Vector<T> u) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        Vector<T> m = VectorMath.Expm1NonPositive(VectorMath.C<T>(-2) * Vector.Abs(u));
-        return Vector.CopySign(-m / (VectorMath.C<T>(2) + m), u);
-    }
-
-    /// <summary>atanh(s) = ½·log1p(2s/(1 − s)); ±∞ at s = ±1.</summary>
-    public static T Atanh<T>(T s) where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.CreateTruncating(0.5) * Log1p((s + s) / (T.One - s));
-
-    /// <inheritdoc cref="Atanh{T}(T)"/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<T> Atanh<T>(Vector<T> s) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
-        VectorMath.C<T>(0.5) * Log1p(VectorMath.C<T>(2) * s / (Vector<T>.One - s));
-
     /// <summary>
     /// E·2^σ with E = exp(α·(2w − 1)) for 0 ≤ w ≤ ½ and α &gt; 0, σ = <see cref="VectorMath.ScaleExponent{T}"/>: scaled
     /// so that it stays a normal number where E is subnormal. The exponent is carried exactly: α·2w = P + e₁ (an FMA

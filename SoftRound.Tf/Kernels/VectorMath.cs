@@ -32,11 +32,6 @@ internal static class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<T> C<T>(double value) where T : unmanaged, IBinaryFloatingPointIeee754<T> => new(T.CreateTruncating(value));
 
-    /// <summary>⌊x⌋ lane by lane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<T> Floor<T>(Vector<T> x) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
-        typeof(T) == typeof(float) ? Vector.Floor(x.As<T, float>()).As<float, T>() : Vector.Floor(x.As<T, double>()).As<double, T>();
-
     /// <summary>x rounded to the nearest integer, half to even, lane by lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<T> Round<T>(Vector<T> x) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
@@ -48,14 +43,6 @@ internal static class VectorMath
         typeof(T) == typeof(float)
             ? Vector.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>()
             : Vector.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
-
-    /// <summary>
-    /// x clamped to [−½, ½] lane by lane. NaN stays NaN: MaxNative and MinNative return their second operand when it is
-    /// NaN on x86, and propagate NaN on Arm.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<T> ClampHalf<T>(Vector<T> x) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
-        Vector.MinNative(C<T>(0.5), Vector.MaxNative(C<T>(-0.5), x));
 
     /// <summary>
     /// eˣ lane by lane for x ≤ 0 (larger x is not needed by the kernels and is not handled), with gradual underflow:

@@ -76,16 +76,12 @@ internal sealed class SoftRoundInverseFormula : IElementwiseFormula
     public static (Tensor? dx, Tensor? da) Partials(Tensor y, Tensor alpha, bool needX, bool needA)
     {
         using var scope = NewDisposeScope();
-        Tensor infinite = y.isinf(), small = alpha.lt(SoftRoundFormula.IdentityBelow);
-        Tensor a = alpha.clamp_min(SoftRoundFormula.IdentityBelow);
-        Tensor r = (y - y.floor() - 0.5).masked_fill(infinite, 0.0);
-        Tensor? dx = null, da = null;
-        if (needX)
-        {
-            dx = Slope(y, alpha, conditionalMean: false).MoveToOuterDisposeScope();
-        }
+        Tensor? dx = needX ? Slope(y, alpha, conditionalMean: false).MoveToOuterDisposeScope() : null, da = null;
         if (needA)
         {
+            Tensor infinite = y.isinf(), small = alpha.lt(SoftRoundFormula.IdentityBelow);
+            Tensor a = alpha.clamp_min(SoftRoundFormula.IdentityBelow);
+            Tensor r = (y - y.floor() - 0.5).masked_fill(infinite, 0.0);
             // Both terms are O(1/α) and cancel to O(α) for small α, so this partial is computed in float64.
             Tensor a64 = a.to(ScalarType.Float64), r64 = r.to(ScalarType.Float64);
             Tensor s64 = r64 * (a64 / 2).tanh() * 2;
