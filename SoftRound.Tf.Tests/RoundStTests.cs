@@ -103,4 +103,17 @@ public sealed class RoundStTests
         Assert.AreEqual("offset", Assert.ThrowsExactly<ArgumentException>(() => SoftRoundOps.round_st(x, zeros(3, ScalarType.Int32))).ParamName);
         Assert.AreEqual("x", Assert.ThrowsExactly<ArgumentException>(() => SoftRoundOps.round_st(zeros(2, ScalarType.Bool))).ParamName);
     }
+
+    [TestMethod]
+    [DataRow(ScalarType.Float32)]
+    [DataRow(ScalarType.Float64)]
+    public void NegativeValuesRoundingToZero_KeepTheirSign_InTheVectorPathToo(ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = full(64, -0.3, dtype);
+        foreach (double y in Reference.Values(SoftRoundOps.round_st(x)))
+        {
+            Assert.IsTrue(y == 0 && double.IsNegative(y), "round(−0.3) = −0.0, as torch.round");
+        }
+    }
 }

@@ -135,4 +135,21 @@ public sealed class SoftRoundInverseTests
         using Tensor ints = zeros(2, ScalarType.Int64);
         Assert.AreEqual("y", Assert.ThrowsExactly<ArgumentException>(() => SoftRoundOps.soft_round_inverse(ints, 1.0)).ParamName);
     }
+
+    [TestMethod]
+    [DataRow(true)]
+    [DataRow(false)]
+    public void AtTheThresholdItself_IsNotTheIdentity(bool kernel)
+    {
+        using var scope = NewDisposeScope();
+        double[] points = { 0.3, 0.9, -1.2 };
+        Tensor y = tensor(points, ScalarType.Float64);
+        Tensor x = kernel ? SoftRoundOps.soft_round_inverse(y, 1e-3) : SoftRoundOps.soft_round_inverse(y, full(3, 1e-3, ScalarType.Float64));
+        TensorAssert.Close(points.Select(v => Reference.SoftRoundInverse(v, 1e-3)).ToArray(), x, 1e-15);
+        Assert.IsFalse(x.eq(y).all().item<bool>(), "not the identity at α = 1e−3");
+        Tensor mean = kernel ? SoftRoundOps.soft_round_conditional_mean(y, 1e-3) : SoftRoundOps.soft_round_conditional_mean(y, full(3, 1e-3, ScalarType.Float64));
+        Assert.IsFalse(mean.eq(y).all().item<bool>(), "nor is the conditional mean");
+        Tensor below = kernel ? SoftRoundOps.soft_round_inverse(y, 0.99e-3) : SoftRoundOps.soft_round_inverse(y, full(3, 0.99e-3, ScalarType.Float64));
+        TensorAssert.Identical(y, below);
+    }
 }

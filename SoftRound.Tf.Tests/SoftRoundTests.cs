@@ -204,4 +204,20 @@ public sealed class SoftRoundTests
         using Tensor a = tensor(new[] { alpha });
         Assert.AreEqual("alpha", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SoftRoundOps.soft_round(x, a)).ParamName);
     }
+
+    [TestMethod]
+    [DataRow(true)]
+    [DataRow(false)]
+    public void AtTheThresholdItself_IsNotTheIdentity(bool kernel)
+    {
+        // α = 1e−3 is the first α that soft rounds: y − x is about 1e−8 there, which float64 resolves.
+        using var scope = NewDisposeScope();
+        double[] points = { 0.3, 0.9, -1.2 };
+        Tensor x = tensor(points, ScalarType.Float64);
+        Tensor y = kernel ? SoftRoundOps.soft_round(x, 1e-3) : SoftRoundOps.soft_round(x, full(3, 1e-3, ScalarType.Float64));
+        TensorAssert.Close(points.Select(v => Reference.SoftRound(v, 1e-3)).ToArray(), y, 1e-15);
+        Assert.IsFalse(y.eq(x).all().item<bool>(), "not the identity at α = 1e−3");
+        Tensor below = kernel ? SoftRoundOps.soft_round(x, 0.99e-3) : SoftRoundOps.soft_round(x, full(3, 0.99e-3, ScalarType.Float64));
+        TensorAssert.Identical(x, below);
+    }
 }

@@ -238,4 +238,17 @@ public sealed class KernelLoopTests
         TensorAssert.Close(Reference.Values(cv), fv, rtol: 1e-13, atol: 1e-13);
         TensorAssert.Close(Reference.Values(cg), fg, rtol: 1e-11, atol: 1e-13);
     }
+
+    [TestMethod]
+    public void Supports_CpuFloatAndDoubleThatASpanCanHold_Only()
+    {
+        using var scope = NewDisposeScope();
+        Assert.IsTrue(KernelLoop.Supports(zeros(3)));
+        Assert.IsTrue(KernelLoop.Supports(zeros(3, ScalarType.Float64)));
+        Assert.IsFalse(KernelLoop.Supports(zeros(3, ScalarType.Float16)));
+        Assert.IsFalse(KernelLoop.Supports(empty(3, device: new Device(DeviceType.META))));
+        // 600M float32 elements (an expanded view, nothing allocated) are 2.4 GB: more than a span holds.
+        Assert.IsFalse(KernelLoop.Supports(zeros(1).expand(600_000_000)));
+        Assert.IsTrue(KernelLoop.Supports(zeros(1).expand(500_000_000)));
+    }
 }

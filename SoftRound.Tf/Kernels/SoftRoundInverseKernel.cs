@@ -25,8 +25,8 @@ namespace SoftRound.Tf.Kernels;
 /// </summary>
 /// <remarks>
 /// Where 2·sinh(α) overflows the dtype (α &gt; 89 in float, &gt; 710 in double) the first form is
-/// 2α·v = α + log((q + wK)/(1 − wK)), which loses relative accuracy only where v is about ln 2/(2α), that is for w
-/// near e^(−α): values below 1e−38.
+/// 2α·v = α + log((q + wK)/(1 − wK)) (and v = 0 at w = 0), which loses relative accuracy only where v is about
+/// ln 2/(2α), that is for w near e^(−α): values below 1e−38.
 /// </remarks>
 internal readonly struct SoftRoundInverseKernel : IRoundKernel
 {
@@ -66,7 +66,7 @@ internal readonly struct SoftRoundInverseKernel : IRoundKernel
         {
             T kw = k.S<T>() * w;
             v = (Huge<T>()
-                ? alpha.S<T>() + T.Log((q.S<T>() + kw) / (T.One - kw))
+                ? (w == T.Zero ? T.Zero : alpha.S<T>() + T.Log((q.S<T>() + kw) / (T.One - kw)))
                 : Elementary.Log1p(w * twoSinh.S<T>() / (T.One - kw))) * halfOverAlpha.S<T>();
             v = T.Clamp(v, T.Zero, half);
             c = half - v;
@@ -93,7 +93,9 @@ internal readonly struct SoftRoundInverseKernel : IRoundKernel
         Vector<T> scaled;
         if (Huge<T>())
         {
-            Vector<T> nearLog = alpha.V<T>() + Log((q.V<T>() + kw) / (Vector<T>.One - kw));
+            // At w = 0 exactly v = 0: e^(−α) may be a subnormal with a few bits, whose log is off by far more.
+            Vector<T> nearLog = Vector.ConditionalSelect(Vector.Equals(w, Vector<T>.Zero), Vector<T>.Zero,
+                alpha.V<T>() + Log((q.V<T>() + kw) / (Vector<T>.One - kw)));
             scaled = Vector.ConditionalSelect(near, nearLog, Elementary.Log1p(farArgument)) * halfOverAlpha.V<T>();
         }
         else

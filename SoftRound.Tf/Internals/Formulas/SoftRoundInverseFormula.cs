@@ -35,8 +35,9 @@ internal sealed class SoftRoundInverseFormula : IElementwiseFormula
         Tensor near = w.le((a / 4).tanh() / ((a / 2).sinh() * 2));
         Tensor kw = a.neg().expm1().neg() * w;
         Tensor twoSinh = a.sinh() * 2;
-        // Where 2·sinh(α) overflows: 2α·v = α + log((e^(−α) + wK)/(1 − wK)).
-        Tensor twoAlphaV = where(twoSinh.isinf(), a + ((a.neg().exp() + kw) / (1 - kw)).log(), (w * twoSinh / (1 - kw)).log1p());
+        // Where 2·sinh(α) overflows: 2α·v = α + log((e^(−α) + wK)/(1 − wK)), and 0 at w = 0 (e^(−α) may be a subnormal).
+        Tensor huge = where(w.eq(0), zeros_like(w), a + ((a.neg().exp() + kw) / (1 - kw)).log());
+        Tensor twoAlphaV = where(twoSinh.isinf(), huge, (w * twoSinh / (1 - kw)).log1p());
         Tensor vNear = (twoAlphaV / (a * 2)).clamp(0.0, 0.5);
         Tensor cFar = (s * 2 / oneMinusS).log1p() / (a * 2);
         Tensor offset = conditionalMean ? where(near, 0.5 - vNear, cFar) : where(near, vNear, 0.5 - cFar);

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Mutation testing with Stryker.NET (a local dotnet tool, pinned in dotnet-tools.json) on one area of the library.
+#
+#   bash eng/mutation/mutation.sh AREA [extra Stryker options]
+#
+# AREA is one of: formulas, kernels, internals, ops, layers, all. The report (HTML and JSON) lands in
+# StrykerOutput/<date>/reports/ under SoftRound.Tf.Tests/. Not part of .ci/run: an area takes minutes on 2 cores.
+# Surviving mutants that are equivalent (no test can tell them apart) are listed, with why, in EQUIVALENT.md beside
+# this script.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+area=${1:-}
+shift || true
+case "$area" in
+  formulas)  globs=("**/Internals/Formulas/*.cs") ;;
+  kernels)   globs=("**/Kernels/*.cs") ;;
+  internals) globs=("**/Internals/*.cs") ;;
+  ops)       globs=("**/DifferentiableRound.cs" "**/SoftRound.cs" "**/SoftRoundInverse.cs" "**/SoftRoundConditionalMean.cs"
+                    "**/RoundSt.cs" "**/SteSoftRound.cs" "**/PerturbAndApply.cs" "**/SoftRoundOps.cs") ;;
+  layers)    globs=("**/*Layer.cs" "**/SteepnessSchedule.cs") ;;
+  all)       globs=("**/*.cs") ;;
+  *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|all [Stryker options]" >&2; exit 2 ;;
+esac
+
+dotnet tool restore > /dev/null
+mutate=()
+for g in "${globs[@]}"; do mutate+=(--mutate "$g"); done
+# The polyfill is compiled for net8.0 only, and the build fix is not part of the library.
+mutate+=(--mutate "!**/Kernels/VectorPolyfill.cs" --mutate "!**/buildTransitive/**")
+
+cd SoftRound.Tf.Tests
+# Long tests that exercise no library line another test does not (the soak, packing, the examples) are left out.
+dotnet stryker \
+  --project SoftRound.Tf.csproj \
+  --target-framework net10.0 \
+  --test-case-filter "TestCategory!=Soak&FullyQualifiedName!~PackageTests&FullyQualifiedName!~Examples&FullyQualifiedName!~SoakTests" \
+  --concurrency "$(nproc)" \
+  --reporter html --reporter json --reporter progress --reporter cleartext \
+  --skip-version-check \
+  "${mutate[@]}" "$@"
