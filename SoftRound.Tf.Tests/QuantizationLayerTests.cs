@@ -252,4 +252,61 @@ public sealed class QuantizationLayerTests
         Assert.IsNotNull(medians.grad, "the owner's parameter gets the soft-round modes' offset gradient");
         Assert.ThrowsExactly<InvalidOperationException>(() => new QuantizationLayer(offset: zeros(1)).bind_offset(() => medians));
     }
+
+    [TestMethod]
+    public void LearnOffsetWithoutAnOffset_IsALearnedZeroScalar()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new QuantizationLayer(QuantizationMode.SoftRoundNoise, learnOffset: true);
+        var parameter = layer.named_parameters().Single();
+        Assert.AreEqual("offset", parameter.name);
+        Assert.AreEqual(0, parameter.parameter.dim());
+        Assert.AreEqual(0.0f, parameter.parameter.item<float>());
+        using var plain = new QuantizationLayer();
+        Assert.IsEmpty(plain.parameters());
+        Assert.IsEmpty(plain.buffers().Where(b => b.dim() > 0 || b.dtype != ScalarType.Float64));
+    }
+
+    [TestMethod]
+    public void Symbols_OfAnEmptyTensor_AndAtExactlyInt32Max()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new QuantizationLayer();
+        Tensor none = layer.symbols(zeros(0, 3));
+        Assert.AreEqual(ScalarType.Int32, none.dtype);
+        CollectionAssert.AreEqual(new long[] { 0, 3 }, none.shape);
+        Assert.AreEqual(int.MaxValue, layer.symbols(tensor(new[] { (double)int.MaxValue })).item<int>());
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.symbols(tensor(new[] { double.NaN }))).Message,
+            "QuantizationLayer.symbols");
+    }
+
+    [TestMethod]
+    public void Dequantize_WithoutACentre_IsTheSymbolsInFloat32_AndMeansSetTheDtype()
+    {
+        using var scope = NewDisposeScope();
+        using var plain = new QuantizationLayer();
+        Tensor s = tensor(new[] { -2, 0, 3 });
+        TensorAssert.Identical(tensor(new[] { -2f, 0f, 3f }), plain.dequantize(s));
+        using var withOffset = new QuantizationLayer(offset: tensor(0.5f));
+        Tensor means = tensor(new[] { 0.25, 0.25, 0.25 }, ScalarType.Float64);
+        TensorAssert.Identical(tensor(new[] { -1.75, 0.25, 3.25 }, ScalarType.Float64), withOffset.dequantize(s, means));
+        var e = Assert.ThrowsExactly<ArgumentNullException>(() => plain.dequantize(null!));
+        Assert.AreEqual("symbols", e.ParamName);
+        StringAssert.Contains(e.Message, "QuantizationLayer.dequantize");
+    }
+
+    [TestMethod]
+    public void BadCallArguments_AreRefusedNamingThem()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new QuantizationLayer();
+        Assert.AreEqual("x", Assert.ThrowsExactly<ArgumentException>(() => layer.forward(tensor(new[] { 1, 2 }), null)).ParamName);
+        Assert.AreEqual("means", Assert.ThrowsExactly<ArgumentException>(() => layer.forward(zeros(3), tensor(new[] { 1, 2, 3 }))).ParamName);
+        Assert.AreEqual("means", Assert.ThrowsExactly<ArgumentException>(() => layer.forward(zeros(3), zeros(2))).ParamName);
+        Assert.AreEqual("stepSize", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.forward(zeros(3), null, zeros(1))).ParamName);
+        Assert.AreEqual("step_size", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.step_size = 0).ParamName);
+        Assert.ThrowsExactly<ArgumentNullException>(() => layer.bind_offset(null!));
+        using var owned = new QuantizationLayer(offset: zeros(1));
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => owned.bind_offset(() => zeros(1))).Message, "bind_offset");
+    }
 }

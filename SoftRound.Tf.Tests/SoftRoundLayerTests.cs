@@ -107,4 +107,12 @@ public sealed class SoftRoundLayerTests
         Assert.AreEqual("min_steepness", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.min_steepness = -1).ParamName);
         Assert.AreEqual(4.0, layer.min_steepness);
     }
+
+    [TestMethod]
+    public void EvalBehavior_IsKeptFromTheConstructor_AndAFloorOfZeroIsAllowed()
+    {
+        using var layer = new SoftRoundLayer(3, evalBehavior: EvalBehavior.SoftOp) { min_steepness = 0 };
+        Assert.AreEqual(EvalBehavior.SoftOp, layer.eval_behavior);
+        Assert.AreEqual(0.0, layer.min_steepness);
+    }
 }

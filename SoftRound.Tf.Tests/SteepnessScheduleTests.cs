@@ -19,11 +19,11 @@ public sealed class SteepnessScheduleTests
     [TestMethod]
     public void Exponential_MultipliesByAConstantFactorPerStep()
     {
-        var s = SteepnessSchedule.Exponential(1.0, 1000.0, steps: 3);
-        Assert.AreEqual(1.0, s.at(0), 1e-12);
-        Assert.AreEqual(10.0, s.at(1), 1e-12);
-        Assert.AreEqual(100.0, s.at(2), 1e-10);
-        Assert.AreEqual(1000.0, s.at(3), 1e-9);
+        var s = SteepnessSchedule.Exponential(2.0, 2000.0, steps: 3);
+        Assert.AreEqual(2.0, s.at(0), 1e-12);
+        Assert.AreEqual(20.0, s.at(1), 1e-12);
+        Assert.AreEqual(200.0, s.at(2), 1e-10);
+        Assert.AreEqual(2000.0, s.at(3), 1e-9);
     }
 
     [TestMethod]
@@ -71,5 +71,17 @@ public sealed class SteepnessScheduleTests
         var s = SteepnessSchedule.Linear(1, 2, 10);
         Assert.AreEqual("step", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => s.at(-1)).ParamName);
         Assert.ThrowsExactly<ArgumentNullException>(() => s.apply(null!, 0));
+    }
+
+    [TestMethod]
+    public void BadArguments_MessagesNameTheMemberAndTheValue()
+    {
+        Assert.AreEqual("end", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SteepnessSchedule.Linear(1, 0, 10)).ParamName);
+        string steps = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SteepnessSchedule.Linear(1, 2, -4)).Message;
+        StringAssert.Contains(steps, "SteepnessSchedule");
+        StringAssert.Contains(steps, "-4");
+        string step = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SteepnessSchedule.Linear(1, 2, 10).at(-3)).Message;
+        StringAssert.Contains(step, "SteepnessSchedule.at");
+        StringAssert.Contains(step, "-3");
     }
 }
