@@ -288,8 +288,10 @@ public sealed class QuantizationLayerTests
         Tensor s = tensor(new[] { -2, 0, 3 });
         TensorAssert.Identical(tensor(new[] { -2f, 0f, 3f }), plain.dequantize(s));
         using var withOffset = new QuantizationLayer(offset: tensor(0.5f));
+        // The means' dtype, not the offset's: 16777217 is not a float32.
+        Tensor wide = tensor(new[] { -2, 0, 16777217 });
         Tensor means = tensor(new[] { 0.25, 0.25, 0.25 }, ScalarType.Float64);
-        TensorAssert.Identical(tensor(new[] { -1.75, 0.25, 3.25 }, ScalarType.Float64), withOffset.dequantize(s, means));
+        TensorAssert.Identical(tensor(new[] { -1.75, 0.25, 16777217.25 }, ScalarType.Float64), withOffset.dequantize(wide, means));
         var e = Assert.ThrowsExactly<ArgumentNullException>(() => plain.dequantize(null!));
         Assert.AreEqual("symbols", e.ParamName);
         StringAssert.Contains(e.Message, "QuantizationLayer.dequantize");

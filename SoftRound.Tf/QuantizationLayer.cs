@@ -184,7 +184,6 @@ public sealed class QuantizationLayer : SoftRoundFamilyLayer
     /// <exception cref="ArgumentException">The means or the step size is not a floating-point tensor or does not broadcast to the symbols.</exception>
     public Tensor dequantize(Tensor symbols, Tensor? means = null, Tensor? stepSize = null)
     {
-        OpGuard.NotNull(Name + ".dequantize", nameof(symbols), symbols);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         ScalarType dtype = (means ?? offset)?.dtype ?? ScalarType.Float32;
