@@ -193,4 +193,22 @@ public sealed class SoftRoundOpsTests
         public override System.Collections.Generic.List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
             new() { grad_output, null! };
     }
+
+    [TestMethod]
+    public void FirstDerivative_BuiltForDoubleBackward_EqualsThePlainOne_WithANumberSteepness()
+    {
+        var ops = new Func<Tensor, Tensor>[]
+        {
+            x => SoftRoundOps.differentiable_round(x, 3.0), x => SoftRoundOps.soft_round(x, 3.0),
+            x => SoftRoundOps.soft_round_inverse(x, 3.0), x => SoftRoundOps.soft_round_conditional_mean(x, 3.0),
+        };
+        foreach (var op in ops)
+        {
+            using var scope = NewDisposeScope();
+            Tensor x = tensor(new[] { -1.3, 0.2, 0.7, 2.45 }, ScalarType.Float64).requires_grad_(true);
+            Tensor plain = autograd.grad(new[] { op(x).sum() }, new[] { x })[0];
+            Tensor forDoubleBackward = autograd.grad(new[] { op(x).sum() }, new[] { x }, retain_graph: true, create_graph: true)[0];
+            TensorAssert.Close(Reference.Values(plain), forDoubleBackward, 1e-13);
+        }
+    }
 }

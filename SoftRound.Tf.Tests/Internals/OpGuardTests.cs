@@ -33,4 +33,18 @@ public sealed class OpGuardTests
         Assert.ThrowsExactly<ArgumentException>(() => OpGuard.Steepness("op", "alpha", full(4, 1f, device: meta), x, allowZero: true));
         Assert.ThrowsExactly<ArgumentException>(() => OpGuard.Finite("op", "offset", full(3, 1, ScalarType.Int32, device: meta), x));
     }
+
+    [TestMethod]
+    public void Messages_NameTheOpTheParameterTheRuleAndTheValue()
+    {
+        using var scope = NewDisposeScope();
+        string zeroAllowed = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => OpGuard.Steepness("op", "alpha", -2.5, allowZero: true)).Message;
+        StringAssert.Contains(zeroAllowed, "op: alpha must be finite and at least 0; got -2.5");
+        string positive = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => OpGuard.Steepness("op", "k", 0, allowZero: false)).Message;
+        StringAssert.Contains(positive, "op: k must be finite and greater than 0; got 0");
+        string notDefined = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => OpGuard.Defined("op", "mode", (QuantizationMode)42)).Message;
+        StringAssert.Contains(notDefined, "op: mode is not a QuantizationMode; got 42");
+        string shape = Assert.ThrowsExactly<ArgumentException>(() => OpGuard.BroadcastsTo("op", "offset", zeros(2, 4), zeros(3))).Message;
+        StringAssert.Contains(shape, "op: offset has shape (2, 4), which does not broadcast to x's shape (3)");
+    }
 }
