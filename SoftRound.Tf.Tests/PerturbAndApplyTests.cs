@@ -153,4 +153,16 @@ public sealed class PerturbAndApplyTests
         Tensor noise = xPlusU.to(ScalarType.Float32) - x.to(ScalarType.Float32);
         Assert.IsTrue(noise.abs().max().item<float>() <= 0.5f + 1e-2f);
     }
+
+    [TestMethod]
+    public void BadNoiseAndABadF_AreRefusedNamingThem()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(Points, ScalarType.Float64).requires_grad_(true);
+        var e = Assert.ThrowsExactly<ArgumentException>(() => SoftRoundOps.perturb_and_apply(Cube, x, tensor(new[] { 0, 0, 0, 0, 0, 0 })));
+        Assert.AreEqual("u", e.ParamName);
+        // f must be element-wise: an output x does not broadcast to is refused, naming it.
+        var shape = Assert.ThrowsExactly<ArgumentException>(() => SoftRoundOps.perturb_and_apply(t => t.sum(), x));
+        StringAssert.Contains(shape.Message, "f(x + u)");
+    }
 }

@@ -91,4 +91,12 @@ public sealed class SoftRoundConditionalMeanTests
         double expected = 2 * Math.Tanh(alpha / 2) / alpha * (0.5 + Math.Sinh(alpha) / (2 * alpha));
         Assert.AreEqual(expected, slope.square().mean().item<double>(), expected * 1e-3);
     }
+
+    [TestMethod]
+    public void TensorAlphaOfZero_IsAccepted_AndIsTheIdentity()
+    {
+        using var scope = NewDisposeScope();
+        Tensor y = tensor(new[] { -1.3, 0.2, 0.8 }, ScalarType.Float64);
+        TensorAssert.Identical(y, SoftRoundOps.soft_round_conditional_mean(y, tensor(0.0, ScalarType.Float64)));
+    }
 }
