@@ -1,0 +1,132 @@
+using System;
+using System.Linq;
+using CsCheck;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Entropy;
+
+namespace SoftRound.Tf.Tests.Entropy;
+
+[TestClass]
+public sealed class QuantizedCdfTests
+{
+    private const int M = QuantizedCdf.Total;
+
+    private static int[] Frequencies(int[] cdf) => cdf.Skip(1).Zip(cdf, (b, a) => b - a).ToArray();
+
+    [TestMethod]
+    public void PmfToQuantizedCdf_ExactProbabilities_AreKept()
+    {
+        int[] cdf = QuantizedCdf.pmf_to_quantized_cdf(new[] { 0.25, 0.5, 0.125 }, 0.125);
+        CollectionAssert.AreEqual(new[] { 0, 16384, 49152, 57344, 65536 }, cdf);
+    }
+
+    [TestMethod]
+    public void PmfToQuantizedCdf_UnnormalisedInput_IsNormalised()
+    {
+        CollectionAssert.AreEqual(QuantizedCdf.pmf_to_quantized_cdf(new[] { 0.25, 0.5, 0.125 }, 0.125),
+            QuantizedCdf.pmf_to_quantized_cdf(new[] { 2.0, 4.0, 1.0 }, 1.0));
+    }
+
+    [TestMethod]
+    public void PmfToQuantizedCdf_Floor_GivesEveryValueOne()
+    {
+        // Values far below 2^-16, a zero, and a zero tail: each still gets a frequency of 1, taken from the large one.
+        int[] freq = Frequencies(QuantizedCdf.pmf_to_quantized_cdf(new[] { 1e-12, 1.0, 0.0, 1e-300 }, 0.0));
+        CollectionAssert.AreEqual(new[] { 1, M - 4, 1, 1, 1 }, freq);
+    }
+
+    [TestMethod]
+    public void PmfToQuantizedCdf_SingleValue()
+    {
+        CollectionAssert.AreEqual(new[] { 0, M - 1, M }, QuantizedCdf.pmf_to_quantized_cdf(new[] { 1.0 }, 0.0));
+    }
+
+    [TestMethod]
+    public void PmfToQuantizedCdf_Properties()
+    {
+        // Any pmf: the frequencies are ≥ 1, sum to 2^16, stay within the repair of the rounding, and the expected code
+        // length is within 0.1 % + 2^-10 bits of the entropy (the 16-bit quantization's price).
+        Gen.Double[0, 1].Array[1, 400].Select(Gen.Double[0, 0.01]).Sample((pmf, tail) =>
+        {
+            if (pmf.Sum() + tail == 0) return;
+            int[] cdf = QuantizedCdf.pmf_to_quantized_cdf(pmf, tail);
+            int[] freq = Frequencies(cdf);
+            double sum = pmf.Sum() + tail;
+            double[] p = pmf.Append(tail).Select(v => v / sum).ToArray();
+            Assert.AreEqual(pmf.Length + 2, cdf.Length);
+            Assert.AreEqual(0, cdf[0]);
+            Assert.AreEqual(M, cdf[^1]);
+            Assert.IsTrue(freq.All(f => f >= 1));
+            double entropy = -p.Where(v => v > 0).Sum(v => v * Math.Log2(v));
+            double length = -p.Zip(freq, (v, f) => v * Math.Log2((double)f / M)).Sum();
+            Assert.IsTrue(length <= entropy * 1.001 + 1.0 / 1024, $"code length {length} for entropy {entropy}");
+        }, iter: 300, threads: 1);
+    }
+
+    [TestMethod]
+    public void PmfToQuantizedCdf_BadInput_NamesTheValue()
+    {
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf(new[] { 0.5, double.NaN }, 0)).Message, "pmf[1] is NaN");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf(new[] { 0.5 }, -1)).Message, "tailMass is -1");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf(Array.Empty<double>(), 1)).Message, "pmf has 0 entries");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf(new double[M], 1)).Message, "pmf has 65536 entries");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf(new[] { 0.0 }, 0)).Message, "sum to 0");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf(new[] { 1e308, 1e308 }, 0)).Message, "sum to Infinity");
+    }
+
+    [TestMethod]
+    public void Constructor_BadTables_NameTheTableAndEntry()
+    {
+        ArgumentException Bad(int[] table) => Assert.ThrowsExactly<ArgumentException>(() => new QuantizedCdf(new[] { new[] { 0, 5, M }, table }, new[] { 0, 0 }));
+        StringAssert.Contains(Bad(new[] { 0, M }).Message, "QuantizedCdf: cdfs[1] has 2 entries");
+        StringAssert.Contains(Bad(new[] { 1, 5, M }).Message, "cdfs[1][0] is 1; expected 0");
+        StringAssert.Contains(Bad(new[] { 0, 5, M - 1 }).Message, "cdfs[1][2] is 65535; expected 65536");
+        StringAssert.Contains(Bad(new[] { 0, 5, 5, M }).Message, "cdfs[1][2] is 5, not above cdfs[1][1] = 5");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new QuantizedCdf(new[] { new[] { 0, 5, M } }, new[] { 0, 1 })).Message, "offsets has 2 entries for 1 tables");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new QuantizedCdf(Array.Empty<int[]>(), Array.Empty<int>())).Message, "cdfs is empty");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentNullException>(() => new QuantizedCdf(new int[][] { null! }, new[] { 0 })).Message, "cdfs[0] is null");
+    }
+
+    [TestMethod]
+    public void Constructor_CopiesTheTables()
+    {
+        int[] table = { 0, 100, M };
+        var cdfs = new QuantizedCdf(new[] { table }, new[] { -3 });
+        table[1] = 7;
+        CollectionAssert.AreEqual(new[] { 0, 100, M }, cdfs.table(0));
+        Assert.AreEqual(-3, cdfs.offset(0));
+        Assert.AreEqual(3, cdfs.length(0));
+        Assert.AreEqual(1, cdfs.count);
+    }
+
+    /// <summary>Random valid tables: 1 to 6 of them, 3 to 400 entries, frequencies from 1 up (often 1, the precision floor).</summary>
+    internal static readonly Gen<QuantizedCdf> Tables =
+        Gen.Select(Gen.Int[3, 400], Gen.Int[-50, 50], Gen.Bool, Gen.Int[0, int.MaxValue])
+            .Select((length, offset, spiky, seed) => (table: RandomTable(new Random(seed), length, spiky), offset))
+            .Array[1, 6]
+            .Select(t => new QuantizedCdf(t.Select(e => e.table).ToArray(), t.Select(e => e.offset).ToArray()));
+
+    internal static int[] RandomTable(Random random, int length, bool spiky)
+    {
+        int values = length - 1;
+        double[] weights = Enumerable.Range(0, values).Select(_ => spiky ? Math.Pow(random.NextDouble(), 12) : random.NextDouble()).ToArray();
+        return QuantizedCdf.pmf_to_quantized_cdf(weights.AsSpan(0, values - 1), weights[^1] + 1e-12);
+    }
+
+    [TestMethod]
+    public void Find_MatchesTheLinearSearch_ForEverySlot()
+    {
+        Tables.Sample(cdfs =>
+        {
+            for (int j = 0; j < cdfs.count; j++)
+            {
+                for (uint slot = 0; slot < M; slot++)
+                {
+                    int fast = cdfs.Find(j, slot, out uint start, out uint freq);
+                    int slow = cdfs.FindLinear(j, slot, out uint start2, out uint freq2);
+                    if (fast != slow || start != start2 || freq != freq2) Assert.Fail($"table {j} slot {slot}: {fast} vs {slow}");
+                }
+            }
+        }, iter: 20, threads: 1);
+    }
+}

@@ -1,0 +1,124 @@
+using System;
+using System.IO;
+using System.Linq;
+using CsCheck;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Entropy;
+
+namespace SoftRound.Tf.Tests.Entropy;
+
+[TestClass]
+public sealed class RansDecoderTests
+{
+    private const int M = QuantizedCdf.Total;
+
+    /// <summary>Decodes, allowing only <see cref="InvalidDataException"/>; true when the damage was seen.</summary>
+    private static bool Detected(byte[] stream, int[] indexes, QuantizedCdf cdfs)
+    {
+        try
+        {
+            new RansDecoder().decode_with_indexes(stream, indexes, cdfs);
+            return false;
+        }
+        catch (InvalidDataException e)
+        {
+            StringAssert.StartsWith(e.Message, "RansDecoder.decode_with_indexes: the stream is truncated, corrupted or was written with other tables");
+            return true;
+        }
+    }
+
+    [TestMethod]
+    public void RandomBytes_NeverCrash()
+    {
+        // Any bytes, any tables and counts: an InvalidDataException or some symbols, never another exception or a hang.
+        Gen.Select(QuantizedCdfTests.Tables, Gen.Byte.Array[0, 200], Gen.Int[0, 400], Gen.Int[0, int.MaxValue]).Sample((cdfs, bytes, n, seed) =>
+        {
+            var random = new Random(seed);
+            int[] indexes = Enumerable.Range(0, n).Select(_ => random.Next(cdfs.count)).ToArray();
+            Detected(bytes, indexes, cdfs);
+        }, iter: 3000, threads: 1);
+    }
+
+    [TestMethod]
+    public void Truncation_IsAlwaysSeen()
+    {
+        RansEncoderTests.Streams.Sample((cdfs, symbols, indexes) =>
+        {
+            byte[] stream = new RansEncoder().encode_with_indexes(symbols, indexes, cdfs);
+            for (int length = 0; length < stream.Length; length++)
+            {
+                Assert.IsTrue(Detected(stream[..length], indexes, cdfs), $"a cut to {length} of {stream.Length} bytes was not seen");
+            }
+        }, iter: 200, threads: 1);
+    }
+
+    [TestMethod]
+    public void FlippedBits_AndExtraBytes_AreMostlySeen()
+    {
+        int flips = 0, seen = 0;
+        RansEncoderTests.Streams.Sample((cdfs, symbols, indexes) =>
+        {
+            byte[] stream = new RansEncoder().encode_with_indexes(symbols, indexes, cdfs);
+            for (int bit = 0; bit < stream.Length * 8; bit++)
+            {
+                byte[] damaged = (byte[])stream.Clone();
+                damaged[bit / 8] ^= (byte)(1 << (bit % 8));
+                flips++;
+                if (Detected(damaged, indexes, cdfs)) seen++;
+            }
+            Assert.IsTrue(Detected(stream.Append((byte)0).ToArray(), indexes, cdfs), "an extra byte was not seen");
+            Assert.IsTrue(Detected(stream.Concat(new byte[4]).ToArray(), indexes, cdfs), "an extra word was not seen");
+        }, iter: 200, threads: 1);
+        // An efficient code has little redundancy to check: rANS decoding of a damaged stream often falls back into
+        // step with the encoder's states after a few wrong symbols and ends as a valid stream would (about 68 % of
+        // flips are seen here). A file format that must catch damage adds a checksum.
+        Assert.IsTrue(seen >= 0.6 * flips, $"{seen} of {flips} flipped bits were seen");
+    }
+
+    [TestMethod]
+    public void OtherTables_AreMostlySeen()
+    {
+        var random = new Random(3);
+        int seen = 0;
+        for (int trial = 0; trial < 200; trial++)
+        {
+            var a = new QuantizedCdf(new[] { QuantizedCdfTests.RandomTable(random, 40, false) }, new[] { 0 });
+            var b = new QuantizedCdf(new[] { QuantizedCdfTests.RandomTable(random, 40, false) }, new[] { 0 });
+            int[] symbols = Enumerable.Range(0, 500).Select(_ => random.Next(38)).ToArray();
+            int[] indexes = new int[symbols.Length];
+            if (Detected(new RansEncoder().encode_with_indexes(symbols, indexes, a), indexes, b)) seen++;
+        }
+        Assert.IsTrue(seen >= 190, $"{seen} of 200 streams decoded with other tables were seen");
+    }
+
+    [TestMethod]
+    public void StateOutsideItsRange_IsSeen()
+    {
+        var cdfs = new QuantizedCdf(new[] { new[] { 0, 1, M } }, new[] { 0 });
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => new RansDecoder().decode_with_indexes(new byte[] { 0, 0, 0, 0x40, 0 }, Array.Empty<int>(), cdfs)).Message,
+            "initial state 1073741824 is outside [2^31, 2^63)");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => new RansDecoder().decode_with_indexes(new byte[] { 0, 0, 0, 0, 0, 0, 0, 0x80 }, Array.Empty<int>(), cdfs)).Message,
+            "outside [2^31, 2^63)");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => new RansDecoder().decode_with_indexes(new byte[] { 1, 2, 3, 4 }, Array.Empty<int>(), cdfs)).Message,
+            "it has 4 bytes, fewer than the 5 of every stream");
+    }
+
+    [TestMethod]
+    public void TooManyBypassDigits_AreSeen()
+    {
+        // The escape of a one-value table (slot 65535), then a bypass count of 15 (> 9).
+        var cdfs = new QuantizedCdf(new[] { new[] { 0, M - 1, M } }, new[] { 0 });
+        ulong x = (1UL << 56) | (15UL << 16) | 0xFFFF;
+        byte[] stream = BitConverter.GetBytes(x);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => new RansDecoder().decode_with_indexes(stream, new[] { 0 }, cdfs)).Message,
+            "symbol 0 has 15 bypass digits; at most 9 are written");
+    }
+
+    [TestMethod]
+    public void SpanOverload_ChecksItsLength()
+    {
+        var cdfs = new QuantizedCdf(new[] { new[] { 0, 1, M } }, new[] { 0 });
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new RansDecoder().decode_with_indexes(new byte[5], new[] { 0, 0 }, cdfs, new int[1])).Message,
+            "indexes has 2 entries for 1 symbols");
+    }
+}

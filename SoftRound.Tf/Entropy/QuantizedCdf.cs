@@ -1,0 +1,217 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+
+namespace SoftRound.Tf.Entropy;
+
+/// <summary>
+/// A set of quantized CDF tables for <see cref="RansEncoder"/> and <see cref="RansDecoder"/>: table j codes the values
+/// v = symbol − offset[j] ∈ [0, n_j) with frequencies cdf[j][v + 1] − cdf[j][v] out of 2¹⁶, and its last entry
+/// (v = n_j, the tail) is the escape that lets every other integer be coded with bypass digits.
+/// </summary>
+/// <remarks>
+/// CompressAI passes the same data as three lists (<c>cdfs</c>, <c>cdf_lengths</c>, <c>offsets</c>); tensorflow_compression
+/// as <c>cdf</c>, <c>cdf_offset</c> and <c>cdf_length</c>. A table of length m + 2 holds m regular values and the tail.
+/// The tables are copied, so later changes to the arrays given do not reach them.
+/// </remarks>
+public sealed class QuantizedCdf
+{
+    /// <summary>The bits of a frequency: every table sums to 2¹⁶.</summary>
+    public const int Precision = 16;
+
+    /// <summary>The total 2¹⁶ = 65536 of every table.</summary>
+    public const int Total = 1 << Precision;
+
+    /// <summary>The bits of the decoder's lookup: a slot's top bits give the first candidate symbol.</summary>
+    private const int LookupBits = 10;
+
+    private readonly int[] cdf;
+    private readonly int[] starts;
+    private readonly int[] lengths;
+    private readonly int[] offsets;
+    private readonly ushort[] lookup;
+
+    /// <summary>Validates and copies the tables.</summary>
+    /// <param name="cdfs">
+    /// One table per index: 0 first, 2¹⁶ last, strictly increasing (every value, the tail included, has a frequency
+    /// ≥ 1), at least 3 entries (one regular value and the tail), at most 2¹⁶ + 1.
+    /// </param>
+    /// <param name="offsets">One offset per table: table j codes symbol s as the value s − offsets[j].</param>
+    /// <exception cref="ArgumentNullException">An argument or a table is null.</exception>
+    /// <exception cref="ArgumentException">There are no tables, the counts differ, or a table breaks the rules above (the message names it and the entry).</exception>
+    public QuantizedCdf(IReadOnlyList<int[]> cdfs, IReadOnlyList<int> offsets)
+    {
+        const string Name = nameof(QuantizedCdf);
+        ArgumentNullException.ThrowIfNull(cdfs, nameof(cdfs));
+        ArgumentNullException.ThrowIfNull(offsets, nameof(offsets));
+        if (cdfs.Count == 0) throw new ArgumentException($"{Name}: {nameof(cdfs)} is empty; give at least one table.", nameof(cdfs));
+        if (offsets.Count != cdfs.Count)
+        {
+            throw new ArgumentException($"{Name}: {nameof(offsets)} has {offsets.Count} entries for {cdfs.Count} tables.", nameof(offsets));
+        }
+        int count = cdfs.Count;
+        starts = new int[count];
+        lengths = new int[count];
+        this.offsets = new int[count];
+        long total = 0;
+        for (int j = 0; j < count; j++)
+        {
+            int[] table = cdfs[j] ?? throw new ArgumentNullException(nameof(cdfs), $"{Name}: {nameof(cdfs)}[{j}] is null.");
+            Validate(table, j);
+            starts[j] = (int)total;
+            lengths[j] = table.Length;
+            this.offsets[j] = offsets[j];
+            total += table.Length;
+        }
+        cdf = new int[total];
+        lookup = new ushort[count << LookupBits];
+        for (int j = 0; j < count; j++)
+        {
+            cdfs[j].CopyTo(cdf, starts[j]);
+            BuildLookup(j);
+        }
+    }
+
+    /// <summary>The number of tables.</summary>
+    public int count => lengths.Length;
+
+    /// <summary>The length of table <paramref name="index"/>: its regular values, plus the tail, plus one.</summary>
+    public int length(int index) => lengths[index];
+
+    /// <summary>The offset of table <paramref name="index"/>.</summary>
+    public int offset(int index) => offsets[index];
+
+    /// <summary>A copy of table <paramref name="index"/>.</summary>
+    public int[] table(int index) => cdf.AsSpan(starts[index], lengths[index]).ToArray();
+
+    /// <summary>
+    /// The quantized CDF of the probabilities p = (pmf…, tailMass) normalised to sum to 1: frequencies
+    /// f_i ≥ 1 with Σf_i = 2¹⁶, each near p_i·2¹⁶, adjusted one unit at a time where the expected code length
+    /// −Σp_i·log2(f_i/2¹⁶) grows least; returns (0, f_0, f_0 + f_1, …, 2¹⁶), pmf.Length + 2 entries (CompressAI's
+    /// <c>pmf_to_quantized_cdf</c>).
+    /// </summary>
+    /// <param name="pmf">The probabilities of the regular values: finite and ≥ 0; at least one, at most 2¹⁶ − 1.</param>
+    /// <param name="tailMass">The probability of every value outside the table together: finite and ≥ 0.</param>
+    /// <exception cref="ArgumentException">The lengths or values break the rules above, or all probabilities are 0.</exception>
+    public static int[] pmf_to_quantized_cdf(ReadOnlySpan<double> pmf, double tailMass)
+    {
+        const string Name = nameof(QuantizedCdf) + "." + nameof(pmf_to_quantized_cdf);
+        if (pmf.Length is 0 or >= Total)
+        {
+            throw new ArgumentException($"{Name}: {nameof(pmf)} has {pmf.Length} entries; expected 1 to {Total - 1}.", nameof(pmf));
+        }
+        int n = pmf.Length + 1;
+        var p = new double[n];
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double value = i < pmf.Length ? pmf[i] : tailMass;
+            if (!double.IsFinite(value) || value < 0)
+            {
+                string param = i < pmf.Length ? $"{nameof(pmf)}[{i}]" : nameof(tailMass);
+                throw new ArgumentException($"{Name}: {param} is {value.ToString(CultureInfo.InvariantCulture)}; expected a finite value ≥ 0.", i < pmf.Length ? nameof(pmf) : nameof(tailMass));
+            }
+            p[i] = value;
+            sum += value;
+        }
+        if (!(sum > 0) || !double.IsFinite(sum)) throw new ArgumentException($"{Name}: the probabilities sum to {sum.ToString(CultureInfo.InvariantCulture)}; expected a finite value > 0.", nameof(pmf));
+        var freq = new int[n];
+        long assigned = 0;
+        for (int i = 0; i < n; i++)
+        {
+            p[i] /= sum;
+            freq[i] = (int)Math.Max(1, Math.Min(Total, Math.Round(p[i] * Total)));
+            assigned += freq[i];
+        }
+        // Greedy repair: each unit goes where it lowers the expected length most, or is taken where that costs least.
+        if (assigned != Total) Repair(p, freq, assigned < Total ? +1 : -1, (int)Math.Abs(Total - assigned));
+        var result = new int[n + 1];
+        for (int i = 0; i < n; i++) result[i + 1] = result[i] + freq[i];
+        return result;
+    }
+
+    /// <summary>
+    /// Changes the frequencies by <paramref name="step"/> <paramref name="units"/> times, each time where −Σp·log f
+    /// changes most favourably (a heap of the next change's gain per value); frequencies stay ≥ 1.
+    /// </summary>
+    private static void Repair(double[] p, int[] freq, int step, int units)
+    {
+        var heap = new PriorityQueue<int, double>();
+        for (int i = 0; i < p.Length; i++) Push(i);
+        for (int u = 0; u < units; u++)
+        {
+            int i = heap.Dequeue();
+            freq[i] += step;
+            Push(i);
+        }
+
+        // The heap gives the least priority first, so a gain enters negated.
+        void Push(int i)
+        {
+            if (freq[i] + step >= 1) heap.Enqueue(i, -p[i] * Math.Log((double)(freq[i] + step) / freq[i]));
+        }
+    }
+
+    /// <summary>The start cdf[v] and frequency cdf[v + 1] − cdf[v] of value <paramref name="value"/> in table <paramref name="index"/>.</summary>
+    internal (uint start, uint freq) Interval(int index, int value)
+    {
+        int at = starts[index] + value;
+        return ((uint)cdf[at], (uint)(cdf[at + 1] - cdf[at]));
+    }
+
+    /// <summary>The value v of table <paramref name="index"/> with cdf[v] ≤ <paramref name="slot"/> &lt; cdf[v + 1], through the lookup.</summary>
+    internal int Find(int index, uint slot, out uint start, out uint freq)
+    {
+        int at = starts[index];
+        int v = lookup[(index << LookupBits) + (int)(slot >> (Precision - LookupBits))];
+        ReadOnlySpan<int> table = cdf.AsSpan(at, lengths[index]);
+        while ((uint)table[v + 1] <= slot) v++;
+        start = (uint)table[v];
+        freq = (uint)(table[v + 1] - table[v]);
+        return v;
+    }
+
+    /// <summary>The same value as <see cref="Find"/>, by a linear search from value 0 (CompressAI's way): the reference the lookup is tested against.</summary>
+    internal int FindLinear(int index, uint slot, out uint start, out uint freq)
+    {
+        ReadOnlySpan<int> table = cdf.AsSpan(starts[index], lengths[index]);
+        int v = 0;
+        while ((uint)table[v + 1] <= slot) v++;
+        start = (uint)table[v];
+        freq = (uint)(table[v + 1] - table[v]);
+        return v;
+    }
+
+    /// <summary>lookup[b] = the value v with cdf[v] ≤ b·2^(16 − LookupBits) &lt; cdf[v + 1].</summary>
+    private void BuildLookup(int index)
+    {
+        ReadOnlySpan<int> table = cdf.AsSpan(starts[index], lengths[index]);
+        Span<ushort> target = lookup.AsSpan(index << LookupBits, 1 << LookupBits);
+        int v = 0;
+        for (int b = 0; b < target.Length; b++)
+        {
+            int slot = b << (Precision - LookupBits);
+            while (table[v + 1] <= slot) v++;
+            target[b] = (ushort)v;
+        }
+    }
+
+    private static void Validate(int[] table, int index)
+    {
+        const string Name = nameof(QuantizedCdf);
+        string param = $"cdfs[{index}]";
+        if (table.Length < 3 || table.Length > Total + 1)
+        {
+            throw new ArgumentException($"{Name}: {param} has {table.Length} entries; expected 3 to {Total + 1} (the regular values, the tail and one).", "cdfs");
+        }
+        if (table[0] != 0) throw new ArgumentException($"{Name}: {param}[0] is {table[0]}; expected 0.", "cdfs");
+        if (table[^1] != Total) throw new ArgumentException($"{Name}: {param}[{table.Length - 1}] is {table[^1]}; expected {Total}.", "cdfs");
+        for (int i = 1; i < table.Length; i++)
+        {
+            if (table[i] <= table[i - 1])
+            {
+                throw new ArgumentException($"{Name}: {param}[{i}] is {table[i]}, not above {param}[{i - 1}] = {table[i - 1]}; every value needs a frequency ≥ 1.", "cdfs");
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System;
+using System.IO;
+
+namespace SoftRound.Tf.Entropy;
+
+/// <summary>
+/// The stream format shared by <see cref="RansEncoder"/> and <see cref="RansDecoder"/> (docs/ENTROPY.md §4): a 64-bit
+/// rANS state x ∈ [2³¹, 2⁶³) renormalised in 32-bit words, 16-bit symbol frequencies, and an escape symbol followed by
+/// 4-bit bypass digits for values outside a table.
+/// </summary>
+internal static class RansFormat
+{
+    /// <summary>The lower bound L = 2³¹ of the state, and the state a stream starts and ends in.</summary>
+    public const ulong Lower = 1UL << 31;
+
+    /// <summary>The bits of a bypass digit.</summary>
+    public const int BypassBits = 4;
+
+    /// <summary>The largest number of bypass digits (36 bits hold every raw value, &lt; 2³⁴).</summary>
+    public const int MaxBypassDigits = 9;
+
+    /// <summary>
+    /// The raw value r ≥ 0 of a value v outside [0, max): r = −2v − 1 below the table, r = 2(v − max) above it.
+    /// </summary>
+    public static ulong ToRaw(long value, int max) => value < 0 ? (ulong)(-2 * value - 1) : (ulong)(2 * (value - max));
+
+    /// <summary>The value whose <see cref="ToRaw"/> is <paramref name="raw"/>: odd r below the table, even r above.</summary>
+    public static long FromRaw(ulong raw, int max) => (raw & 1) == 1 ? -(long)((raw + 1) >> 1) : (long)(raw >> 1) + max;
+
+    /// <summary>The number of bypass digits of <paramref name="raw"/>: 0 for 0.</summary>
+    public static int Digits(ulong raw)
+    {
+        int n = 0;
+        while (n < MaxBypassDigits && raw >> (BypassBits * n) != 0) n++;
+        return n;
+    }
+
+    /// <summary>
+    /// The bytes the final state is written in: the fewest that hold it, but at least 5, so that the stream's length
+    /// modulo 4 tells the decoder (5, 6, 7 and 8 bytes leave remainders 1, 2, 3 and 0).
+    /// </summary>
+    public static int StateBytes(ulong state) => Math.Max(5, (64 - System.Numerics.BitOperations.LeadingZeroCount(state) + 7) / 8);
+
+    /// <summary>The number of state bytes a stream of <paramref name="length"/> bytes starts with.</summary>
+    /// <exception cref="InvalidDataException">The stream is shorter than the shortest valid one (5 bytes).</exception>
+    public static int StateBytesOfStream(int length)
+    {
+        if (length < 5) throw Damaged($"it has {length} bytes, fewer than the 5 of every stream");
+        int remainder = length % 4;
+        return remainder == 0 ? 8 : 4 + remainder;
+    }
+
+    /// <summary>The exception for a stream the decoder sees is damaged, saying what it saw.</summary>
+    public static InvalidDataException Damaged(string what) =>
+        new($"{nameof(RansDecoder)}.{nameof(RansDecoder.decode_with_indexes)}: the stream is truncated, corrupted or was written with other tables or indexes: {what}.");
+}
