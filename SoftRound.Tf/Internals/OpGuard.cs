@@ -49,6 +49,13 @@ internal static class OpGuard
 
 
     /// <summary>
+    /// Validates a tensor of positive values (a scale): floating point, broadcasting to <paramref name="x"/>'s shape,
+    /// every entry finite and &gt; 0 (the exception names the first bad entry).
+    /// </summary>
+    public static void Positive(string op, string param, Tensor value, Tensor x) =>
+        Entries(op, param, value, x, v => v.isfinite().logical_and(v.gt(0)), bad => OutOfRange(op, param, bad, allowZero: false));
+
+    /// <summary>
     /// Validates a tensor argument of finite values: floating point, broadcasting to <paramref name="x"/>'s shape, with
     /// no NaN or ±∞ (the exception names the first bad entry).
     /// </summary>

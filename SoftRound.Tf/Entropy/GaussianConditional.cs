@@ -1,0 +1,223 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using SoftRound.Tf.Internals;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Entropy;
+
+/// <summary>
+/// The conditional Gaussian entropy model of Ballé et al.'s hyperprior (CompressAI's <c>GaussianConditional</c>;
+/// tensorflow_compression's <c>LocationScaleIndexedEntropyModel</c> with <c>NoisyNormal</c>): every element of y has
+/// its own scale σ and mean μ, predicted by another network. <see cref="forward"/> quantizes around μ (the quantizer's
+/// mode in training, round(y − μ) + μ in eval) and gives p(ŷ) = Φ((½ − |ŷ − μ|)/σ') − Φ((−½ − |ŷ − μ|)/σ') with
+/// σ' = max(σ, scale bound) (<see cref="LowerBound"/>), floored at the likelihood bound. For coding, each σ picks the
+/// nearest-above entry of a scale table (<see cref="build_indexes"/>), whose tables <see cref="update"/> builds.
+/// </summary>
+/// <remarks>
+/// Differences from CompressAI: σ must be finite and &gt; 0 (CompressAI floors anything, NaN aside); the eval output
+/// passes the gradient straight through; coding with tables older than the scale table throws; with
+/// <see cref="QuantizationMode.SoftRoundNoise"/> the likelihood is that of the soft-rounded latent plus noise
+/// (<see cref="SoftRoundAdapter"/>).
+/// </remarks>
+public sealed class GaussianConditional : nn.Module
+{
+    private const string Name = nameof(GaussianConditional);
+    private const string TableKey = "scale_table";
+    private EntropyTables? tables;
+
+    /// <summary>Creates the model.</summary>
+    /// <param name="scaleTable">The scales the coding tables are built for: finite, &gt; 0, strictly increasing; default <see cref="get_scale_table(double, double, int)"/>().</param>
+    /// <param name="mode">What the quantizer does in training (default uniform noise).</param>
+    /// <param name="alpha">The soft-round steepness of the soft-round modes; finite and ≥ 0.</param>
+    /// <param name="scaleBound">The floor of the scales; finite and &gt; 0; default 0.11.</param>
+    /// <param name="tailMass">The mass each table leaves to the escape, in (0, 1); default 1e−9.</param>
+    /// <param name="likelihoodBound">The floor of the likelihoods; finite and ≥ 0 (0: none); default 1e−9.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of its range (the message names it and the value).</exception>
+    public GaussianConditional(IReadOnlyList<double>? scaleTable = null, QuantizationMode mode = QuantizationMode.UniformNoise, double alpha = 5.0,
+        double scaleBound = 0.11, double tailMass = 1e-9, double likelihoodBound = 1e-9)
+        : base(Name)
+    {
+        double[] table = (scaleTable ?? get_scale_table()).ToArray();
+        if (table.Length == 0) throw new ArgumentOutOfRangeException(nameof(scaleTable), table.Length, $"{Name}: scaleTable is empty.");
+        for (int i = 0; i < table.Length; i++)
+        {
+            if (!(double.IsFinite(table[i]) && table[i] > 0 && (i == 0 || table[i] > table[i - 1])))
+            {
+                throw new ArgumentOutOfRangeException(nameof(scaleTable), table[i], $"{Name}: scaleTable[{i}] is {table[i]}; the entries must be finite, > 0 and strictly increasing.");
+            }
+        }
+        OpGuard.Steepness(Name, nameof(scaleBound), scaleBound, allowZero: false);
+        if (!(tailMass > 0 && tailMass < 1)) throw new ArgumentOutOfRangeException(nameof(tailMass), tailMass, $"{Name}: tailMass must be in (0, 1); got {tailMass}.");
+        OpGuard.Steepness(Name, nameof(likelihoodBound), likelihoodBound, allowZero: true);
+        scale_bound = scaleBound;
+        tail_mass = tailMass;
+        likelihood_bound = likelihoodBound;
+        quantizer = new QuantizationLayer(mode, alpha);
+        register_buffer(TableKey, tensor(table, ScalarType.Float32));
+        register_module(nameof(quantizer), quantizer);
+    }
+
+    /// <summary>
+    /// exp of <paramref name="levels"/> points evenly spaced from log <paramref name="min"/> to log
+    /// <paramref name="max"/> (CompressAI's <c>get_scale_table</c>; defaults 0.11, 256, 64).
+    /// </summary>
+    public static double[] get_scale_table(double min = 0.11, double max = 256, int levels = 64) =>
+        Enumerable.Range(0, levels).Select(i => Math.Exp(Math.Log(min) + (Math.Log(max) - Math.Log(min)) * i / Math.Max(1, levels - 1))).ToArray();
+
+    /// <summary>The quantizer; its mode and α choose the training proxy.</summary>
+    public QuantizationLayer quantizer { get; }
+
+    /// <summary>The floor of the scales.</summary>
+    public double scale_bound { get; }
+
+    /// <summary>The tail mass of each table.</summary>
+    public double tail_mass { get; }
+
+    /// <summary>The likelihood floor (0: none).</summary>
+    public double likelihood_bound { get; }
+
+    /// <summary>The scale table (a float32 buffer).</summary>
+    public Tensor scale_table => get_buffer(TableKey)!;
+
+    /// <summary>(ŷ, likelihoods) of y with per-element <paramref name="scales"/> and optional <paramref name="means"/>, as the class describes.</summary>
+    /// <exception cref="ArgumentException">A tensor is null or not floating point, or scales or means do not broadcast to y.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry of y or the means is not finite, or of the scales not finite and &gt; 0 (checked on the CPU).</exception>
+    public (Tensor x_hat, Tensor likelihoods) forward(Tensor x, Tensor scales, Tensor? means = null)
+    {
+        Check(nameof(forward), x, scales, means);
+        using var scope = NewDisposeScope();
+        Tensor outputs = quantizer.forward(x, means);
+        Tensor centred = means is null ? outputs : outputs - means;
+        Tensor s = LowerBound.lower_bound(scales.to(x.dtype), scale_bound);
+        IDensity density = new NormalDensity(zeros(Array.Empty<long>(), x.dtype), s);
+        Tensor mass = training && quantizer.mode == QuantizationMode.SoftRoundNoise
+            ? new SoftRoundAdapter(density, quantizer.alpha).interval_mass(centred)
+            : density.interval_mass(centred);
+        if (likelihood_bound > 0) mass = LowerBound.lower_bound(mass, likelihood_bound);
+        return (outputs.MoveToOuterDisposeScope(), mass.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The table of each scale: the first entry of the scale table ≥ max(σ, scale bound), or the last entry for larger
+    /// σ (CompressAI's <c>build_indexes</c>); int32, σ's shape.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="scales"/> is null or not floating point.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry of the scales is not finite and &gt; 0.</exception>
+    public Tensor build_indexes(Tensor scales)
+    {
+        OpGuard.Positive($"{Name}.{nameof(build_indexes)}", nameof(scales), scales, scales);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor table = scale_table.to(ScalarType.Float64, scales.device);
+        Tensor s = scales.detach().to(ScalarType.Float64).clamp_min(scale_bound);
+        return bucketize(s, table[..^1], outInt32: true).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Builds one coding table per scale σ_j: the values |v| ≤ ⌈σ_j·Φ⁻¹(1 − tail_mass/2)⌉ with their masses under
+    /// N(0, σ_j) (in float64), and the escape with the rest (CompressAI's <c>update()</c>). Returns whether it built
+    /// them: always with <paramref name="force"/> (the default), otherwise only when there were none.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A table would hold more than 65534 values (a scale too large for its tail mass).</exception>
+    public bool update(bool force = true)
+    {
+        if (tables is not null && !force) return false;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        double[] table = scale_table.to(ScalarType.Float64).cpu().data<double>().ToArray();
+        double multiplier = -special.ndtri(tensor(tail_mass / 2, ScalarType.Float64)).item<double>();
+        int[] centres = table.Select(s => (int)Math.Min(int.MaxValue / 4, Math.Ceiling(s * multiplier))).ToArray();
+        for (int j = 0; j < centres.Length; j++)
+        {
+            if (2L * centres[j] + 1 > QuantizedCdf.Total - 2)
+            {
+                throw new InvalidOperationException($"{Name}.update: scale_table[{j}] = {table[j]} needs {2L * centres[j] + 1} values for tail mass {tail_mass}; at most {QuantizedCdf.Total - 2} can be tabled.");
+            }
+        }
+        int[] lengths = centres.Select(c => 2 * c + 1).ToArray();
+        int maxLength = lengths.Max();
+        Tensor scalesColumn = tensor(table, ScalarType.Float64).unsqueeze(1);
+        Tensor centre = tensor(centres.Select(c => (double)c).ToArray(), ScalarType.Float64).unsqueeze(1);
+        Tensor samples = arange(maxLength, ScalarType.Float64).unsqueeze(0) - centre;
+        var density = new NormalDensity(zeros(Array.Empty<long>(), ScalarType.Float64), scalesColumn);
+        Tensor pmf = density.interval_mass(samples);
+        Tensor tail = density.cdf(-centre - 0.5).reshape(-1) * 2;
+        tables = EntropyTables.Build(pmf, tail, lengths, centres.Select(c => -c).ToArray(), new[] { scale_table });
+        return true;
+    }
+
+    /// <summary>
+    /// One stream per batch item of y (N, …): the symbols round(y − μ), each coded with the table its index names
+    /// (CompressAI's <c>compress(inputs, indexes, means)</c>).
+    /// </summary>
+    /// <exception cref="ArgumentException">y or the indexes have the wrong dtype or shape (the indexes must have y's shape), or the means do not broadcast to y.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry of y or the means is not finite, a symbol does not fit in int32, or an index is outside the scale table.</exception>
+    /// <exception cref="InvalidOperationException">There are no tables, or the scale table changed since <see cref="update"/>.</exception>
+    public byte[][] compress(Tensor x, Tensor indexes, Tensor? means = null)
+    {
+        string member = $"{Name}.{nameof(compress)}";
+        OpGuard.FloatingPoint(member, nameof(x), x);
+        if (x.dim() < 1) throw new ArgumentException($"{member}: x is 0-dim; expected a batch dimension first.", nameof(x));
+        OpGuard.Finite(member, nameof(x), x, x);
+        if (means is not null) OpGuard.Finite(member, nameof(means), means, x);
+        CheckIndexes(member, indexes, x.shape);
+        QuantizedCdf cdfs = EntropyTables.Current(tables, new[] { scale_table }, member);
+        using var scope = NewDisposeScope();
+        return EntropyTables.Compress(quantizer.symbols(x, means), indexes, cdfs);
+    }
+
+    /// <summary>ŷ = symbols + μ (in the means' dtype, float32 without means) from the streams of <see cref="compress"/>, in the shape of the indexes; equal bit for bit to the eval forward's ŷ.</summary>
+    /// <exception cref="ArgumentNullException">An argument or a stream is null.</exception>
+    /// <exception cref="ArgumentException">The indexes are not integers of shape (N, …) with N the number of streams, or the means do not broadcast to them.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside the scale table.</exception>
+    /// <exception cref="InvalidOperationException">There are no tables, or the scale table changed since <see cref="update"/>.</exception>
+    /// <exception cref="System.IO.InvalidDataException">A stream is truncated, corrupted or not from these tables (where the decoder can tell).</exception>
+    public Tensor decompress(IReadOnlyList<byte[]> strings, Tensor indexes, Tensor? means = null)
+    {
+        string member = $"{Name}.{nameof(decompress)}";
+        ArgumentNullException.ThrowIfNull(strings, nameof(strings));
+        for (int i = 0; i < strings.Count; i++)
+        {
+            if (strings[i] is null) throw new ArgumentNullException(nameof(strings), $"{member}: strings[{i}] is null.");
+        }
+        OpGuard.NotNull(member, nameof(indexes), indexes);
+        if (indexes.dim() < 1 || indexes.shape[0] != strings.Count)
+        {
+            throw new ArgumentException($"{member}: indexes has shape ({string.Join(", ", indexes.shape)}) for {strings.Count} streams; expected (N, …) with N = {strings.Count}.", nameof(indexes));
+        }
+        CheckIndexes(member, indexes, indexes.shape);
+        if (means is not null) OpGuard.Finite(member, nameof(means), means, indexes);
+        QuantizedCdf cdfs = EntropyTables.Current(tables, new[] { scale_table }, member);
+        using var scope = NewDisposeScope();
+        Tensor symbols = EntropyTables.Decompress(strings, indexes, cdfs);
+        return quantizer.dequantize(symbols, means).MoveToOuterDisposeScope();
+    }
+
+    private void Check(string member, Tensor x, Tensor scales, Tensor? means)
+    {
+        string name = $"{Name}.{member}";
+        OpGuard.FloatingPoint(name, nameof(x), x);
+        OpGuard.Finite(name, nameof(x), x, x);
+        OpGuard.Positive(name, nameof(scales), scales, x);
+        if (means is not null) OpGuard.Finite(name, nameof(means), means, x);
+    }
+
+    private void CheckIndexes(string member, Tensor indexes, long[] shape)
+    {
+        OpGuard.NotNull(member, nameof(indexes), indexes);
+        if (indexes.dtype is not (ScalarType.Int32 or ScalarType.Int64) || !indexes.shape.SequenceEqual(shape))
+        {
+            throw new ArgumentException($"{member}: indexes has dtype {indexes.dtype} and shape ({string.Join(", ", indexes.shape)}); expected int32 or int64 of shape ({string.Join(", ", shape)}).", nameof(indexes));
+        }
+        using var scope = NewDisposeScope();
+        long count = scale_table.shape[0];
+        Tensor bad = indexes.lt(0).logical_or(indexes.ge(count));
+        if (bad.any().item<bool>())
+        {
+            long value = indexes.masked_select(bad)[0].item<long>();
+            throw new ArgumentOutOfRangeException(nameof(indexes), value, $"{member}: an index is {value}; expected 0 to {count - 1}.");
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using System;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Entropy;
+
+/// <summary>Stable log-space helpers the densities share (docs/ENTROPY.md §1).</summary>
+internal static class LogSpace
+{
+    /// <summary>log(1 − eᵗ) for t ≤ 0: log(−expm1(t)) above −ln 2, log1p(−eᵗ) below, so neither cancels.</summary>
+    public static Tensor log1mexp(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        Tensor near = t.gt(-Math.Log(2));
+        Tensor small = t.clamp_min(-Math.Log(2)).expm1().neg().log();
+        Tensor large = t.clamp_max(-Math.Log(2)).exp().neg().log1p();
+        return where(near, small, large).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>log(eʰ − eˡ) for l ≤ h: h + log(1 − e^(l − h)).</summary>
+    public static Tensor log_diff_exp(Tensor high, Tensor low)
+    {
+        using var scope = NewDisposeScope();
+        return (high + log1mexp(low - high)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Φ(z) = ½·erfc(−z/√2), accurate in the lower tail (libtorch's ndtr is ½·(1 + erf(z/√2)), which cancels there).</summary>
+    public static Tensor ndtr(Tensor z)
+    {
+        using var scope = NewDisposeScope();
+        return ((z * -Math.Sqrt(0.5)).erfc() * 0.5).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// log Φ(z) of the standard normal: log1p(−Φ(−z)) above z = −1, log Φ(z) down to z = −10, and below, where Φ
+    /// nears underflow, −z²/2 − log(−z) − ½·log(2π) + log(1 − 1/z² + 3/z⁴ − 15/z⁶ + …) with 16 terms of the asymptotic
+    /// series (the 17th is below 2e−15 at z = −10).
+    /// </summary>
+    public static Tensor log_ndtr(Tensor z)
+    {
+        using var scope = NewDisposeScope();
+        Tensor upper = ndtr(z.clamp_min(-1).neg()).neg().log1p();
+        Tensor middle = ndtr(z.clamp(-10, -1)).log();
+        Tensor far = z.clamp_max(-10);
+        Tensor w = far.square().reciprocal();
+        Tensor series = ones_like(w);
+        for (int k = 16; k >= 1; k--) series = 1 - w * (2 * k - 1) * series;
+        Tensor lower = far.square() * -0.5 - far.neg().log() - 0.5 * Math.Log(2 * Math.PI) + series.log();
+        return where(z.lt(-10), lower, where(z.lt(-1), middle, upper)).MoveToOuterDisposeScope();
+    }
+}

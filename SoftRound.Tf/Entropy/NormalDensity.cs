@@ -1,0 +1,25 @@
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Entropy;
+
+/// <summary>
+/// The normal density with mean μ and standard deviation s: F(x) = Φ(z) = ½·erfc(−z/√2), log F(x) = log Φ(z) (an
+/// asymptotic series below z = −10), F⁻¹(p) = μ + s·Φ⁻¹(p), log f(x) = −z²/2 − log(s√(2π)), z = (x − μ)/s (tfp's <c>Normal</c>; tfc's
+/// <c>NoisyNormal</c> is <c>new UniformNoiseAdapter(new NormalDensity(μ, s))</c>; the density inside CompressAI's
+/// <c>GaussianConditional</c>).
+/// </summary>
+public sealed class NormalDensity : LocationScaleDensity
+{
+    private const double HalfLogTwoPi = 0.91893853320467274178;
+
+    /// <inheritdoc cref="LocationScaleDensity(Tensor, Tensor)"/>
+    public NormalDensity(Tensor loc, Tensor scale) : base(loc, scale) { }
+
+    private protected override Tensor StandardCdf(Tensor z) => LogSpace.ndtr(z);
+
+    private protected override Tensor StandardLogCdf(Tensor z) => LogSpace.log_ndtr(z);
+
+    private protected override Tensor StandardQuantile(Tensor p) => special.ndtri(p);
+
+    private protected override Tensor StandardLogPdf(Tensor z) => z.square() * -0.5 - HalfLogTwoPi;
+}
