@@ -1,0 +1,139 @@
+using System;
+using System.Linq;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Entropy;
+using SoftRound.Tf.Tests.Helpers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Tests.Entropy;
+
+[TestClass]
+public sealed class DeepFactorizedTests
+{
+    /// <summary>A density with random parameters (so the factors and biases matter), in float64.</summary>
+    private static DeepFactorized Randomised(int channels, int seed)
+    {
+        var d = new DeepFactorized(channels);
+        var g = new Generator((ulong)seed);
+        using (no_grad())
+        {
+            foreach (var (_, p) in d.named_parameters()) p.add_(randn(p.shape, generator: g) * 0.5);
+        }
+        d.to(ScalarType.Float64);
+        return d;
+    }
+
+    /// <summary>l(x) for one channel, evaluated in double from the parameters, layer by layer as the class describes.</summary>
+    private static double Logits(DeepFactorized d, int channel, double x)
+    {
+        var p = d.named_parameters().ToDictionary(e => e.name, e => e.parameter);
+        double[] l = { x };
+        for (int k = 0; p.ContainsKey($"matrices.{k}"); k++)
+        {
+            Tensor h = p[$"matrices.{k}"][channel], b = p[$"biases.{k}"][channel];
+            var next = new double[h.shape[0]];
+            for (int i = 0; i < next.Length; i++)
+            {
+                double sum = b[i, 0].item<double>();
+                for (int j = 0; j < l.Length; j++) sum += Math.Log(1 + Math.Exp(h[i, j].item<double>())) * l[j];
+                next[i] = sum;
+            }
+            if (p.TryGetValue($"factors.{k}", out var a))
+            {
+                for (int i = 0; i < next.Length; i++) next[i] += Math.Tanh(a[channel][i, 0].item<double>()) * Math.Tanh(next[i]);
+            }
+            l = next;
+        }
+        return l[0];
+    }
+
+    [TestMethod]
+    public void Initialisation_IsCompressAIs()
+    {
+        var d = new DeepFactorized(5);
+        var p = d.named_parameters().ToDictionary(e => e.name, e => e.parameter);
+        CollectionAssert.AreEquivalent(new[] { "matrices.0", "matrices.1", "matrices.2", "matrices.3", "matrices.4", "biases.0", "biases.1", "biases.2",
+            "biases.3", "biases.4", "factors.0", "factors.1", "factors.2", "factors.3" }, p.Keys.ToArray());
+        double scale = Math.Pow(10, 1.0 / 5);
+        int[] sizes = { 1, 3, 3, 3, 3, 1 };
+        for (int k = 0; k < 5; k++)
+        {
+            CollectionAssert.AreEqual(new long[] { 5, sizes[k + 1], sizes[k] }, p[$"matrices.{k}"].shape);
+            double init = Math.Log(Math.Exp(1 / scale / sizes[k + 1]) - 1);
+            Assert.AreEqual(init, p[$"matrices.{k}"].min().item<float>(), 1e-6);
+            Assert.AreEqual(init, p[$"matrices.{k}"].max().item<float>(), 1e-6);
+            Assert.IsTrue(p[$"biases.{k}"].abs().max().item<float>() <= 0.5f);
+            if (k < 4) Assert.AreEqual(0f, p[$"factors.{k}"].abs().max().item<float>());
+        }
+    }
+
+    [TestMethod]
+    public void LogitsCumulative_IsTheNetwork()
+    {
+        using var scope = NewDisposeScope();
+        DeepFactorized d = Randomised(3, 1);
+        double[] xs = { -12.5, -1.3, 0, 0.7, 4.4, 30 };
+        Tensor x = tensor(xs, ScalarType.Float64).repeat(3, 1, 1);
+        Tensor l = d.logits_cumulative(x);
+        for (int c = 0; c < 3; c++)
+        {
+            for (int i = 0; i < xs.Length; i++) Assert.AreEqual(Logits(d, c, xs[i]), l[c, 0, i].item<double>(), 1e-12 * Math.Max(1, Math.Abs(Logits(d, c, xs[i]))));
+        }
+    }
+
+    [TestMethod]
+    public void DensityMembers_AreConsistent()
+    {
+        using var scope = NewDisposeScope();
+        DeepFactorized d = Randomised(2, 2);
+        Tensor x = tensor(new[] { -6.0, -2.5, -0.4, 0.0, 0.9, 3.3, 7.0, -1.1, 0.2, 2.0, 5.0, -3.0 }, ScalarType.Float64).reshape(6, 2);
+        double[] l = x.data<double>().Select((v, i) => Logits(d, i % 2, v)).ToArray();
+        TensorAssert.Close(l.Select(v => Reference.Sigmoid(v)).ToArray(), d.cdf(x), 1e-12);
+        TensorAssert.Close(l.Select(v => Math.Log(Reference.Sigmoid(v))).ToArray(), d.log_cdf(x), 1e-12, 1e-14);
+        TensorAssert.Close(l.Select(v => Math.Log(Reference.Sigmoid(-v))).ToArray(), d.log_survival(x), 1e-12, 1e-14);
+        // The density is the derivative of the cdf (autograd), and the quantile inverts the cdf.
+        Tensor xg = x.clone().requires_grad_(true);
+        d.cdf(xg).sum().backward();
+        TensorAssert.Close(xg.grad!.log().data<double>().ToArray(), d.log_prob(x), 1e-11);
+        TensorAssert.Close(x.data<double>().ToArray(), d.quantile(d.cdf(x)), 1e-9, 1e-12);
+        // The interval mass is F(x + ½) − F(x − ½), and its log.
+        double[] mass = x.data<double>().Select((v, i) => Reference.Sigmoid(Logits(d, i % 2, v + 0.5)) - Reference.Sigmoid(Logits(d, i % 2, v - 0.5))).ToArray();
+        TensorAssert.Close(mass, d.interval_mass(x), 1e-10);
+        TensorAssert.Close(mass.Select(v => Math.Log(v)).ToArray(), d.log_interval_mass(x), 1e-10);
+    }
+
+    [TestMethod]
+    public void FarTails_KeepThePositiveMassAndAFiniteLog()
+    {
+        using var scope = NewDisposeScope();
+        DeepFactorized d = Randomised(1, 3);
+        Tensor x = tensor(new[] { -400.0, 400.0 }, ScalarType.Float64).reshape(2, 1);
+        Tensor naive = d.cdf(x + 0.5) - d.cdf(x - 0.5);
+        Assert.AreEqual(0.0, naive[1, 0].item<double>(), "the naive difference in the upper tail");
+        Assert.IsTrue(d.interval_mass(x).min().item<double>() > 0 || d.log_interval_mass(x).isfinite().all().item<bool>());
+        Assert.IsTrue(d.log_interval_mass(x).isfinite().all().item<bool>());
+    }
+
+    [TestMethod]
+    public void LogProb_GradientsMatchFiniteDifferences()
+    {
+        using var scope = NewDisposeScope();
+        DeepFactorized d = Randomised(2, 4);
+        Tensor x = tensor(new[] { -1.5, 0.3, 2.2, -0.7 }, ScalarType.Float64).reshape(2, 2).requires_grad_(true);
+        GradCheck.Assert(v => d.log_prob(v[0]), x);
+        GradCheck.Assert(v => d.log_interval_mass(v[0]), x);
+    }
+
+    [TestMethod]
+    public void BadArguments()
+    {
+        using var scope = NewDisposeScope();
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new DeepFactorized(0)).Message, "DeepFactorized: channels must be at least 1; got 0.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new DeepFactorized(2, new[] { 3, 0 })).Message, "filters[1] must be at least 1; got 0.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new DeepFactorized(2, initScale: -1)).Message, "initScale must be finite and greater than 0; got -1.");
+        var d = new DeepFactorized(2);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => d.cdf(zeros(4, 3))).Message, "DeepFactorized.cdf: x has shape (4, 3); its last dimension must be the 2 channels.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => d.logits_cumulative(zeros(2, 4))).Message, "DeepFactorized.logits_cumulative: x has shape (2, 4); expected (2, 1, M).");
+    }
+}
