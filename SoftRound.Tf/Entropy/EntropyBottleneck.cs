@@ -76,7 +76,12 @@ public sealed class EntropyBottleneck : DeepFactorized
     public double likelihood_bound { get; }
 
     /// <summary>The quantiles, (C, 1, 3): lower tail, median, upper tail of each channel.</summary>
-    public Parameter quantiles => get_parameter(QuantilesKey)!;
+    /// <remarks>The private setter is how TorchSharp's <c>to(dtype)</c> and <c>to(device)</c> hand the converted parameter back.</remarks>
+    public Parameter quantiles
+    {
+        get => get_parameter(QuantilesKey)!;
+        private set => ConditionallyRegisterParameter(QuantilesKey, value);
+    }
 
     /// <summary>The medians m, (C), detached.</summary>
     public Tensor medians => quantiles.detach()[.., 0, 1];

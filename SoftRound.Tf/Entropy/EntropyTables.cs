@@ -73,8 +73,8 @@ internal sealed class EntropyTables
     public static byte[][] Compress(Tensor symbols, Tensor indexes, QuantizedCdf cdfs)
     {
         int n = (int)symbols.shape[0];
-        int[] s = symbols.to(ScalarType.Int32).cpu().contiguous().data<int>().ToArray();
-        int[] idx = indexes.to(ScalarType.Int32).cpu().contiguous().data<int>().ToArray();
+        int[] s = Ints(symbols);
+        int[] idx = Ints(indexes);
         int per = n == 0 ? 0 : s.Length / n;
         var encoder = new RansEncoder();
         var strings = new byte[n][];
@@ -86,11 +86,14 @@ internal sealed class EntropyTables
     public static Tensor Decompress(IReadOnlyList<byte[]> strings, Tensor indexes, QuantizedCdf cdfs)
     {
         int n = (int)indexes.shape[0];
-        int[] idx = indexes.to(ScalarType.Int32).cpu().contiguous().data<int>().ToArray();
+        int[] idx = Ints(indexes);
         int per = n == 0 ? 0 : idx.Length / n;
         var symbols = new int[idx.Length];
         var decoder = new RansDecoder();
         for (int i = 0; i < n; i++) decoder.decode_with_indexes(strings[i], idx.AsSpan(i * per, per), cdfs, symbols.AsSpan(i * per, per));
         return tensor(symbols, indexes.shape, ScalarType.Int32);
     }
+
+    /// <summary>The entries as int32, in row-major order (TorchSharp's accessor cannot copy an empty tensor).</summary>
+    private static int[] Ints(Tensor t) => t.numel() == 0 ? Array.Empty<int>() : t.to(ScalarType.Int32).cpu().contiguous().data<int>().ToArray();
 }

@@ -79,7 +79,12 @@ public sealed class GaussianConditional : nn.Module
     public double likelihood_bound { get; }
 
     /// <summary>The scale table (a float32 buffer).</summary>
-    public Tensor scale_table => get_buffer(TableKey)!;
+    /// <remarks>The private setter is how TorchSharp's <c>to(dtype)</c> and <c>to(device)</c> hand the converted buffer back.</remarks>
+    public Tensor scale_table
+    {
+        get => get_buffer(TableKey)!;
+        private set => ConditionallyRegisterBuffer(TableKey, value);
+    }
 
     /// <summary>(ŷ, likelihoods) of y with per-element <paramref name="scales"/> and optional <paramref name="means"/>, as the class describes.</summary>
     /// <exception cref="ArgumentException">A tensor is null or not floating point, or scales or means do not broadcast to y.</exception>
