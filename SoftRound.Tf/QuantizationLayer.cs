@@ -144,7 +144,7 @@ public sealed class QuantizationLayer : SoftRoundFamilyLayer
     {
         using var scope = NewDisposeScope();
         (Tensor? c, Tensor? delta) = Grid(nameof(forward), x, means, stepSize, x.dtype);
-        Tensor y = !training ? Around(x, c, delta, t => SoftRoundOps.round_st(t)) : trainingMode switch
+        Tensor y = !training ? Around(x, c, delta, t => SoftRoundOps.round_st(t), positiveZero: true) : trainingMode switch
         {
             QuantizationMode.UniformNoise => x + Scaled(UniformNoise.Like(x, generator), delta),
             QuantizationMode.RoundSt => Around(x, c, delta, t => SoftRoundOps.round_st(t)),
@@ -221,14 +221,19 @@ public sealed class QuantizationLayer : SoftRoundFamilyLayer
         return (c, step == 1 ? null : tensor(step, dtype, x.device));
     }
 
-    /// <summary>f((x − c)/Δ)·Δ + c, skipping what is absent; with <paramref name="restore"/> false, only f((x − c)/Δ).</summary>
-    private static Tensor Around(Tensor x, Tensor? c, Tensor? delta, Func<Tensor, Tensor> f, bool restore = true)
+    /// <summary>
+    /// f((x − c)/Δ)·Δ + c, skipping what is absent; with <paramref name="restore"/> false, only f((x − c)/Δ). With
+    /// <paramref name="positiveZero"/> and no centre, + 0, so that a rounded −0 becomes the +0 that
+    /// <see cref="dequantize"/> gives for symbol 0.
+    /// </summary>
+    private static Tensor Around(Tensor x, Tensor? c, Tensor? delta, Func<Tensor, Tensor> f, bool restore = true, bool positiveZero = false)
     {
         Tensor t = c is null ? x : x - c;
         if (delta is not null) t = t / delta;
         Tensor y = f(t);
         if (!restore) return y;
-        return c is null ? Scaled(y, delta) : Scaled(y, delta) + c;
+        if (c is not null) return Scaled(y, delta) + c;
+        return positiveZero ? Scaled(y, delta) + 0.0 : Scaled(y, delta);
     }
 
     private static Tensor Scaled(Tensor t, Tensor? delta) => delta is null ? t : t * delta;

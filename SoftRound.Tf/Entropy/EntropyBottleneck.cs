@@ -172,8 +172,8 @@ public sealed class EntropyBottleneck : DeepFactorized
         return true;
     }
 
-    /// <summary>The coding tables, (C, max length + 2) as CompressAI's <c>_quantized_cdf</c> (rows padded with 0), or null before <see cref="update"/>.</summary>
-    public int[][]? quantized_cdf => tables is null ? null : Enumerable.Range(0, channels).Select(tables.cdfs.table).ToArray();
+    /// <summary>Copies of the coding tables, one per channel (CompressAI's <c>_quantized_cdf</c> rows without their padding), or null before <see cref="update"/>.</summary>
+    public int[][]? quantized_cdf => tables?.Copies();
 
     /// <summary>
     /// One stream per batch item of y (N, C, …): the symbols round(y − m), coded channel by channel with the tables

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Security.Cryptography;
 using static TorchSharp.torch;
 
@@ -23,6 +24,9 @@ internal sealed class EntropyTables
 
     /// <summary>The tables.</summary>
     public QuantizedCdf cdfs { get; }
+
+    /// <summary>Copies of the tables, one per index (CompressAI's <c>_quantized_cdf</c> rows without their padding).</summary>
+    public int[][] Copies() => Enumerable.Range(0, cdfs.count).Select(cdfs.table).ToArray();
 
     /// <summary>
     /// Tables from probabilities: row j of <paramref name="pmf"/> (float64, (tables, max length)) holds

@@ -153,6 +153,9 @@ public sealed class GaussianConditional : nn.Module
         return true;
     }
 
+    /// <summary>Copies of the coding tables, one per scale of the table, or null before <see cref="update"/>.</summary>
+    public int[][]? quantized_cdf => tables?.Copies();
+
     /// <summary>
     /// One stream per batch item of y (N, …): the symbols round(y − μ), each coded with the table its index names
     /// (CompressAI's <c>compress(inputs, indexes, means)</c>).
@@ -221,7 +224,7 @@ public sealed class GaussianConditional : nn.Module
         Tensor bad = indexes.lt(0).logical_or(indexes.ge(count));
         if (bad.any().item<bool>())
         {
-            long value = indexes.masked_select(bad)[0].item<long>();
+            long value = indexes.masked_select(bad)[0].to(ScalarType.Int64).item<long>();
             throw new ArgumentOutOfRangeException(nameof(indexes), value, $"{member}: an index is {value}; expected 0 to {count - 1}.");
         }
     }
