@@ -73,10 +73,11 @@ public sealed class GaussianConditionalTests
         int[][] tables = model.quantized_cdf!;
         CollectionAssert.AreEqual(new[] { 1, 7, 1565 }.Select(c => 2 * c + 3).ToArray(), tables.Select(t => t.Length).ToArray());
         CollectionAssert.AreEqual(new[] { 1, 7, 1565 }, new[] { 0.11, 1.0, 256.0 }.Select(v => (int)Math.Ceiling(v * Multiplier)).ToArray());
-        // The middle frequency of the unit-scale table is the mass of [−½, ½] under N(0, 1), to 16 bits.
+        // The middle frequency of the unit-scale table is the mass of [−½, ½] under N(0, 1) in 16 bits, give or take the
+        // few units the repair to a total of 2^16 moves.
         int[] unit = tables[1];
         double centre = Phi(0.5) - Phi(-0.5);
-        Assert.AreEqual(centre * 65536, unit[8] - unit[7], 2);
+        Assert.AreEqual(centre * 65536, unit[8] - unit[7], 4);
     }
 
     [TestMethod]
