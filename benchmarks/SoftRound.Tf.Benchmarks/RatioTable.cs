@@ -19,6 +19,8 @@ public static class RatioTable
         {
             if (report.ResultStatistics is null) continue;
             var parameters = report.BenchmarkCase.Parameters;
+            // Benchmarks without a size (the entropy coder's) report their own ratios in BenchmarkDotNet's table.
+            if (!parameters.Items.Any(p => p.Name == nameof(SizedBenchmark.N))) continue;
             string mode = parameters.Items.Any(p => p.Name == nameof(OpBenchmark.Mode)) ? parameters[nameof(OpBenchmark.Mode)].ToString()! : "";
             medians[(report.BenchmarkCase.Descriptor.Type.Name, report.BenchmarkCase.Descriptor.WorkloadMethod.Name, (int)parameters[nameof(SizedBenchmark.N)], mode)] =
                 report.ResultStatistics.Median;
