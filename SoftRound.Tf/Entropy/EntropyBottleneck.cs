@@ -10,7 +10,7 @@ namespace SoftRound.Tf.Entropy;
 
 /// <summary>
 /// The entropy bottleneck of Ballé et al. (2018), as CompressAI's <c>EntropyBottleneck</c> (tensorflow_compression's
-/// <c>ContinuousBatchedEntropyModel</c> with a <c>NoisyDeepFactorized</c> prior): a learned density per channel
+/// <c>ContinuousBatchedEntropyModel</c> with a <c>NoisyDeepFactorized</c> prior; docs/ENTROPY.md §3): a learned density per channel
 /// (<see cref="DeepFactorized"/>) prices a latent y of shape (N, C, …). In training, <see cref="forward"/> applies the
 /// quantizer's <see cref="QuantizationMode"/> around the channel medians m and returns the likelihood of each output;
 /// in eval it rounds, ŷ = round(y − m) + m. Three quantiles per channel (the tails and the median) are parameters

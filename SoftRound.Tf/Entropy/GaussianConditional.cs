@@ -9,7 +9,7 @@ namespace SoftRound.Tf.Entropy;
 
 /// <summary>
 /// The conditional Gaussian entropy model of Ballé et al.'s hyperprior (CompressAI's <c>GaussianConditional</c>;
-/// tensorflow_compression's <c>LocationScaleIndexedEntropyModel</c> with <c>NoisyNormal</c>): every element of y has
+/// tensorflow_compression's <c>LocationScaleIndexedEntropyModel</c> with <c>NoisyNormal</c>; docs/ENTROPY.md §3): every element of y has
 /// its own scale σ and mean μ, predicted by another network. <see cref="forward"/> quantizes around μ (the quantizer's
 /// mode in training, round(y − μ) + μ in eval) and gives p(ŷ) = Φ((½ − |ŷ − μ|)/σ') − Φ((−½ − |ŷ − μ|)/σ') with
 /// σ' = max(σ, scale bound) (<see cref="LowerBound"/>), floored at the likelihood bound. For coding, each σ picks the
