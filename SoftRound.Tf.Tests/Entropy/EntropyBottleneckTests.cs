@@ -9,8 +9,13 @@ using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Tests.Entropy;
 
+/// <summary>
+/// The bottleneck trained for rate (a few seconds, once per run): what it learns, and what it writes. A category of its
+/// own, so that mutation runs, which repeat a class's initialisation for every mutant, can leave it out.
+/// </summary>
 [TestClass]
-public sealed class EntropyBottleneckTests
+[TestCategory("Training")]
+public sealed class EntropyBottleneckTrainingTests
 {
     /// <summary>The two sources the trained model learns: channel 0 logistic(3, 1.2), channel 1 Laplace(−1.3, 0.8).</summary>
     private static readonly (double loc, double scale)[] Sources = { (3.0, 1.2), (-1.3, 0.8) };
@@ -127,7 +132,11 @@ public sealed class EntropyBottleneckTests
         Assert.IsTrue(written <= estimate * 1.005 + 64, $"written {written} bits for an estimate of {estimate}");
         TensorAssert.Identical(xHat, model.decompress(strings, new long[] { 100_000 }));
     }
+}
 
+[TestClass]
+public sealed class EntropyBottleneckTests
+{
     [TestMethod]
     public void CompressDecompress_EqualsTheEvalForward_ForEveryShape()
     {

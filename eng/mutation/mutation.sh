@@ -3,7 +3,7 @@
 #
 #   bash eng/mutation/mutation.sh AREA [extra Stryker options]
 #
-# AREA is one of: formulas, kernels, internals, ops, layers, all. The report (HTML and JSON) lands in
+# AREA is one of: formulas, kernels, internals, ops, layers, entropy, all. The report (HTML and JSON) lands in
 # StrykerOutput/<date>/reports/ under SoftRound.Tf.Tests/. Not part of .ci/run: an area takes minutes on 2 cores.
 # Surviving mutants that are equivalent (no test can tell them apart) are listed, with why, in EQUIVALENT.md beside
 # this script.
@@ -19,8 +19,9 @@ case "$area" in
   ops)       globs=("**/DifferentiableRound.cs" "**/SoftRound.cs" "**/SoftRoundInverse.cs" "**/SoftRoundConditionalMean.cs"
                     "**/RoundSt.cs" "**/SteSoftRound.cs" "**/PerturbAndApply.cs" "**/SoftRoundOps.cs") ;;
   layers)    globs=("**/*Layer.cs" "**/SteepnessSchedule.cs") ;;
+  entropy)   globs=("**/Entropy/*.cs") ;;
   all)       globs=("**/*.cs") ;;
-  *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|all [Stryker options]" >&2; exit 2 ;;
+  *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|entropy|all [Stryker options]" >&2; exit 2 ;;
 esac
 
 dotnet tool restore > /dev/null
@@ -30,11 +31,12 @@ for g in "${globs[@]}"; do mutate+=(--mutate "$g"); done
 mutate+=(--mutate "!**/Kernels/VectorPolyfill.cs" --mutate "!**/buildTransitive/**")
 
 cd SoftRound.Tf.Tests
-# Long tests that exercise no library line another test does not (the soak, packing, the examples) are left out.
+# Long tests that exercise no library line another test does not (the soak, packing, the examples) are left out, and
+# so are the trainings, whose class set-up Stryker would repeat for every mutant.
 dotnet stryker \
   --project SoftRound.Tf.csproj \
   --target-framework net10.0 \
-  --test-case-filter "TestCategory!=Soak&FullyQualifiedName!~PackageTests&FullyQualifiedName!~Examples&FullyQualifiedName!~SoakTests" \
+  --test-case-filter "TestCategory!=Soak&TestCategory!=Training&FullyQualifiedName!~PackageTests&FullyQualifiedName!~Examples&FullyQualifiedName!~SoakTests" \
   --concurrency "$(nproc)" \
   --reporter html --reporter json --reporter progress --reporter cleartext \
   --skip-version-check \
