@@ -183,7 +183,7 @@ public sealed class EntropyBottleneckTests
     }
 
     [TestMethod]
-    public void TrainingForward_Noise_And_SoftRoundNoise()
+    public void TrainingForward_EveryMode()
     {
         using var scope = NewDisposeScope();
         Tensor x = randn(64, 2, generator: new Generator(9)) * 3;
@@ -194,6 +194,19 @@ public sealed class EntropyBottleneckTests
         {
             Tensor expected = noisy.interval_mass(y);
             TensorAssert.Close(expected.data<float>().Select(v => (double)Math.Max(v, 1e-9f)).ToArray(), p, 1e-6);
+        }
+        // Straight-through rounding and ste_soft_round: integers about the medians, priced by the plain interval mass.
+        foreach (QuantizationMode mode in new[] { QuantizationMode.RoundSt, QuantizationMode.SteSoftRound })
+        {
+            var rounding = new EntropyBottleneck(2, mode);
+            using (no_grad()) rounding.quantiles.add_(tensor(new[] { 0.25f, -0.6f }).reshape(2, 1, 1));
+            (Tensor yr, Tensor pr) = rounding.forward(x);
+            Tensor mr = rounding.medians;
+            using (no_grad())
+            {
+                TensorAssert.Identical((x - mr).round() + mr, yr);
+                TensorAssert.Close(rounding.interval_mass(yr).data<float>().Select(v => (double)Math.Max(v, 1e-9f)).ToArray(), pr, 1e-6);
+            }
         }
         // Soft round with noise: ŷ = soft_round(y − m, α) + m + u, priced as F(m + s⁻¹(ŷ − m + ½)) − F(m + s⁻¹(ŷ − m − ½)).
         var soft = new EntropyBottleneck(2, QuantizationMode.SoftRoundNoise, alpha: 3);
