@@ -31,6 +31,7 @@ public sealed class KernelLoopTests
         Make("soft_round α=200", new SoftRoundKernel(200)),
         Make("soft_round_inverse α=5", new SoftRoundInverseKernel(5, conditionalMean: false)),
         Make("soft_round_inverse α=40", new SoftRoundInverseKernel(40, conditionalMean: false)),
+        Make("soft_round_inverse α=95 (float's huge-α form, e^(−α) a float subnormal)", new SoftRoundInverseKernel(95, conditionalMean: false)),
         Make("soft_round_inverse α=150 (float's huge-α form)", new SoftRoundInverseKernel(150, conditionalMean: false)),
         Make("soft_round_inverse α=1000 (both huge-α forms)", new SoftRoundInverseKernel(1000, conditionalMean: false)),
         Make("soft_round_conditional_mean α=3", new SoftRoundInverseKernel(3, conditionalMean: true)),
@@ -131,7 +132,9 @@ public sealed class KernelLoopTests
         foreach (ScalarType dtype in new[] { ScalarType.Float32, ScalarType.Float64 })
         {
             double huge = dtype == ScalarType.Float32 ? 16777216.0 : 9007199254740992.0;
-            foreach (double special in new[] { double.PositiveInfinity, double.NegativeInfinity, double.NaN, -0.0, huge, -huge, 0.5, -1.0 })
+            // tiny: an offset from an integer far inside the near-integer branch of the inverse's huge-α forms.
+            double tiny = dtype == ScalarType.Float32 ? 1e-35 : 1e-230;
+            foreach (double special in new[] { double.PositiveInfinity, double.NegativeInfinity, double.NaN, -0.0, huge, -huge, 0.5, -1.0, tiny, -tiny })
             {
                 for (int lane = 0; lane < n; lane++)
                 {
