@@ -1,0 +1,109 @@
+using System;
+using System.Linq;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Compression;
+using SoftRound.Tf.Tests.Helpers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Tests.Compression;
+
+[TestClass]
+public sealed class GDNTests
+{
+    /// <summary>A layer with random β &gt; 0 and γ ≥ 0 (set through the parametrizer's init), in float64.</summary>
+    private static (GDN layer, double[] beta, double[,] gamma) Random(int channels, bool inverse, int seed)
+    {
+        var layer = new GDN(channels, inverse);
+        var r = new System.Random(seed);
+        double[] beta = Enumerable.Range(0, channels).Select(_ => 0.2 + r.NextDouble()).ToArray();
+        var gamma = new double[channels, channels];
+        for (int i = 0; i < channels; i++) for (int j = 0; j < channels; j++) gamma[i, j] = r.NextDouble() * 0.3;
+        var p = new NonNegativeParametrizer();
+        layer.to(ScalarType.Float64);
+        using (no_grad())
+        {
+            layer.beta.copy_(new NonNegativeParametrizer(1e-6).init(tensor(beta, ScalarType.Float64)));
+            layer.gamma.copy_(p.init(tensor(gamma.Cast<double>().ToArray(), ScalarType.Float64).reshape(channels, channels)));
+        }
+        return (layer, beta, gamma);
+    }
+
+    [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void Forward_IsTheFormula(bool inverse)
+    {
+        using var scope = NewDisposeScope();
+        (GDN layer, double[] beta, double[,] gamma) = Random(3, inverse, 1);
+        Tensor x = randn(new long[] { 2, 3, 4, 5 }, ScalarType.Float64, generator: new Generator(2));
+        double[] xs = x.data<double>().ToArray();
+        var expected = new double[xs.Length];
+        for (int n = 0; n < 2; n++)
+        for (int i = 0; i < 3; i++)
+        for (int h = 0; h < 4; h++)
+        for (int w = 0; w < 5; w++)
+        {
+            int At(int c) => ((n * 3 + c) * 4 + h) * 5 + w;
+            double norm = beta[i];
+            for (int j = 0; j < 3; j++) norm += gamma[i, j] * xs[At(j)] * xs[At(j)];
+            expected[At(i)] = inverse ? xs[At(i)] * Math.Sqrt(norm) : xs[At(i)] / Math.Sqrt(norm);
+        }
+        TensorAssert.Close(expected, layer.call(x), 1e-12);
+    }
+
+    [TestMethod]
+    public void Initialisation_IsCompressAIs()
+    {
+        using var scope = NewDisposeScope();
+        var layer = new GDN(4);
+        // β = 1 and γ = 0.1·I: y = x / √(1 + 0.1·x²) channel by channel.
+        Tensor x = tensor(new[] { 1f, -2f, 0f, 3f }).reshape(1, 4);
+        TensorAssert.Close(new[] { 1 / Math.Sqrt(1.1), -2 / Math.Sqrt(1.4), 0, 3 / Math.Sqrt(1.9) }, layer.call(x), 1e-6);
+        CollectionAssert.AreEquivalent(new[] { "beta", "gamma" }, layer.named_parameters().Select(p => p.name).ToArray());
+        Assert.AreEqual("IGDN", new GDN(2, inverse: true).GetName());
+    }
+
+    [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void Gradients_MatchFiniteDifferences(bool inverse)
+    {
+        using var scope = NewDisposeScope();
+        (GDN layer, _, _) = Random(2, inverse, 3);
+        Tensor x = randn(new long[] { 2, 2, 3 }, ScalarType.Float64, generator: new Generator(4)).requires_grad_(true);
+        GradCheck.Assert(v => layer.call(v[0]), x);
+        // The parameters' gradients against central differences of Σ w·y.
+        Tensor weights = randn(new long[] { 2, 2, 3 }, ScalarType.Float64, generator: new Generator(5));
+        Tensor L() => (layer.call(x.detach()) * weights).sum();
+        layer.zero_grad();
+        L().backward();
+        foreach (var (name, p) in layer.named_parameters())
+        {
+            double[] grad = p.grad!.data<double>().ToArray();
+            for (int i = 0; i < grad.Length; i++)
+            {
+                double h = 1e-6, plus, minus;
+                using (no_grad())
+                {
+                    p.view(-1)[i] += h;
+                    plus = L().item<double>();
+                    p.view(-1)[i] -= 2 * h;
+                    minus = L().item<double>();
+                    p.view(-1)[i] += h;
+                }
+                Assert.AreEqual((plus - minus) / (2 * h), grad[i], 1e-6 + 1e-4 * Math.Abs(grad[i]), $"{name}[{i}]");
+            }
+        }
+    }
+
+    [TestMethod]
+    public void BadInput()
+    {
+        using var scope = NewDisposeScope();
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new GDN(0)).Message, "GDN: channels must be at least 1; got 0.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new GDN(2, betaMin: 0)).Message, "GDN: betaMin must be finite and greater than 0; got 0.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new GDN(3).call(zeros(1, 2, 4, 4))).Message, "GDN.forward: x has shape (1, 2, 4, 4); expected (N, 3, …).");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new GDN(2, inverse: true).call(zeros(new long[] { 1, 2 }, ScalarType.Int32))).Message, "IGDN.forward: x has dtype Int32");
+    }
+}
