@@ -1,0 +1,98 @@
+using System;
+using System.IO;
+using SkiaSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ImageCodec;
+
+/// <summary>Images as tensors: (1, 3, H, W) float32 in [0, 1], read and written with Skia (PNG, JPEG).</summary>
+public static class Images
+{
+    /// <summary>The largest side accepted: the .srz header holds 16 bits per side.</summary>
+    public const int MaxSide = 65535;
+
+    /// <summary>Decodes an image file's bytes (PNG, JPEG, or anything else Skia reads) to RGB.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not an image Skia can decode, or a side is above <see cref="MaxSide"/>.</exception>
+    public static Tensor Decode(byte[] bytes)
+    {
+        using SKData encoded = SKData.CreateCopy(bytes);
+        using SKCodec? codec = SKCodec.Create(encoded);
+        using SKBitmap? decoded = codec is null ? null : SKBitmap.Decode(codec);
+        if (decoded is null) throw new InvalidDataException("not an image this program can read (PNG or JPEG).");
+        if (decoded.Width > MaxSide || decoded.Height > MaxSide) throw new InvalidDataException($"the image is {decoded.Width}×{decoded.Height}; at most {MaxSide} pixels a side.");
+        using SKBitmap rgba = decoded.ColorType == SKColorType.Rgba8888 && decoded.AlphaType == SKAlphaType.Unpremul
+            ? decoded.Copy()
+            : Convert(decoded);
+        int w = rgba.Width, h = rgba.Height;
+        byte[] pixels = rgba.Bytes;
+        var planar = new float[3 * w * h];
+        for (int i = 0; i < w * h; i++)
+        {
+            planar[i] = pixels[4 * i] / 255f;
+            planar[w * h + i] = pixels[4 * i + 1] / 255f;
+            planar[2 * w * h + i] = pixels[4 * i + 2] / 255f;
+        }
+        return tensor(planar, new long[] { 1, 3, h, w });
+    }
+
+    /// <summary>The image (1, 3, H, W) in [0, 1] as 8-bit RGB bytes, rounded and clamped.</summary>
+    public static byte[] ToRgb(Tensor image, out int width, out int height)
+    {
+        using var scope = NewDisposeScope();
+        height = (int)image.shape[2];
+        width = (int)image.shape[3];
+        Tensor q = (image[0].clamp(0, 1) * 255).round().to(ScalarType.Byte).permute(1, 2, 0).contiguous();
+        return q.data<byte>().ToArray();
+    }
+
+    /// <summary>Encodes the image as PNG (or JPEG at <paramref name="jpegQuality"/>).</summary>
+    public static byte[] Encode(Tensor image, int? jpegQuality = null)
+    {
+        byte[] rgb = ToRgb(image, out int w, out int h);
+        using var bitmap = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        byte[] rgba = new byte[4 * w * h];
+        for (int i = 0; i < w * h; i++)
+        {
+            rgba[4 * i] = rgb[3 * i];
+            rgba[4 * i + 1] = rgb[3 * i + 1];
+            rgba[4 * i + 2] = rgb[3 * i + 2];
+            rgba[4 * i + 3] = 255;
+        }
+        System.Runtime.InteropServices.Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
+        using SKData data = bitmap.Encode(jpegQuality is null ? SKEncodedImageFormat.Png : SKEncodedImageFormat.Jpeg, jpegQuality ?? 100);
+        return data.ToArray();
+    }
+
+    /// <summary>Pads (1, 3, H, W) on the right and bottom, repeating the edge, to multiples of <paramref name="multiple"/>.</summary>
+    public static Tensor Pad(Tensor image, int multiple)
+    {
+        long h = image.shape[2], w = image.shape[3];
+        long ph = (multiple - h % multiple) % multiple, pw = (multiple - w % multiple) % multiple;
+        return ph == 0 && pw == 0 ? image.alias() : nn.functional.pad(image, new long[] { 0, pw, 0, ph }, PaddingModes.Replicate);
+    }
+
+    /// <summary>The top-left <paramref name="width"/>×<paramref name="height"/> of (1, 3, H, W).</summary>
+    public static Tensor Crop(Tensor image, int width, int height) => image[.., .., ..height, ..width];
+
+    /// <summary>PSNR in dB of 8-bit images: 10·log10(255² / MSE), both rounded to 8 bits first.</summary>
+    public static double Psnr(Tensor reference, Tensor image)
+    {
+        using var scope = NewDisposeScope();
+        Tensor a = (reference.clamp(0, 1) * 255).round().to(ScalarType.Float64);
+        Tensor b = (image.clamp(0, 1) * 255).round().to(ScalarType.Float64);
+        double mse = (a - b).square().mean().item<double>();
+        return 10 * Math.Log10(255.0 * 255.0 / mse);
+    }
+
+    private static SKBitmap Convert(SKBitmap source)
+    {
+        var target = new SKBitmap(new SKImageInfo(source.Width, source.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        if (!source.CopyTo(target, SKColorType.Rgba8888))
+        {
+            using var canvas = new SKCanvas(target);
+            canvas.DrawBitmap(source, 0, 0);
+        }
+        return target;
+    }
+}

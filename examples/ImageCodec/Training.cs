@@ -1,0 +1,71 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using SoftRound.Tf;
+using SoftRound.Tf.Entropy;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ImageCodec;
+
+/// <summary>Trains a <see cref="FactorizedPrior"/> for R + λ·D on random crops, as CompressAI's example does.</summary>
+public static class Training
+{
+    /// <summary>A training run's settings.</summary>
+    public sealed record Options(int N, int M, QuantizationMode Mode, double Alpha, double Lambda, int Steps, int Batch, int Crop, ulong Seed, double LearningRate);
+
+    /// <summary>
+    /// The loss of a batch: λ·255²·MSE(x̂, x) + bits per pixel (D on [0, 255]², as CompressAI's
+    /// <c>RateDistortionLoss</c>), with its two parts.
+    /// </summary>
+    public static (Tensor loss, double bpp, double mse) Loss(FactorizedPrior model, Tensor x, double lambda)
+    {
+        (Tensor xHat, Tensor likelihoods) = model.call(x);
+        long pixels = x.shape[0] * x.shape[2] * x.shape[3];
+        Tensor bpp = Bits.per_pixel(pixels, likelihoods);
+        Tensor mse = nn.functional.mse_loss(xHat, x);
+        return (mse * (lambda * 255 * 255) + bpp, bpp.item<float>(), mse.item<float>());
+    }
+
+    /// <summary>
+    /// Trains a new model: Adam on the transforms and the density, a second Adam (lr 1e−3) on the quantiles with the
+    /// bottleneck's auxiliary loss; batches of random crops, flipped at random. <paramref name="progress"/> gets the
+    /// step and the batch's loss.
+    /// </summary>
+    public static FactorizedPrior Run(Options options, IReadOnlyList<Tensor> images, Action<int, double>? progress = null)
+    {
+        manual_seed((long)options.Seed);
+        var random = new Random((int)(options.Seed % int.MaxValue));
+        var model = new FactorizedPrior(options.N, options.M, options.Mode, options.Alpha);
+        model.train();
+        var named = model.named_parameters().ToList();
+        var main = optim.Adam(named.Where(p => !p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter), lr: options.LearningRate);
+        var aux = optim.Adam(named.Where(p => p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter), lr: 1e-3);
+        Tensor[] usable = images.Where(i => i.shape[2] >= options.Crop && i.shape[3] >= options.Crop).ToArray();
+        if (usable.Length == 0) throw new ArgumentException($"no training image is at least {options.Crop}×{options.Crop}.", nameof(images));
+        for (int step = 0; step < options.Steps; step++)
+        {
+            using var scope = NewDisposeScope();
+            Tensor batch = cat(Enumerable.Range(0, options.Batch).Select(_ => Crop(usable[random.Next(usable.Length)], options.Crop, random)).ToArray(), 0);
+            main.zero_grad();
+            (Tensor loss, _, _) = Loss(model, batch, options.Lambda);
+            loss.backward();
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+            main.step();
+            aux.zero_grad();
+            model.Bottleneck.loss().backward();
+            aux.step();
+            progress?.Invoke(step, loss.item<float>());
+        }
+        model.eval();
+        model.Bottleneck.update();
+        return model;
+    }
+
+    private static Tensor Crop(Tensor image, int size, Random random)
+    {
+        int top = random.Next((int)image.shape[2] - size + 1), left = random.Next((int)image.shape[3] - size + 1);
+        Tensor crop = image[.., .., top..(top + size), left..(left + size)];
+        return random.Next(2) == 0 ? crop.flip(3) : crop;
+    }
+}
