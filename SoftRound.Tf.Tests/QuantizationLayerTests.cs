@@ -85,10 +85,23 @@ public sealed class QuantizationLayerTests
     }
 
     [TestMethod]
+    public void DifferentiableRound_IsTheSigmoidRoundAroundTheCentre()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new QuantizationLayer(QuantizationMode.DifferentiableRound, alpha: 7.0, offset: tensor(0.25, ScalarType.Float64));
+        Tensor x = tensor(Points, ScalarType.Float64).requires_grad_(true);
+        Tensor y = layer.call(x);
+        TensorAssert.Close(Points.Select(v => Reference.DifferentiableRound(v - 0.25, 7.0) + 0.25).ToArray(), y, 1e-14);
+        y.sum().backward();
+        TensorAssert.Close(Points.Select(v => Reference.DifferentiableRoundDx(v - 0.25, 7.0)).ToArray(), x.grad!, 1e-13);
+    }
+
+    [TestMethod]
     [DataRow(QuantizationMode.UniformNoise)]
     [DataRow(QuantizationMode.RoundSt)]
     [DataRow(QuantizationMode.SoftRoundNoise)]
     [DataRow(QuantizationMode.SteSoftRound)]
+    [DataRow(QuantizationMode.DifferentiableRound)]
     public void EvalMode_RoundsAroundTheOffset_AndTrainModeComesBack(QuantizationMode mode)
     {
         using var scope = NewDisposeScope();

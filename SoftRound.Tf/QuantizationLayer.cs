@@ -131,7 +131,7 @@ public sealed class QuantizationLayer : SoftRoundFamilyLayer
     /// y with centre c = <paramref name="means"/> (else the offset) and step Δ = <paramref name="stepSize"/> (else
     /// <see cref="step_size"/>), t = (x − c)/Δ: eval y = round_st(t)·Δ + c; training <c>UniformNoise</c> x + Δ·u,
     /// <c>RoundSt</c> round_st(t)·Δ + c, <c>SoftRoundNoise</c> (soft_round(t, α) + u)·Δ + c, <c>SteSoftRound</c>
-    /// ste_soft_round(t, α)·Δ + c, with u ~ U(−½, ½).
+    /// ste_soft_round(t, α)·Δ + c, <c>DifferentiableRound</c> differentiable_round(t, α)·Δ + c, with u ~ U(−½, ½).
     /// </summary>
     /// <param name="x">The input; float16, bfloat16, float32 or float64.</param>
     /// <param name="means">Optional per-element centres, broadcastable to x; they take the place of the offset.</param>
@@ -149,6 +149,7 @@ public sealed class QuantizationLayer : SoftRoundFamilyLayer
             QuantizationMode.UniformNoise => x + Scaled(UniformNoise.Like(x, generator), delta),
             QuantizationMode.RoundSt => Around(x, c, delta, t => SoftRoundOps.round_st(t)),
             QuantizationMode.SoftRoundNoise => Around(x, c, delta, t => SoftRoundOps.soft_round(t, alpha) + UniformNoise.Like(t, generator)),
+            QuantizationMode.DifferentiableRound => Around(x, c, delta, t => SoftRoundOps.differentiable_round(t, alpha)),
             _ => Around(x, c, delta, t => SoftRoundOps.ste_soft_round(t, alpha)),
         };
         return y.MoveToOuterDisposeScope();

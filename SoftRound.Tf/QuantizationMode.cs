@@ -14,4 +14,10 @@ public enum QuantizationMode
 
     /// <summary>y = ste_soft_round(x − o, α) + o: rounded values, soft round's gradient.</summary>
     SteSoftRound,
+
+    /// <summary>
+    /// y = differentiable_round(x − o, k) + o with k = the layer's α: the sigmoid round, its own gradient (α must be
+    /// &gt; 0 in this mode).
+    /// </summary>
+    DifferentiableRound,
 }

@@ -39,6 +39,8 @@ public sealed class LayerConformanceTests
         new("QuantizationLayer SoftRoundNoise, learned offset", () => new QuantizationLayer(QuantizationMode.SoftRoundNoise,
             offset: tensor(0.15f), learnOffset: true), Deterministic: false),
         new("QuantizationLayer UniformNoise", () => new QuantizationLayer(), Deterministic: false),
+        new("QuantizationLayer DifferentiableRound, learned offset", () => new QuantizationLayer(QuantizationMode.DifferentiableRound, alpha: 6,
+            offset: tensor(-0.2f), learnOffset: true)),
     };
 
     private static readonly ScalarType[] Dtypes = { ScalarType.Float32, ScalarType.Float64, ScalarType.Float16, ScalarType.BFloat16 };
