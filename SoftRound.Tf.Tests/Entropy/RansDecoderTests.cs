@@ -53,6 +53,7 @@ public sealed class RansDecoderTests
     }
 
     [TestMethod]
+    [TestCategory("Long")]
     public void FlippedBits_AndExtraBytes_AreMostlySeen()
     {
         int flips = 0, seen = 0;

@@ -53,6 +53,7 @@ public sealed class RansEncoderTests
     }
 
     [TestMethod]
+    [TestCategory("Long")]
     public void TenMillionSymbols_RoundTrip_AtTheModelsCost()
     {
         // A discretized Laplace over 33 values in one table and a skewed one in the other.
