@@ -50,6 +50,8 @@ public sealed class PeakNativeColumn : IColumn
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
     {
         Type type = benchmarkCase.Descriptor.Type;
+        // Only the tensor benchmarks allocate native memory worth measuring (the entropy coder's is managed).
+        if (!typeof(SizedBenchmark).IsAssignableFrom(type)) return "n/a";
         object instance = Activator.CreateInstance(type)!;
         foreach (var parameter in benchmarkCase.Parameters.Items)
         {
