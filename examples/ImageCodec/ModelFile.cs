@@ -5,7 +5,7 @@ using SoftRound.Tf;
 namespace ImageCodec;
 
 /// <summary>
-/// A trained codec on disk: "SRZW", a format version, N, M, the training quantizer and α, λ, then TorchSharp's
+/// A trained codec on disk: "SRZW", a format version, N, M, the training quantizer and α, λ, the seed, then TorchSharp's
 /// state-dict format. The coding tables are not stored: <see cref="Load"/> rebuilds them (<c>update()</c>).
 /// </summary>
 public static class ModelFile
@@ -14,7 +14,7 @@ public static class ModelFile
     private const int Version = 1;
 
     /// <summary>What the file records besides the weights.</summary>
-    public readonly record struct Config(int N, int M, QuantizationMode Mode, double Alpha, double Lambda);
+    public readonly record struct Config(int N, int M, QuantizationMode Mode, double Alpha, double Lambda, int Seed);
 
     /// <summary>Writes the model and its configuration.</summary>
     public static void Save(FactorizedPrior model, Config config, string path)
@@ -28,6 +28,7 @@ public static class ModelFile
         writer.Write((int)config.Mode);
         writer.Write(config.Alpha);
         writer.Write(config.Lambda);
+        writer.Write(config.Seed);
         model.save(writer);
     }
 
@@ -42,7 +43,7 @@ public static class ModelFile
             if (!reader.ReadBytes(4).AsSpan().SequenceEqual(Magic)) throw new InvalidDataException($"{path} is not a codec weights file.");
             int version = reader.ReadInt32();
             if (version != Version) throw new InvalidDataException($"{path} is of weights format version {version}; this program reads {Version}.");
-            var config = new Config(reader.ReadInt32(), reader.ReadInt32(), (QuantizationMode)reader.ReadInt32(), reader.ReadDouble(), reader.ReadDouble());
+            var config = new Config(reader.ReadInt32(), reader.ReadInt32(), (QuantizationMode)reader.ReadInt32(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadInt32());
             if (config.N is < 1 or > 1024 || config.M is < 1 or > 1024 || !Enum.IsDefined(config.Mode) || !double.IsFinite(config.Alpha) || config.Alpha < 0)
             {
                 throw new InvalidDataException($"{path} has an invalid configuration ({config}).");

@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using ImageCodec;
@@ -8,28 +10,39 @@ using Spectre.Console;
 using static TorchSharp.torch;
 
 // A learned image codec (Ballé et al. 2018's factorized prior) built on SoftRound.Tf:
-//   train       trains a model on the photographs in data/train and writes its weights
+//   eval        the rate–distortion table and plot of every weights file in a folder against JPEG, on the held-out photographs
 //   compress    in.png out.srz
 //   decompress  in.srz out.png
+//   train       trains one model; sweep trains every quantizer at several λ and seeds
 // Errors in the input (a missing file, a file that is not an image or not an .srz made by these weights, a damaged
 // file) print one line and exit with code 2.
-var weightsOption = new Option<FileInfo>("--weights") { Description = "The trained weights.", DefaultValueFactory = _ => new FileInfo(Path.Combine(AppContext.BaseDirectory, "weights", "default.srzw")) };
+string here = AppContext.BaseDirectory;
+var weightsOption = new Option<FileInfo>("--weights") { Description = "The trained weights.", DefaultValueFactory = _ => new FileInfo(Path.Combine(here, "weights", "default.srzw")) };
 var input = new Argument<FileInfo>("input");
 var output = new Argument<FileInfo>("output");
 var compress = new Command("compress", "Compress a PNG or JPEG image to an .srz file.") { input, output, weightsOption };
 var decompress = new Command("decompress", "Decompress an .srz file to a PNG image.") { input, output, weightsOption };
 
-var data = new Option<DirectoryInfo>("--data") { Description = "Folder of training images.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(AppContext.BaseDirectory, "data", "train")) };
+var weightsFolder = new Option<DirectoryInfo>("--weights-dir") { Description = "Folder of weights files (*.srzw) to evaluate.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(here, "weights")) };
+var imagesFolder = new Option<DirectoryInfo>("--images") { Description = "Held-out images.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(here, "data", "eval")) };
+var results = new Option<DirectoryInfo>("--output") { Description = "Folder for rd.csv and rd.png.", DefaultValueFactory = _ => new DirectoryInfo("output") };
+var eval = new Command("eval", "Rate and distortion of every weights file in a folder, and of JPEG, on the held-out photographs.") { weightsFolder, imagesFolder, results };
+
+var data = new Option<DirectoryInfo>("--data") { Description = "Folder of training images.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(here, "data", "train")) };
 var outputWeights = new Option<FileInfo>("--output") { Description = "Where to write the weights.", DefaultValueFactory = _ => new FileInfo("codec.srzw") };
-var steps = new Option<int>("--steps") { Description = "Training steps (1 to 10⁶).", DefaultValueFactory = _ => 2000 };
+var steps = new Option<int>("--steps") { Description = "Training steps per model (1 to 10⁶).", DefaultValueFactory = _ => 1000 };
 var lambda = new Option<double>("--lambda") { Description = "λ of R + λ·D (D = MSE on [0, 255]²).", DefaultValueFactory = _ => 0.0035 };
 var mode = new Option<QuantizationMode>("--mode") { Description = "The training quantizer.", DefaultValueFactory = _ => QuantizationMode.UniformNoise };
-var channels = new Option<int>("--n") { Description = "Hidden channels N.", DefaultValueFactory = _ => 32 };
-var latents = new Option<int>("--m") { Description = "Latent channels M.", DefaultValueFactory = _ => 48 };
 var seed = new Option<int>("--seed") { Description = "Seed (0 or more).", DefaultValueFactory = _ => 1 };
-var train = new Command("train", "Train a codec for R + λ·D on random 128×128 crops.") { data, outputWeights, steps, lambda, mode, channels, latents, seed };
+var train = new Command("train", "Train one codec for R + λ·D on random 128×128 crops.") { data, outputWeights, steps, lambda, mode, seed };
 
-var root = new RootCommand("A learned image codec: the factorized prior of Ballé et al. 2018, on SoftRound.Tf.") { compress, decompress, train };
+var sweepFolder = new Option<DirectoryInfo>("--output") { Description = "Folder for the weights files.", DefaultValueFactory = _ => new DirectoryInfo("weights") };
+var sweepSteps = new Option<int>("--steps") { Description = "Training steps per model (1 to 10⁶).", DefaultValueFactory = _ => 1000 };
+var lambdas = new Option<string>("--lambdas") { Description = "Comma-separated λ values.", DefaultValueFactory = _ => "0.0018,0.0035,0.0067" };
+var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds.", DefaultValueFactory = _ => "1" };
+var sweep = new Command("sweep", "Train every quantizer (uniform noise, round_st, soft_round + noise, differentiable_round) at each λ and seed.") { data, sweepFolder, sweepSteps, lambdas, seeds };
+
+var root = new RootCommand("A learned image codec: the factorized prior of Ballé et al. 2018, on SoftRound.Tf.") { eval, compress, decompress, train, sweep };
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
@@ -40,7 +53,8 @@ if (parsed.CommandResult.Command == root || args.Any(a => a is "--help" or "-h" 
 set_num_threads(Math.Min(2, Environment.ProcessorCount));
 try
 {
-    if (parsed.CommandResult.Command == compress)
+    Command command = parsed.CommandResult.Command;
+    if (command == compress)
     {
         (FactorizedPrior model, _) = ModelFile.Load(parsed.GetValue(weightsOption)!.FullName);
         Tensor image = Images.Decode(File.ReadAllBytes(parsed.GetValue(input)!.FullName));
@@ -49,41 +63,119 @@ try
         Console.WriteLine($"{file.Length} bytes, {file.Length * 8.0 / (image.shape[2] * image.shape[3]):0.000} bits per pixel");
         return 0;
     }
-    if (parsed.CommandResult.Command == decompress)
+    if (command == decompress)
     {
         (FactorizedPrior model, _) = ModelFile.Load(parsed.GetValue(weightsOption)!.FullName);
         Tensor image = Codec.Decompress(model, File.ReadAllBytes(parsed.GetValue(input)!.FullName));
         File.WriteAllBytes(parsed.GetValue(output)!.FullName, Images.Encode(image));
         return 0;
     }
-    int stepCount = parsed.GetValue(steps), seedValue = parsed.GetValue(seed), n = parsed.GetValue(channels), m = parsed.GetValue(latents);
-    double lambdaValue = parsed.GetValue(lambda);
-    if (stepCount is < 1 or > 1_000_000 || seedValue < 0 || n is < 1 or > 1024 || m is < 1 or > 1024 || !(lambdaValue > 0 && double.IsFinite(lambdaValue)))
+    if (command == eval) return Eval(parsed.GetValue(weightsFolder)!, parsed.GetValue(imagesFolder)!, parsed.GetValue(results)!);
+    Tensor[] images = LoadImages(parsed.GetValue(data)!);
+    if (command == train)
     {
-        Console.Error.WriteLine("error: --steps must be 1 to 10⁶, --seed 0 or more, --n and --m 1 to 1024, and --lambda finite and > 0.");
+        int stepCount = parsed.GetValue(steps), seedValue = parsed.GetValue(seed);
+        double lambdaValue = parsed.GetValue(lambda);
+        if (stepCount is < 1 or > 1_000_000 || seedValue < 0 || !(lambdaValue > 0 && double.IsFinite(lambdaValue)))
+        {
+            Console.Error.WriteLine("error: --steps must be 1 to 10⁶, --seed 0 or more, and --lambda finite and > 0.");
+            return 2;
+        }
+        TrainOne(Training.Defaults(parsed.GetValue(mode), lambdaValue, stepCount, seedValue), images, parsed.GetValue(outputWeights)!);
+        return 0;
+    }
+    int sweepStepCount = parsed.GetValue(sweepSteps);
+    double[]? lambdaValues = ParseList(parsed.GetValue(lambdas)!, double.Parse);
+    int[]? seedValues = ParseList(parsed.GetValue(seeds)!, int.Parse);
+    if (sweepStepCount is < 1 or > 1_000_000 || lambdaValues is null || lambdaValues.Any(l => !(l > 0 && double.IsFinite(l))) || seedValues is null || seedValues.Any(s => s < 0))
+    {
+        Console.Error.WriteLine("error: --steps must be 1 to 10⁶, --lambdas positive numbers and --seeds integers ≥ 0, comma-separated.");
         return 2;
     }
-    var images = parsed.GetValue(data)!.EnumerateFiles().Where(f => f.Extension is ".png" or ".jpg" or ".jpeg")
-        .OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => Images.Decode(File.ReadAllBytes(f.FullName))).ToArray();
-    var options = new Training.Options(n, m, parsed.GetValue(mode), 5.0, lambdaValue, stepCount, 8, 128, (ulong)seedValue, 1e-3);
-    FactorizedPrior trained = null!;
-    var clock = System.Diagnostics.Stopwatch.StartNew();
-    AnsiConsole.Progress().Start(context =>
+    DirectoryInfo folder = parsed.GetValue(sweepFolder)!;
+    folder.Create();
+    var all = System.Diagnostics.Stopwatch.StartNew();
+    foreach (int s in seedValues)
+    foreach (QuantizationMode m in Training.Quantizers)
+    foreach (double l in lambdaValues)
     {
-        var task = context.AddTask($"training ({options.Mode}, λ = {lambdaValue})", maxValue: stepCount);
-        trained = Training.Run(options, images, (step, loss) =>
-        {
-            task.Value = step + 1;
-            if (step % 50 == 0) task.Description = $"training ({options.Mode}, λ = {lambdaValue}), loss {loss:0.000}";
-        });
-    });
-    FileInfo target = parsed.GetValue(outputWeights)!;
-    ModelFile.Save(trained, new ModelFile.Config(n, m, options.Mode, options.Alpha, lambdaValue), target.FullName);
-    Console.WriteLine($"trained in {clock.Elapsed.TotalMinutes:0.0} min; weights in {target.FullName}");
+        TrainOne(Training.Defaults(m, l, sweepStepCount, s), images, new FileInfo(Path.Combine(folder.FullName, $"{m}-l{l.ToString(CultureInfo.InvariantCulture)}-s{s}.srzw")));
+    }
+    Console.WriteLine($"sweep done in {all.Elapsed.TotalMinutes:0.0} min");
     return 0;
 }
-catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException)
+catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
+}
+
+static Tensor[] LoadImages(DirectoryInfo folder) =>
+    folder.EnumerateFiles().Where(f => f.Extension is ".png" or ".jpg" or ".jpeg")
+        .OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => Images.Decode(File.ReadAllBytes(f.FullName))).ToArray();
+
+static T[]? ParseList<T>(string text, Func<string, IFormatProvider, T> parse)
+{
+    try
+    {
+        return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => parse(t, CultureInfo.InvariantCulture)).ToArray();
+    }
+    catch (FormatException)
+    {
+        return null;
+    }
+}
+
+static void TrainOne(Training.Options options, Tensor[] images, FileInfo target)
+{
+    FactorizedPrior trained = null!;
+    var clock = System.Diagnostics.Stopwatch.StartNew();
+    string name = $"{Evaluation.Label(options.Mode)}, λ = {options.Lambda.ToString(CultureInfo.InvariantCulture)}, seed {options.Seed}";
+    AnsiConsole.Progress().Start(context =>
+    {
+        var task = context.AddTask(name, maxValue: options.Steps);
+        trained = Training.Run(options, images, (step, loss) =>
+        {
+            task.Value = step + 1;
+            if (step % 50 == 0) task.Description = $"{name}: loss {loss:0.000}";
+        });
+    });
+    ModelFile.Save(trained, new ModelFile.Config(options.N, options.M, options.Mode, options.Alpha, options.Lambda, (int)options.Seed), target.FullName);
+    Console.WriteLine($"{name}: {clock.Elapsed.TotalMinutes:0.0} min, weights in {target.FullName}");
+}
+
+static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo outputFolder)
+{
+    Tensor[] images = LoadImages(imageFolder);
+    if (images.Length == 0) throw new FileNotFoundException($"no PNG or JPEG images in {imageFolder.FullName}.");
+    FileInfo[] files = weights.Exists ? weights.GetFiles("*.srzw").OrderBy(f => f.Name, StringComparer.Ordinal).ToArray() : Array.Empty<FileInfo>();
+    if (files.Length == 0) throw new FileNotFoundException($"no weights files (*.srzw) in {weights.FullName}; train some with `sweep` or `train`.");
+    var clock = System.Diagnostics.Stopwatch.StartNew();
+    IReadOnlyList<Evaluation.Point> jpeg = Evaluation.Jpeg(images, new[] { 5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90 });
+    var points = new List<Evaluation.Point>();
+    foreach (FileInfo file in files)
+    {
+        (FactorizedPrior model, ModelFile.Config config) = ModelFile.Load(file.FullName);
+        points.Add(Evaluation.Codec(model, config, config.Seed, images));
+    }
+    var table = new Table().AddColumns("method", "λ / quality", "seed", "bpp (file)", "bpp (estimate)", "file vs estimate", "PSNR (dB)", "JPEG at that bpp", "Δ PSNR", "compress (s)", "decompress (s)");
+    foreach (Evaluation.Point p in points.OrderBy(p => p.Method).ThenBy(p => p.Seed).ThenBy(p => p.Setting))
+    {
+        double reference = Evaluation.JpegPsnrAt(jpeg, p.Bpp);
+        table.AddRow(Markup.Escape(p.Method), p.Setting.ToString(CultureInfo.InvariantCulture), p.Seed.ToString(CultureInfo.InvariantCulture), $"{p.Bpp:0.000}", $"{p.EstimatedBpp:0.000}",
+            $"{(p.Bpp / p.EstimatedBpp - 1) * 100:+0.0;-0.0} %", $"{p.Psnr:0.00}", double.IsNaN(reference) ? "n/a" : $"{reference:0.00}",
+            double.IsNaN(reference) ? "n/a" : $"{p.Psnr - reference:+0.00;-0.00}", $"{p.CompressSeconds:0.00}", $"{p.DecompressSeconds:0.00}");
+    }
+    foreach (Evaluation.Point p in jpeg) table.AddRow("JPEG", p.Setting.ToString(CultureInfo.InvariantCulture), "", $"{p.Bpp:0.000}", "", "", $"{p.Psnr:0.00}", "", "", $"{p.CompressSeconds:0.00}", $"{p.DecompressSeconds:0.00}");
+    AnsiConsole.Write(table);
+    outputFolder.Create();
+    string csv = Path.Combine(outputFolder.FullName, "rd.csv"), png = Path.Combine(outputFolder.FullName, "rd.png");
+    File.WriteAllLines(csv, new[] { "method,setting,seed,bpp,estimated_bpp,psnr,jpeg_psnr_at_bpp,compress_s,decompress_s" }.Concat(points.Concat(jpeg).Select(p =>
+        string.Join(",", p.Method, p.Setting.ToString(CultureInfo.InvariantCulture), p.Seed, p.Bpp.ToString("R", CultureInfo.InvariantCulture),
+            p.EstimatedBpp.ToString("R", CultureInfo.InvariantCulture), p.Psnr.ToString("R", CultureInfo.InvariantCulture),
+            p.Method == "JPEG" ? "" : Evaluation.JpegPsnrAt(jpeg, p.Bpp).ToString("R", CultureInfo.InvariantCulture),
+            p.CompressSeconds.ToString("R", CultureInfo.InvariantCulture), p.DecompressSeconds.ToString("R", CultureInfo.InvariantCulture)))));
+    RdPlot.Save(points.Concat(jpeg).ToList(), png);
+    Console.WriteLine($"{images.Length} held-out images, {files.Length} models, in {clock.Elapsed.TotalSeconds:0} s; {csv}, {png}");
+    return 0;
 }

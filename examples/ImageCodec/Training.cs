@@ -12,7 +12,27 @@ namespace ImageCodec;
 public static class Training
 {
     /// <summary>A training run's settings.</summary>
-    public sealed record Options(int N, int M, QuantizationMode Mode, double Alpha, double Lambda, int Steps, int Batch, int Crop, ulong Seed, double LearningRate);
+    /// <remarks>
+    /// With <paramref name="AlphaStart"/>, the quantizer's α (k for differentiable_round) is annealed from it to
+    /// <paramref name="Alpha"/> exponentially over the steps, as Agustsson &amp; Theis anneal soft round's steepness.
+    /// </remarks>
+    public sealed record Options(int N, int M, QuantizationMode Mode, double Alpha, double Lambda, int Steps, int Batch, int Crop, ulong Seed,
+        double LearningRate, double? AlphaStart = null);
+
+    /// <summary>The four training quantizers the comparison covers.</summary>
+    public static readonly QuantizationMode[] Quantizers =
+        { QuantizationMode.UniformNoise, QuantizationMode.RoundSt, QuantizationMode.SoftRoundNoise, QuantizationMode.DifferentiableRound };
+
+    /// <summary>
+    /// The settings every run shares (N = 32, M = 48, batches of 8 crops of 128×128, Adam at 1e−3), with each
+    /// quantizer's steepness: soft round annealed from α = 1 to 5, differentiable_round from k = 2 to 20.
+    /// </summary>
+    public static Options Defaults(QuantizationMode mode, double lambda, int steps, int seed) => mode switch
+    {
+        QuantizationMode.SoftRoundNoise or QuantizationMode.SteSoftRound => new(32, 48, mode, 5.0, lambda, steps, 8, 128, (ulong)seed, 1e-3, AlphaStart: 1.0),
+        QuantizationMode.DifferentiableRound => new(32, 48, mode, 20.0, lambda, steps, 8, 128, (ulong)seed, 1e-3, AlphaStart: 2.0),
+        _ => new(32, 48, mode, 5.0, lambda, steps, 8, 128, (ulong)seed, 1e-3),
+    };
 
     /// <summary>
     /// The loss of a batch: λ·255²·MSE(x̂, x) + bits per pixel (D on [0, 255]², as CompressAI's
@@ -43,9 +63,11 @@ public static class Training
         var aux = optim.Adam(named.Where(p => p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter), lr: 1e-3);
         Tensor[] usable = images.Where(i => i.shape[2] >= options.Crop && i.shape[3] >= options.Crop).ToArray();
         if (usable.Length == 0) throw new ArgumentException($"no training image is at least {options.Crop}×{options.Crop}.", nameof(images));
+        SteepnessSchedule? anneal = options.AlphaStart is { } start ? SteepnessSchedule.Exponential(start, options.Alpha, options.Steps) : null;
         for (int step = 0; step < options.Steps; step++)
         {
             using var scope = NewDisposeScope();
+            if (anneal is not null) model.Bottleneck.quantizer.alpha = anneal.at(step);
             Tensor batch = cat(Enumerable.Range(0, options.Batch).Select(_ => Crop(usable[random.Next(usable.Length)], options.Crop, random)).ToArray(), 0);
             main.zero_grad();
             (Tensor loss, _, _) = Loss(model, batch, options.Lambda);

@@ -40,7 +40,7 @@ public sealed class CodecTests
             firstLoss = losses.Take(10).Average();
             lastLoss = losses.Skip(losses.Count - 10).Average();
             weightsPath = Path.Combine(Path.GetTempPath(), $"codec-test-{Environment.ProcessId}.srzw");
-            ModelFile.Save(model, new ModelFile.Config(8, 8, QuantizationMode.UniformNoise, 5.0, 0.01), weightsPath);
+            ModelFile.Save(model, new ModelFile.Config(8, 8, QuantizationMode.UniformNoise, 5.0, 0.01, 3), weightsPath);
         }
         finally
         {
@@ -133,6 +133,32 @@ public sealed class CodecTests
             StringAssert.Contains(output, "not an .srz file");
             (code, output) = Run($"decompress \"{Path.Combine(folder, "missing.srz")}\" \"{back}\" --weights \"{weightsPath}\"");
             Assert.AreEqual(2, code, output);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void CommandLine_Eval_WritesTheTableAndThePlot()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"codec-eval-{Environment.ProcessId}");
+        string weights = Path.Combine(folder, "weights"), images = Path.Combine(folder, "images"), results = Path.Combine(folder, "results");
+        Directory.CreateDirectory(weights);
+        Directory.CreateDirectory(images);
+        try
+        {
+            (int code, string output) = Run($"eval --weights-dir \"{weights}\" --images \"{images}\" --output \"{results}\"");
+            Assert.AreEqual(2, code, output);
+            File.Copy(weightsPath, Path.Combine(weights, "tiny.srzw"));
+            File.WriteAllBytes(Path.Combine(images, "crop.png"), Images.Encode(Photos("eval")[1][.., .., ..64, ..80]));
+            (code, output) = Run($"eval --weights-dir \"{weights}\" --images \"{images}\" --output \"{results}\"");
+            Assert.AreEqual(0, code, output);
+            string[] rows = File.ReadAllLines(Path.Combine(results, "rd.csv"));
+            Assert.AreEqual(1 + 1 + 12, rows.Length, string.Join("\n", rows));
+            StringAssert.StartsWith(rows[1], "uniform noise,0.01,3,");
+            Assert.IsTrue(new FileInfo(Path.Combine(results, "rd.png")).Length > 1000);
         }
         finally
         {
