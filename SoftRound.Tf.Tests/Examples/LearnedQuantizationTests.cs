@@ -10,19 +10,7 @@ namespace SoftRound.Tf.Tests.Examples;
 [TestClass]
 public sealed class LearnedQuantizationTests
 {
-    private static (int exitCode, string output) Run(string arguments)
-    {
-        // The example's build output, in the configuration and framework the tests were built with.
-        string framework = new DirectoryInfo(AppContext.BaseDirectory).Name;
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        string dll = Path.Combine(Repository.Root, "examples", "LearnedQuantization", "bin", configuration, framework, "LearnedQuantization.dll");
-        Assert.IsTrue(File.Exists(dll), $"{dll} is not built");
-        var start = new ProcessStartInfo("dotnet", $"\"{dll}\" {arguments}") { RedirectStandardOutput = true, RedirectStandardError = true };
-        using Process process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEndAsync().Result + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output);
-    }
+    private static (int exitCode, string output) Run(string arguments) => ExampleProcess.Run("LearnedQuantization", arguments);
 
     [TestMethod]
     [DataRow("--epochs abc", "--epochs")]

@@ -92,18 +92,7 @@ public sealed class CodecTests
         }
     }
 
-    private static (int exitCode, string output) Run(string arguments)
-    {
-        string framework = new DirectoryInfo(AppContext.BaseDirectory).Name;
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        string dll = Path.Combine(Repository.Root, "examples", "ImageCodec", "bin", configuration, framework, "ImageCodec.dll");
-        Assert.IsTrue(File.Exists(dll), $"{dll} is not built");
-        var start = new ProcessStartInfo("dotnet", $"\"{dll}\" {arguments}") { RedirectStandardOutput = true, RedirectStandardError = true };
-        using Process process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEndAsync().Result + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output);
-    }
+    private static (int exitCode, string output) Run(string arguments) => ExampleProcess.Run("ImageCodec", arguments);
 
     [TestMethod]
     public void CommandLine_CompressesAndDecompresses_AndRefusesBadInputWithExitCodeTwo()
