@@ -96,7 +96,8 @@ public sealed class GaussianConditional : nn.Module
         Tensor outputs = quantizer.forward(x, means);
         Tensor centred = means is null ? outputs : outputs - means;
         Tensor s = LowerBound.lower_bound(scales.to(x.dtype), scale_bound);
-        IDensity density = new NormalDensity(zeros(Array.Empty<long>(), x.dtype), s);
+        // The scales were checked above, and the bound keeps them positive: no second scan.
+        IDensity density = NormalDensity.Trusted(zeros(Array.Empty<long>(), x.dtype), s);
         Tensor mass = training && quantizer.mode == QuantizationMode.SoftRoundNoise
             ? new SoftRoundAdapter(density, quantizer.alpha).interval_mass(centred)
             : density.interval_mass(centred);

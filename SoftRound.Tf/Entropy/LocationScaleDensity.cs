@@ -23,16 +23,23 @@ public abstract class LocationScaleDensity : IDensity
     /// <exception cref="ArgumentNullException">A parameter is null.</exception>
     /// <exception cref="ArgumentException">A parameter is not floating point, or s does not broadcast to μ's shape (or μ to s's).</exception>
     /// <exception cref="ArgumentOutOfRangeException">An entry of μ is not finite, or of s not finite and &gt; 0 (checked on the CPU).</exception>
-    protected LocationScaleDensity(Tensor loc, Tensor scale)
+    protected LocationScaleDensity(Tensor loc, Tensor scale) : this(loc, scale, check: true) { }
+
+    /// <summary>
+    /// Creates the density; without <paramref name="check"/> the parameters are taken as valid (for callers that
+    /// checked them already, under their own name, so that a hot path does not scan them twice).
+    /// </summary>
+    private protected LocationScaleDensity(Tensor loc, Tensor scale, bool check)
     {
+        this.loc = loc;
+        this.scale = scale;
+        if (!check) return;
         string name = GetType().Name;
         OpGuard.NotNull(name, nameof(loc), loc);
         OpGuard.NotNull(name, nameof(scale), scale);
         Tensor larger = loc.dim() >= scale.dim() ? loc : scale;
         OpGuard.Finite(name, nameof(loc), loc, larger);
         OpGuard.Positive(name, nameof(scale), scale, larger);
-        this.loc = loc;
-        this.scale = scale;
     }
 
     /// <summary>The location μ (the median).</summary>

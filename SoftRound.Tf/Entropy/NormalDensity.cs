@@ -15,6 +15,11 @@ public sealed class NormalDensity : LocationScaleDensity
     /// <inheritdoc cref="LocationScaleDensity(Tensor, Tensor)"/>
     public NormalDensity(Tensor loc, Tensor scale) : base(loc, scale) { }
 
+    /// <summary>The density of parameters the caller has checked (see <see cref="LocationScaleDensity"/>).</summary>
+    internal static NormalDensity Trusted(Tensor loc, Tensor scale) => new(loc, scale, check: false);
+
+    private NormalDensity(Tensor loc, Tensor scale, bool check) : base(loc, scale, check) { }
+
     private protected override Tensor StandardCdf(Tensor z) => LogSpace.ndtr(z);
 
     private protected override Tensor StandardLogCdf(Tensor z) => LogSpace.log_ndtr(z);
