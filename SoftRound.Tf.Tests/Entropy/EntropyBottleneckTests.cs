@@ -302,8 +302,8 @@ public sealed class EntropyBottleneckTests
         }
         Step();
         Step();
-        long before = Tensor.TotalCount;
+        long before = LiveTensors.Count();
         for (int i = 0; i < 10; i++) Step();
-        Assert.AreEqual(before, Tensor.TotalCount);
+        Assert.AreEqual(before, LiveTensors.Count());
     }
 }

@@ -50,8 +50,8 @@ public sealed class LowerBoundTests
             LowerBound.lower_bound(x, 0).sum().backward();
         }
         Step();
-        long before = Tensor.TotalCount;
+        long before = LiveTensors.Count();
         for (int i = 0; i < 20; i++) Step();
-        Assert.AreEqual(before, Tensor.TotalCount);
+        Assert.AreEqual(before, LiveTensors.Count());
     }
 }
