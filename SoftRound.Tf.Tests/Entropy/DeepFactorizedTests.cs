@@ -64,6 +64,7 @@ public sealed class DeepFactorizedTests
             Assert.AreEqual(init, p[$"matrices.{k}"].min().item<float>(), 1e-6);
             Assert.AreEqual(init, p[$"matrices.{k}"].max().item<float>(), 1e-6);
             Assert.IsTrue(p[$"biases.{k}"].abs().max().item<float>() <= 0.5f);
+            Assert.IsTrue(p[$"biases.{k}"].min().item<float>() < -0.1f && p[$"biases.{k}"].max().item<float>() > 0.1f, "biases are uniform on (−½, ½)");
             if (k < 4) Assert.AreEqual(0f, p[$"factors.{k}"].abs().max().item<float>());
         }
     }
@@ -108,11 +109,79 @@ public sealed class DeepFactorizedTests
     {
         using var scope = NewDisposeScope();
         DeepFactorized d = Randomised(1, 3);
-        Tensor x = tensor(new[] { -400.0, 400.0 }, ScalarType.Float64).reshape(2, 1);
+        double[] xs = { -400.0, -60.0, 60.0, 400.0 };
+        Tensor x = tensor(xs, ScalarType.Float64).reshape(4, 1);
         Tensor naive = d.cdf(x + 0.5) - d.cdf(x - 0.5);
-        Assert.AreEqual(0.0, naive[1, 0].item<double>(), "the naive difference in the upper tail");
-        Assert.IsTrue(d.interval_mass(x).min().item<double>() > 0 || d.log_interval_mass(x).isfinite().all().item<bool>());
-        Assert.IsTrue(d.log_interval_mass(x).isfinite().all().item<bool>());
+        Assert.AreEqual(0.0, naive[3, 0].item<double>(), "the naive difference in the upper tail");
+        // In the tail the logits are on one side: log(σ(h) − σ(l)) = log σ(h) + log1p(−e^(log σ(l) − log σ(h))) with
+        // h ≥ l the logits of the tail, log σ(t) = −log1p(e^(−t)) − max(−t, 0)… evaluated in double from the network.
+        static double LogSigmoid(double t) => t >= 0 ? -Math.Log(1 + Math.Exp(-t)) : t - Math.Log(1 + Math.Exp(t));
+        double[] expected = xs.Select(v =>
+        {
+            double a = Logits(d, 0, v - 0.5), b = Logits(d, 0, v + 0.5);
+            (double high, double low) = a + b > 0 ? (-a, -b) : (b, a);
+            return LogSigmoid(high) + Math.Log(-double.ExpM1(LogSigmoid(low) - LogSigmoid(high)));
+        }).ToArray();
+        Assert.IsTrue(expected.All(double.IsFinite) && expected[0] < -30 && expected[3] < -30, "the points are in the far tails");
+        TensorAssert.Close(expected, d.log_interval_mass(x), 1e-9);
+        TensorAssert.Close(expected.Select(Math.Exp).ToArray(), d.interval_mass(x), 1e-9);
+    }
+
+    [TestMethod]
+    public void Quantile_ReachesFarBeyondTheInitialBracket()
+    {
+        using var scope = NewDisposeScope();
+        DeepFactorized d = Randomised(2, 5);
+        // The bracket starts at ±init_scale = ±10 and doubles; these quantiles lie far outside it (the upper ones where
+        // 1 − p is still well resolved in double, since p near 1 fixes x only to about ε/(1 − p)).
+        Tensor x = tensor(new[] { -300.0, 30.0, 45.0, -120.0 }, ScalarType.Float64).reshape(2, 2);
+        Tensor p = d.cdf(x);
+        Assert.IsTrue(p.gt(0).all().item<bool>() && p.lt(1 - 1e-6).all().item<bool>());
+        TensorAssert.Close(x.data<double>().ToArray(), d.quantile(p), 1e-9);
+    }
+
+    [TestMethod]
+    public void ParameterGradients_MatchFiniteDifferences_ForEveryMember()
+    {
+        using var scope = NewDisposeScope();
+        DeepFactorized d = Randomised(2, 6);
+        Tensor x = tensor(new[] { -2.5, 0.4, 1.3, -0.2, 3.1, 6.0 }, ScalarType.Float64).reshape(3, 2);
+        var members = new (string name, Func<Tensor, Tensor> f)[]
+        {
+            ("cdf", d.cdf), ("log_cdf", d.log_cdf), ("log_survival", d.log_survival), ("log_prob", d.log_prob),
+            ("interval_mass", d.interval_mass), ("log_interval_mass", d.log_interval_mass),
+        };
+        var weights = tensor(new[] { 0.7, -1.1, 0.4, 1.3, -0.6, 0.9 }, ScalarType.Float64).reshape(3, 2);
+        foreach (var (name, f) in members)
+        {
+            d.zero_grad();
+            (f(x) * weights).sum().backward();
+            foreach (var (pname, p) in d.named_parameters())
+            {
+                Assert.IsNotNull(p.grad, $"{name}: {pname} has no gradient");
+                // Central difference at the parameter entry that matters most.
+                long at = p.grad.abs().reshape(-1).argmax().item<long>();
+                double h = 1e-6, analytic = p.grad.reshape(-1)[at].item<double>();
+                double Loss(double delta)
+                {
+                    using var inner = NewDisposeScope();
+                    using var noGrad = no_grad();
+                    p.reshape(-1)[at].add_(delta);
+                    double value = (f(x) * weights).sum().item<double>();
+                    p.reshape(-1)[at].sub_(delta);
+                    return value;
+                }
+                double numeric = (Loss(h) - Loss(-h)) / (2 * h);
+                Assert.AreNotEqual(0.0, analytic, $"{name}: {pname}");
+                Assert.AreEqual(numeric, analytic, 1e-6 * Math.Max(1, Math.Abs(numeric)), $"{name}: {pname}");
+            }
+        }
+        // logits_cumulative with stopGradient leaves the parameters out.
+        d.zero_grad();
+        Tensor xg = x.T.unsqueeze(1).clone().requires_grad_(true);
+        d.logits_cumulative(xg, stopGradient: true).sum().backward();
+        Assert.IsTrue(d.parameters().All(p => p.grad is null || p.grad.abs().max().item<double>() == 0));
+        Assert.IsTrue(xg.grad!.abs().min().item<double>() > 0);
     }
 
     [TestMethod]
@@ -133,7 +202,14 @@ public sealed class DeepFactorizedTests
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new DeepFactorized(2, new[] { 3, 0 })).Message, "filters[1] must be at least 1; got 0.");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new DeepFactorized(2, initScale: -1)).Message, "initScale must be finite and greater than 0; got -1.");
         var d = new DeepFactorized(2);
+        Assert.AreEqual(1, new DeepFactorized(2, new[] { 1, 1 }).filters[1], "a width of 1 is allowed");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => d.cdf(zeros(4, 3))).Message, "DeepFactorized.cdf: x has shape (4, 3); its last dimension must be the 2 channels.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => d.cdf(zeros(new long[] { 4, 2 }, ScalarType.Int32))).Message, "DeepFactorized.cdf: x");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => d.quantile(zeros(new long[] { 4, 2 }, ScalarType.Int32))).Message, "DeepFactorized.quantile: p");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => d.quantile(full(4, 3, 0.5))).Message, "DeepFactorized.quantile: x has shape (4, 3); its last dimension must be the 2 channels.");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => d.logits_cumulative(zeros(2, 4))).Message, "DeepFactorized.logits_cumulative: x has shape (2, 4); expected (2, 1, M).");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => d.logits_cumulative(zeros(3, 1, 4))).Message, "DeepFactorized.logits_cumulative: x has shape (3, 1, 4); expected (2, 1, M).");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => d.logits_cumulative(zeros(2, 2, 4))).Message, "DeepFactorized.logits_cumulative: x has shape (2, 2, 4); expected (2, 1, M).");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => d.logits_cumulative(zeros(new long[] { 2, 1, 4 }, ScalarType.Int64))).Message, "DeepFactorized.logits_cumulative: x");
     }
 }
