@@ -284,6 +284,110 @@ public sealed class EntropyBottleneckTests
     }
 
     [TestMethod]
+    public void Quantiles_StartAtTheInitScale_AndTheAuxiliaryLossIsCompressAIs()
+    {
+        using var scope = NewDisposeScope();
+        var model = new EntropyBottleneck(2, initScale: 7, tailMass: 1e-3);
+        TensorAssert.Close(new[] { -7.0, 0, 7, -7, 0, 7 }, model.quantiles, 0);
+        using (no_grad()) model.quantiles.add_(tensor(new[] { 0.3f, -1.2f, 2.5f, 0.8f, 0.1f, -0.4f }).reshape(2, 1, 3));
+        // Σ |l(q) − t| with t = (−T, 0, T), T = log(2/tail_mass − 1).
+        double target = Math.Log(2 / 1e-3 - 1);
+        double expected;
+        using (no_grad())
+        {
+            Tensor l = model.logits_cumulative(model.quantiles.detach()).to(ScalarType.Float64);
+            expected = (l - tensor(new[] { -target, 0, target }, ScalarType.Float64)).abs().sum().item<double>();
+        }
+        Tensor loss = model.loss();
+        Assert.AreEqual(expected, loss.item<float>(), 1e-5 * expected);
+        loss.backward();
+        Assert.IsTrue(model.quantiles.grad!.abs().min().item<float>() > 0, "every quantile learns from the auxiliary loss");
+        foreach (var (name, p) in model.named_parameters().Where(e => e.name != "quantiles"))
+        {
+            Assert.IsTrue(p.grad is null || p.grad.abs().max().item<float>() == 0, $"{name} must not learn from the auxiliary loss");
+        }
+    }
+
+    [TestMethod]
+    public void LikelihoodBound_FloorsTheEvalMasses_AndZeroTurnsItOff()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { 0.2f, 300f }).reshape(1, 2);
+        manual_seed(5);
+        var floored = new EntropyBottleneck(2, likelihoodBound: 1e-6);
+        manual_seed(5);
+        var unfloored = new EntropyBottleneck(2, likelihoodBound: 0);
+        floored.eval();
+        unfloored.eval();
+        using var noGrad = no_grad();
+        Tensor raw = unfloored.forward(x).likelihoods;
+        Assert.IsTrue(raw[0, 1].item<float>() < 1e-6f, "300 lies far in the tail");
+        TensorAssert.Close(raw.clamp_min(1e-6).data<float>().Select(v => (double)v).ToArray(), floored.forward(x).likelihoods, 0);
+        Assert.AreEqual(0.0, unfloored.likelihood_bound);
+    }
+
+    [TestMethod]
+    public void Update_TablesUpTo65534Values_AndEachChannelItsOwnLength()
+    {
+        using var scope = NewDisposeScope();
+        var model = new EntropyBottleneck(2);
+        // Channel 0 spans −⌈0 − (−32767)⌉ … ⌈32766 − 0⌉: 65534 values, the most a 16-bit table holds beside the escape.
+        using (no_grad()) model.quantiles.copy_(tensor(new[] { -32767f, 0f, 32766f, -1.5f, 0.2f, 1.1f }).reshape(2, 1, 3));
+        model.update();
+        Assert.AreEqual(65536, model.quantized_cdf![0].Length);
+        Assert.AreEqual(6, model.quantized_cdf![1].Length, "channel 1: −2 … 1 and the escape");
+        using (no_grad()) model.quantiles[0, 0, 2] = tensor(32767f);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => model.update()).Message,
+            "EntropyBottleneck.update: channel 0's quantiles (-32767, 0, 32767) span 65535 values; at most 65534 can be tabled.");
+    }
+
+    [TestMethod]
+    public void Compress_AnUntrainedModel_WritesWithinHalfAPercentOfTheEstimate()
+    {
+        using var scope = NewDisposeScope();
+        var model = new EntropyBottleneck(3);
+        // Quantiles about the medians 1.5, −2.25 and 0.4 that cover the data (as the auxiliary loss would make them),
+        // so that values outside the tables, priced by the escape and not by the density, are rare.
+        using (no_grad()) model.quantiles.copy_(tensor(new[] { -30f, 1.5f, 30f, -60f, -2.25f, 60f, -100f, 0.4f, 100f }).reshape(3, 1, 3));
+        model.eval();
+        model.update();
+        Tensor x = randn(new long[] { 2, 3, 4000 }, generator: new Generator(12)) * tensor(new[] { 4f, 9f, 15f }).reshape(1, 3, 1);
+        (Tensor xHat, Tensor likelihoods) = model.forward(x);
+        byte[][] strings = model.compress(x);
+        for (int i = 0; i < 2; i++)
+        {
+            double estimate = Bits.total(likelihoods[i].to(ScalarType.Float64)).item<double>();
+            Console.WriteLine($"item {i}: {strings[i].Length * 8} bits for an estimate of {estimate:F0}");
+            Assert.IsTrue(strings[i].Length * 8.0 <= estimate * 1.005 + 64, $"item {i}: {strings[i].Length * 8} bits for an estimate of {estimate:F0}");
+            Assert.IsTrue(strings[i].Length * 8.0 >= estimate - 64, $"item {i}: {strings[i].Length * 8} bits for an estimate of {estimate:F0}");
+        }
+        TensorAssert.Identical(xHat, model.decompress(strings, new long[] { 4000 }));
+    }
+
+    [TestMethod]
+    public void CompressAndDecompress_BadArguments_NameTheMemberAndValue()
+    {
+        using var scope = NewDisposeScope();
+        var model = new EntropyBottleneck(2);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => model.decompress(new[] { new byte[8] }, new long[] { 1 })).Message,
+            "EntropyBottleneck.decompress: there are no coding tables yet");
+        model.update();
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.compress(zeros(new long[] { 1, 2 }, ScalarType.Int32))).Message, "EntropyBottleneck.compress: x");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.compress(zeros(1, 3))).Message, "EntropyBottleneck.compress: x has shape (1, 3); expected (N, 2, …).");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.compress(tensor(new[] { 1f, float.PositiveInfinity }).reshape(1, 2))).Message,
+            "EntropyBottleneck.compress: x must be finite");
+        Assert.AreEqual("strings", Assert.ThrowsExactly<ArgumentNullException>(() => model.decompress(null!, new long[] { 1 })).ParamName);
+        Assert.AreEqual("size", Assert.ThrowsExactly<ArgumentNullException>(() => model.decompress(new[] { new byte[8] }, null!)).ParamName);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentNullException>(() => model.decompress(new byte[][] { model.compress(zeros(1, 2))[0], null! }, Array.Empty<long>())).Message,
+            "EntropyBottleneck.decompress: strings[1] is null.");
+        // An empty spatial size is allowed: (N, C, 0).
+        Tensor empty = zeros(1, 2, 0);
+        CollectionAssert.AreEqual(new long[] { 1, 2, 0 }, model.decompress(model.compress(empty), new long[] { 0 }).shape);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new EntropyBottleneck(2, tailMass: 0)).Message, "EntropyBottleneck: tailMass must be in (0, 1); got 0.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new EntropyBottleneck(2, likelihoodBound: -1e-9)).Message, "EntropyBottleneck: likelihoodBound");
+    }
+
+    [TestMethod]
     public void NoLeaks()
     {
         using var scope = NewDisposeScope();
