@@ -165,6 +165,106 @@ public sealed class GaussianConditionalTests
     }
 
     [TestMethod]
+    public void Update_WithoutForce_BuildsOnlyTheFirstTime_AndTheEscapeHoldsTheTailMass()
+    {
+        using var scope = NewDisposeScope();
+        // Tail mass 2Φ(−1): each table spans |v| ≤ ⌈σ⌉, and the escape holds 2Φ(−(c + ½)/σ) of the mass.
+        double tailMass = 2 * Phi(-1);
+        double[] scales = { 0.6, 2.3, 7.5 };
+        var model = new GaussianConditional(scales, tailMass: tailMass);
+        Assert.IsTrue(model.update(force: false), "the first update builds the tables");
+        Assert.IsFalse(model.update(force: false));
+        Assert.IsTrue(model.update());
+        int[][] tables = model.quantized_cdf!;
+        for (int j = 0; j < scales.Length; j++)
+        {
+            int c = (int)Math.Ceiling(scales[j]);
+            Assert.AreEqual(2 * c + 3, tables[j].Length, $"table {j}");
+            double escape = 2 * Phi(-(c + 0.5) / scales[j]);
+            Assert.AreEqual(escape * 65536, tables[j][^1] - tables[j][^2], 3 + 0.002 * escape * 65536, $"table {j}'s escape");
+        }
+    }
+
+    [TestMethod]
+    public void Update_TablesUpTo65533Values()
+    {
+        using var scope = NewDisposeScope();
+        // With tail mass 2Φ(−1) a table spans |v| ≤ ⌈σ⌉: σ = 32765.5 gives 65533 values, the most an odd span can have
+        // beside the escape; σ = 32766.5 would need 65535.
+        double tailMass = 2 * Phi(-1);
+        var largest = new GaussianConditional(new[] { 32765.5 }, tailMass: tailMass);
+        largest.update();
+        Assert.AreEqual(65535, largest.quantized_cdf![0].Length);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => new GaussianConditional(new[] { 32766.5 }, tailMass: tailMass).update()).Message,
+            "GaussianConditional.update: scale_table[0] = 32766.5 needs 65535 values for tail mass");
+    }
+
+    [TestMethod]
+    public void TrainingWithNoise_AndEvalWithSoftRound_ArePricedByTheNormalIntervalMass()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { -2.7, -0.4, 0.3, 1.6, 4.2 }, ScalarType.Float64);
+        Tensor scales = tensor(new[] { 0.5, 1.0, 2.0, 0.8, 3.0 }, ScalarType.Float64);
+        Tensor means = tensor(new[] { 0.1, -0.3, 0.0, 0.5, 1.0 }, ScalarType.Float64);
+        foreach ((QuantizationMode mode, bool training) in new[] { (QuantizationMode.UniformNoise, true), (QuantizationMode.SoftRoundNoise, false) })
+        {
+            var model = new GaussianConditional(mode: mode, alpha: 2);
+            model.train(training);
+            (Tensor y, Tensor p) = model.forward(x, scales, means);
+            double[] ys = y.data<double>().ToArray(), s = scales.data<double>().ToArray(), m = means.data<double>().ToArray();
+            double[] expected = ys.Select((v, i) => Phi((v - m[i] + 0.5) / s[i]) - Phi((v - m[i] - 0.5) / s[i])).ToArray();
+            TensorAssert.Close(expected, p, 1e-12, 1e-15);
+        }
+    }
+
+    [TestMethod]
+    public void BadConstruction_NamesTheParameterAndValue()
+    {
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new GaussianConditional(Array.Empty<double>())).Message, "GaussianConditional: scaleTable is empty.");
+        foreach (double[] table in new[] { new[] { -1.0 }, new[] { 0.0 }, new[] { double.PositiveInfinity }, new[] { 0.5, 0.5 } })
+        {
+            var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new GaussianConditional(table));
+            Assert.AreEqual("scaleTable", e.ParamName);
+            StringAssert.Contains(e.Message, $"scaleTable[{table.Length - 1}] is {table[^1]}; the entries must be finite, > 0 and strictly increasing.");
+        }
+        Assert.AreEqual("scaleBound", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new GaussianConditional(scaleBound: 0)).ParamName);
+        Assert.AreEqual("scaleBound", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new GaussianConditional(scaleBound: -0.1)).ParamName);
+        foreach (double tail in new[] { 0.0, 1.0, 1.5, double.NaN })
+        {
+            StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new GaussianConditional(tailMass: tail)).Message, $"GaussianConditional: tailMass must be in (0, 1); got {tail}.");
+        }
+        Assert.AreEqual("likelihoodBound", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new GaussianConditional(likelihoodBound: -1e-9)).ParamName);
+        Assert.AreEqual(0.0, new GaussianConditional(likelihoodBound: 0).likelihood_bound);
+    }
+
+    [TestMethod]
+    public void BadArguments_OfEveryMember_NameTheMemberAndParameter()
+    {
+        using var scope = NewDisposeScope();
+        var model = new GaussianConditional();
+        Tensor nan = tensor(new[] { 0f, float.NaN });
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.forward(zeros(new long[] { 2 }, ScalarType.Int32), ones(2))).Message, "GaussianConditional.forward: x");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.forward(zeros(2), ones(2), nan)).Message, "GaussianConditional.forward: means must be finite; got NaN.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.build_indexes(tensor(new[] { 1f, -2f }))).Message, "GaussianConditional.build_indexes: scales must be finite and greater than 0; got -2.");
+        model.update();
+        Tensor indexes = zeros(new long[] { 2 }, ScalarType.Int32);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.compress(zeros(new long[] { 2 }, ScalarType.Int64), indexes)).Message, "GaussianConditional.compress: x");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.compress(tensor(1f), indexes)).Message, "GaussianConditional.compress: x is 0-dim; expected a batch dimension first.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.compress(nan, indexes)).Message, "GaussianConditional.compress: x must be finite; got NaN.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.compress(zeros(2), indexes, nan)).Message, "GaussianConditional.compress: means must be finite; got NaN.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentNullException>(() => model.compress(zeros(2), null!)).Message, "GaussianConditional.compress: indexes is null.");
+        // One stream per element of a 1-dim batch decodes; bad arguments to decompress name it.
+        Tensor x = tensor(new[] { 2.2f, -3.9f });
+        byte[][] strings = model.compress(x, indexes);
+        TensorAssert.Identical(x.round(), model.decompress(strings, indexes));
+        Assert.AreEqual("strings", Assert.ThrowsExactly<ArgumentNullException>(() => model.decompress(null!, indexes)).ParamName);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentNullException>(() => model.decompress(new[] { strings[0], null! }, indexes)).Message, "GaussianConditional.decompress: strings[1] is null.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentNullException>(() => model.decompress(strings, null!)).Message, "GaussianConditional.decompress: indexes is null.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.decompress(strings, tensor(new[] { 0, 99 }))).Message, "GaussianConditional.decompress: an index is 99; expected 0 to 63.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.decompress(strings, indexes, nan)).Message, "GaussianConditional.decompress: means must be finite; got NaN.");
+    }
+
+    [TestMethod]
     public void ToFloat64_KeepsTheScaleTable()
     {
         var model = new GaussianConditional();
