@@ -38,5 +38,8 @@ public sealed class BitsTests
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Bits.per_pixel(0, tensor(0.5))).Message, "Bits.per_pixel: pixels must be positive; got 0.");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Bits.per_element(empty(0))).Message, "Bits.per_element: the likelihoods have no entries.");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Bits.total(tensor(0.5), tensor(new[] { 1 }))).Message, "Bits.total: likelihoods[1] has dtype Int32");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Bits.per_element(tensor(new[] { 1 }))).Message, "Bits.per_element: likelihoods[0] has dtype Int32");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Bits.per_pixel(4, tensor(new[] { 1 }))).Message, "Bits.per_pixel: likelihoods[0] has dtype Int32");
+        Assert.AreEqual("likelihoods", Assert.ThrowsExactly<ArgumentNullException>(() => Bits.total(null!)).ParamName);
     }
 }

@@ -144,5 +144,12 @@ public sealed class LocationScaleDensityTests
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new LogisticDensity(tensor(0.0), tensor(1.0)).cdf(tensor(new[] { 1, 2 }))).Message,
             "LogisticDensity.cdf: x has dtype Int32");
         Assert.ThrowsExactly<ArgumentNullException>(() => new LogisticDensity(null!, tensor(1.0)));
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentNullException>(() => new LogisticDensity(tensor(0.0), null!)).Message, "LogisticDensity: scale is null.");
+        var normal = new NormalDensity(tensor(0.0), tensor(1.0));
+        Tensor integers = tensor(new[] { 1, 2 });
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => normal.quantile(integers)).Message, "NormalDensity.quantile: p has dtype Int32");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => normal.log_prob(integers)).Message, "NormalDensity.log_prob: x has dtype Int32");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => normal.interval_mass(integers)).Message, "NormalDensity.interval_mass: x has dtype Int32");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => normal.log_interval_mass(integers)).Message, "NormalDensity.log_interval_mass: x has dtype Int32");
     }
 }
