@@ -66,10 +66,14 @@ public sealed class QuantizedCdfTests
     [TestMethod]
     public void PmfToQuantizedCdf_BadInput_NamesTheValue()
     {
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf(new[] { 0.5, double.NaN }, 0)).Message, "pmf[1] is NaN");
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf(new[] { 0.5 }, -1)).Message, "tailMass is -1");
+        var nan = Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf(new[] { 0.5, double.NaN }, 0));
+        StringAssert.Contains(nan.Message, "QuantizedCdf.pmf_to_quantized_cdf: pmf[1] is NaN; expected a finite value ≥ 0.");
+        Assert.AreEqual("pmf", nan.ParamName);
+        var negative = Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf(new[] { 0.5 }, -1));
+        StringAssert.Contains(negative.Message, "QuantizedCdf.pmf_to_quantized_cdf: tailMass is -1; expected a finite value ≥ 0.");
+        Assert.AreEqual("tailMass", negative.ParamName);
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf(Array.Empty<double>(), 1)).Message, "pmf has 0 entries");
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf(new double[M], 1)).Message, "pmf has 65536 entries");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf(new double[M], 1)).Message, "pmf has 65536 entries; expected 1 to 65535.");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf(new[] { 0.0 }, 0)).Message, "sum to 0");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf(new[] { 1e308, 1e308 }, 0)).Message, "sum to Infinity");
     }
@@ -78,10 +82,13 @@ public sealed class QuantizedCdfTests
     public void Constructor_BadTables_NameTheTableAndEntry()
     {
         ArgumentException Bad(int[] table) => Assert.ThrowsExactly<ArgumentException>(() => new QuantizedCdf(new[] { new[] { 0, 5, M }, table }, new[] { 0, 0 }));
-        StringAssert.Contains(Bad(new[] { 0, M }).Message, "QuantizedCdf: cdfs[1] has 2 entries");
+        StringAssert.Contains(Bad(new[] { 0, M }).Message, "QuantizedCdf: cdfs[1] has 2 entries; expected 3 to 65537 (the regular values, the tail and one).");
+        StringAssert.Contains(Bad(Enumerable.Range(0, M + 2).Select(i => Math.Min(i, M)).ToArray()).Message, "QuantizedCdf: cdfs[1] has 65538 entries; expected 3 to 65537");
         StringAssert.Contains(Bad(new[] { 1, 5, M }).Message, "cdfs[1][0] is 1; expected 0");
         StringAssert.Contains(Bad(new[] { 0, 5, M - 1 }).Message, "cdfs[1][2] is 65535; expected 65536");
         StringAssert.Contains(Bad(new[] { 0, 5, 5, M }).Message, "cdfs[1][2] is 5, not above cdfs[1][1] = 5");
+        Assert.AreEqual(M + 1, new QuantizedCdf(new[] { Enumerable.Range(0, M + 1).ToArray() }, new[] { 0 }).length(0), "65537 entries: 65535 values of frequency 1 and the tail");
+        foreach (int[] table in new[] { new[] { 0, M }, new[] { 1, 5, M }, new[] { 0, 5, M - 1 }, new[] { 0, 5, 5, M } }) Assert.AreEqual("cdfs", Bad(table).ParamName);
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new QuantizedCdf(new[] { new[] { 0, 5, M } }, new[] { 0, 1 })).Message, "offsets has 2 entries for 1 tables");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new QuantizedCdf(Array.Empty<int[]>(), Array.Empty<int>())).Message, "cdfs is empty");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentNullException>(() => new QuantizedCdf(new int[][] { null! }, new[] { 0 })).Message, "cdfs[0] is null");
