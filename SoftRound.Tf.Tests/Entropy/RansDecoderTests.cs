@@ -116,6 +116,39 @@ public sealed class RansDecoderTests
     }
 
     [TestMethod]
+    public void StateInMoreBytesThanTheEncoderWrites_IsSeen()
+    {
+        // The empty stream is the state 2^31 in 5 bytes; the same state padded to 6 bytes is not what the encoder writes.
+        var cdfs = new QuantizedCdf(new[] { new[] { 0, 1, M } }, new[] { 0 });
+        byte[] empty = new RansEncoder().encode_with_indexes(Array.Empty<int>(), Array.Empty<int>(), cdfs);
+        CollectionAssert.AreEqual(new byte[] { 0, 0, 0, 0x80, 0 }, empty);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => new RansDecoder().decode_with_indexes(empty.Append((byte)0).ToArray(), Array.Empty<int>(), cdfs)).Message,
+            "its initial state 2147483648 is written in 6 bytes, where the encoder writes 5.");
+    }
+
+    [TestMethod]
+    public void EndsAndValues_TheEncoderCannotWrite_AreSeen_WithWhatWasSeen()
+    {
+        var cdfs = new QuantizedCdf(new[] { new[] { 0, 30000, 60000, M } }, new[] { 0 });
+        var decoder = new RansDecoder();
+        int[] symbols = { 1, 0, 1, 1, int.MaxValue, 0, 1, 0, 0, 1 };
+        int[] indexes = new int[symbols.Length];
+        byte[] stream = new RansEncoder().encode_with_indexes(symbols, indexes, cdfs);
+        CollectionAssert.AreEqual(symbols, decoder.decode_with_indexes(stream, indexes, cdfs));
+        // Four extra bytes: the symbols decode, but the state has not come back to 2^31 at the end of the stream.
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => decoder.decode_with_indexes(stream.Concat(new byte[] { 1, 2, 3, 4 }).ToArray(), indexes, cdfs)).Message,
+            $"of {stream.Length + 4} bytes, where a stream of these symbols ends in state 2147483648 after all of them.");
+        // Asking for more symbols than were written runs out of words.
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => decoder.decode_with_indexes(stream, new int[200], cdfs)).Message,
+            $"it ends after {stream.Length} bytes, before its symbols do.");
+        // The escape's raw value of int.MaxValue, read with a table offset by 1000, lands outside int32.
+        var shifted = new QuantizedCdf(new[] { new[] { 0, 30000, 60000, M } }, new[] { 1000 });
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => decoder.decode_with_indexes(stream, indexes, shifted)).Message,
+            "symbol 4 decodes to 2147484647, outside int32.");
+        Assert.AreEqual("cdfs", Assert.ThrowsExactly<ArgumentNullException>(() => decoder.decode_with_indexes(stream, indexes, null!)).ParamName);
+    }
+
+    [TestMethod]
     public void SpanOverload_ChecksItsLength()
     {
         var cdfs = new QuantizedCdf(new[] { new[] { 0, 1, M } }, new[] { 0 });
