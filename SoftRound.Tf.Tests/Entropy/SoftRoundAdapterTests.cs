@@ -33,6 +33,7 @@ public sealed class SoftRoundAdapterTests
     }
 
     [TestMethod]
+    [DataRow(1e-3)]
     [DataRow(0.5)]
     [DataRow(4.0)]
     [DataRow(12.0)]
