@@ -3,7 +3,8 @@
 #
 #   bash eng/mutation/mutation.sh AREA [extra Stryker options]
 #
-# AREA is one of: formulas, kernels, internals, ops, layers, entropy, all. The report (HTML and JSON) lands in
+# AREA is one of: formulas, kernels, internals, ops, layers, entropy, compression, codec (the ImageCodec example's file
+# formats and image handling), all. The report (HTML and JSON) lands in
 # StrykerOutput/<date>/reports/ under SoftRound.Tf.Tests/. Not part of .ci/run: an area takes minutes on 2 cores.
 # Surviving mutants that are equivalent (no test can tell them apart) are listed, with why, in EQUIVALENT.md beside
 # this script.
@@ -12,6 +13,10 @@ cd "$(dirname "$0")/../.."
 
 area=${1:-}
 shift || true
+project=SoftRound.Tf.csproj
+# The library's areas leave the examples' tests out (they run processes or train); the codec area runs them, but not
+# its trainings.
+filter="TestCategory!=Soak&TestCategory!=Training&TestCategory!=Long&FullyQualifiedName!~PackageTests&FullyQualifiedName!~Examples&FullyQualifiedName!~SoakTests"
 case "$area" in
   formulas)  globs=("**/Internals/Formulas/*.cs") ;;
   kernels)   globs=("**/Kernels/*.cs") ;;
@@ -20,8 +25,12 @@ case "$area" in
                     "**/RoundSt.cs" "**/SteSoftRound.cs" "**/PerturbAndApply.cs" "**/SoftRoundOps.cs") ;;
   layers)    globs=("**/*Layer.cs" "**/SteepnessSchedule.cs") ;;
   entropy)   globs=("**/Entropy/*.cs") ;;
+  compression) globs=("**/Compression/*.cs") ;;
+  codec)     globs=("**/SrzFile.cs" "**/ModelFile.cs" "**/Weights.cs" "**/Images.cs")
+             project=ImageCodec.csproj
+             filter="FullyQualifiedName~Examples.ImageCodec&TestCategory!=Training" ;;
   all)       globs=("**/*.cs") ;;
-  *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|entropy|all [Stryker options]" >&2; exit 2 ;;
+  *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|entropy|compression|codec|all [Stryker options]" >&2; exit 2 ;;
 esac
 
 dotnet tool restore > /dev/null
@@ -35,9 +44,9 @@ cd SoftRound.Tf.Tests
 # so are the trainings, whose class set-up Stryker would repeat for every mutant, and the few long tests (category Long:
 # ten million symbols, every flipped bit of many streams), whose lines shorter tests reach too.
 dotnet stryker \
-  --project SoftRound.Tf.csproj \
+  --project "$project" \
   --target-framework net10.0 \
-  --test-case-filter "TestCategory!=Soak&TestCategory!=Training&TestCategory!=Long&FullyQualifiedName!~PackageTests&FullyQualifiedName!~Examples&FullyQualifiedName!~SoakTests" \
+  --test-case-filter "$filter" \
   --concurrency "$(nproc)" \
   --reporter html --reporter json --reporter progress --reporter cleartext \
   --skip-version-check \

@@ -1,17 +1,23 @@
 using System;
 using System.IO;
+using System.Security.Cryptography;
 using SoftRound.Tf;
 
 namespace ImageCodec;
 
 /// <summary>
-/// A trained codec on disk: "SRZW", a format version, N, M, the training quantizer and α, λ, the seed, then TorchSharp's
-/// state-dict format. The coding tables are not stored: <see cref="Load"/> rebuilds them (<c>update()</c>).
+/// A trained codec on disk: "SRZW", the format version (int32, 2), N, M (int32), the training quantizer (int32), α and
+/// λ (float64), the seed (int32), TorchSharp's state-dict format, and SHA-256 over everything before it (32 bytes). The
+/// coding tables are not stored: <see cref="Load"/> rebuilds them (<c>update()</c>).
 /// </summary>
 public static class ModelFile
 {
     private static readonly byte[] Magic = "SRZW"u8.ToArray();
-    private const int Version = 1;
+    private const int Version = 2;
+    private const int HashLength = 32;
+
+    /// <summary>The largest N and M a file may ask for (the factorized prior of Ballé et al. uses at most 192 and 320).</summary>
+    public const int MaxChannels = 512;
 
     /// <summary>What the file records besides the weights.</summary>
     public readonly record struct Config(int N, int M, QuantizationMode Mode, double Alpha, double Lambda, int Seed);
@@ -19,44 +25,59 @@ public static class ModelFile
     /// <summary>Writes the model and its configuration.</summary>
     public static void Save(FactorizedPrior model, Config config, string path)
     {
-        using var stream = File.Create(path);
-        using var writer = new BinaryWriter(stream);
-        writer.Write(Magic);
-        writer.Write(Version);
-        writer.Write(config.N);
-        writer.Write(config.M);
-        writer.Write((int)config.Mode);
-        writer.Write(config.Alpha);
-        writer.Write(config.Lambda);
-        writer.Write(config.Seed);
-        model.save(writer);
+        using var content = new MemoryStream();
+        using (var writer = new BinaryWriter(content, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(Magic);
+            writer.Write(Version);
+            writer.Write(config.N);
+            writer.Write(config.M);
+            writer.Write((int)config.Mode);
+            writer.Write(config.Alpha);
+            writer.Write(config.Lambda);
+            writer.Write(config.Seed);
+            model.save(writer);
+        }
+        byte[] hash = SHA256.HashData(content.GetBuffer().AsSpan(0, (int)content.Length));
+        content.Write(hash);
+        File.WriteAllBytes(path, content.ToArray());
     }
 
     /// <summary>Reads a model, in eval mode with its tables built.</summary>
-    /// <exception cref="InvalidDataException">The file is not a codec weights file, or is damaged.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file is not a codec weights file, is of another format version, is truncated or corrupted (its checksum), or
+    /// holds a configuration or weights this program cannot use; the message says which.
+    /// </exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
     public static (FactorizedPrior model, Config config) Load(string path)
     {
-        using var stream = File.OpenRead(path);
-        using var reader = new BinaryReader(stream);
+        byte[] file = File.ReadAllBytes(path);
+        if (file.Length < 8 || !file.AsSpan(0, 4).SequenceEqual(Magic)) throw new InvalidDataException($"{path} is not a codec weights file.");
+        int version = BitConverter.ToInt32(file, 4);
+        if (version != Version) throw new InvalidDataException($"{path} is of weights format version {version}; this program reads {Version}.");
+        int content = file.Length - HashLength;
+        if (content < 8 || !SHA256.HashData(file.AsSpan(0, content)).AsSpan().SequenceEqual(file.AsSpan(content)))
+        {
+            throw new InvalidDataException($"{path} is truncated or corrupted: its checksum does not match.");
+        }
+        using var reader = new BinaryReader(new MemoryStream(file, 8, content - 8, writable: false));
         try
         {
-            if (!reader.ReadBytes(4).AsSpan().SequenceEqual(Magic)) throw new InvalidDataException($"{path} is not a codec weights file.");
-            int version = reader.ReadInt32();
-            if (version != Version) throw new InvalidDataException($"{path} is of weights format version {version}; this program reads {Version}.");
             var config = new Config(reader.ReadInt32(), reader.ReadInt32(), (QuantizationMode)reader.ReadInt32(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadInt32());
-            if (config.N is < 1 or > 1024 || config.M is < 1 or > 1024 || !Enum.IsDefined(config.Mode) || !double.IsFinite(config.Alpha) || config.Alpha < 0)
+            if (config.N is < 1 or > MaxChannels || config.M is < 1 or > MaxChannels || !Enum.IsDefined(config.Mode) || !double.IsFinite(config.Alpha) || config.Alpha < 0)
             {
                 throw new InvalidDataException($"{path} has an invalid configuration ({config}).");
             }
             var model = new FactorizedPrior(config.N, config.M, config.Mode, config.Alpha);
             model.load(reader);
+            if (reader.BaseStream.Position != reader.BaseStream.Length) throw new InvalidDataException($"{path} has {reader.BaseStream.Length - reader.BaseStream.Position} bytes after its weights.");
             model.eval();
             model.Bottleneck.update();
             return (model, config);
         }
-        catch (Exception e) when (e is EndOfStreamException or ArgumentException)
+        catch (Exception e) when (e is EndOfStreamException or ArgumentException or InvalidOperationException or OverflowException or FormatException or IndexOutOfRangeException)
         {
-            throw new InvalidDataException($"{path} is truncated or damaged: {e.Message}");
+            throw new InvalidDataException($"{path} holds weights this program cannot use: {e.Message}");
         }
     }
 }

@@ -1,0 +1,124 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using CsCheck;
+using ImageCodec;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Entropy;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Tests.Examples.ImageCodec;
+
+[TestClass]
+public sealed class ModelFileTests
+{
+    private static readonly ModelFile.Config Config = new(4, 6, QuantizationMode.SoftRoundNoise, 3.5, 0.0067, 9);
+    private static FactorizedPrior model = null!;
+    private static byte[] file = null!;
+    private static string folder = null!;
+
+    [ClassInitialize]
+    public static void Create(TestContext context)
+    {
+        manual_seed(4);
+        model = new FactorizedPrior(Config.N, Config.M, Config.Mode, Config.Alpha);
+        folder = Directory.CreateTempSubdirectory("model-file-tests-").FullName;
+        string path = Path.Combine(folder, "model.srzw");
+        ModelFile.Save(model, Config, path);
+        file = File.ReadAllBytes(path);
+    }
+
+    [ClassCleanup]
+    public static void Cleanup() => Directory.Delete(folder, recursive: true);
+
+    private static string Write(byte[] bytes)
+    {
+        string path = Path.Combine(folder, $"{Guid.NewGuid():N}.srzw");
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    private static string Refused(byte[] bytes)
+    {
+        string path = Write(bytes);
+        try
+        {
+            return Assert.ThrowsExactly<InvalidDataException>(() => ModelFile.Load(path)).Message;
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>The file with its content replaced by <paramref name="content"/> and a matching checksum.</summary>
+    private static byte[] Signed(byte[] content) => content.Concat(SHA256.HashData(content)).ToArray();
+
+    [TestMethod]
+    public void RoundTrip_KeepsTheConfigurationAndTheWeights_AndBuildsTheTables()
+    {
+        CollectionAssert.AreEqual(Encoding("SRZW").Concat(BitConverter.GetBytes(2)).ToArray(), file[..8]);
+        CollectionAssert.AreEqual(SHA256.HashData(file.AsSpan(0, file.Length - 32)), file[^32..]);
+        (FactorizedPrior loaded, ModelFile.Config config) = ModelFile.Load(Write(file));
+        Assert.AreEqual(Config, config);
+        CollectionAssert.AreEqual(Weights.Identifier(model), Weights.Identifier(loaded));
+        Assert.IsFalse(loaded.training);
+        Assert.IsNotNull(loaded.Bottleneck.quantized_cdf);
+    }
+
+    private static byte[] Encoding(string s) => System.Text.Encoding.ASCII.GetBytes(s);
+
+    [TestMethod]
+    public void Refuses_WithWhatIsWrong()
+    {
+        StringAssert.Contains(Refused(Encoding("SRZ")), "is not a codec weights file.");
+        StringAssert.Contains(Refused(Encoding("PNG\0").Concat(file[4..]).ToArray()), "is not a codec weights file.");
+        byte[] version1 = (byte[])file.Clone();
+        version1[4] = 1;
+        StringAssert.Contains(Refused(version1), "is of weights format version 1; this program reads 2.");
+        StringAssert.Contains(Refused(file[..^1]), "is truncated or corrupted: its checksum does not match.");
+        StringAssert.Contains(Refused(file[..39]), "is truncated or corrupted: its checksum does not match.");
+        byte[] content = file[..^32];
+        foreach ((int offset, int value) in new[] { (8, 0), (8, ModelFile.MaxChannels + 1), (12, 0), (16, 99) })
+        {
+            byte[] bad = (byte[])content.Clone();
+            BitConverter.GetBytes(value).CopyTo(bad, offset);
+            StringAssert.Contains(Refused(Signed(bad)), "has an invalid configuration");
+        }
+        byte[] negativeAlpha = (byte[])content.Clone();
+        BitConverter.GetBytes(-1.0).CopyTo(negativeAlpha, 20);
+        StringAssert.Contains(Refused(Signed(negativeAlpha)), "has an invalid configuration");
+        StringAssert.Contains(Refused(Signed(content.Concat(new byte[] { 0 }).ToArray())), "has 1 bytes after its weights.");
+        // A file for a larger model than its weights: the state dict does not fit.
+        byte[] larger = (byte[])content.Clone();
+        BitConverter.GetBytes(5).CopyTo(larger, 8);
+        StringAssert.Contains(Refused(Signed(larger)), "holds weights this program cannot use");
+    }
+
+    [TestMethod]
+    public void Truncations_AndFlippedBits_AreRefused()
+    {
+        var random = new Random(5);
+        foreach (int length in Enumerable.Range(0, 80).Concat(Enumerable.Range(0, 120).Select(_ => random.Next(file.Length)))) Refused(file[..length]);
+        for (int i = 0; i < 200; i++)
+        {
+            byte[] damaged = (byte[])file.Clone();
+            int bit = i < 100 ? i : random.Next(file.Length * 8);
+            damaged[bit / 8] ^= (byte)(1 << (bit % 8));
+            Refused(damaged);
+        }
+    }
+
+    [TestMethod]
+    public void RandomBytes_AreRefused_EvenWithAValidChecksum()
+    {
+        byte[] header = file[..40];
+        Gen.Byte.Array[0, 400].Sample(bytes =>
+        {
+            Refused(bytes);
+            // With the header and a checksum that matches, the weights parser itself meets the random bytes.
+            Refused(Signed(header.Concat(bytes).ToArray()));
+        }, iter: 300);
+    }
+}
