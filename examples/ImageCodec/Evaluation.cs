@@ -15,11 +15,12 @@ public static class Evaluation
     /// <param name="Method">The quantizer (or "JPEG").</param>
     /// <param name="Setting">λ, or JPEG's quality.</param>
     /// <param name="Seed">The training seed (0 for JPEG).</param>
+    /// <param name="Steps">The training steps (0 for JPEG).</param>
     /// <param name="Bpp">Bits per pixel of the files written.</param>
     /// <param name="EstimatedBpp">Bits per pixel the likelihoods estimate (NaN for JPEG).</param>
     /// <param name="Psnr">PSNR in dB of the 8-bit decoded images.</param>
     /// <param name="Seconds">Compress and decompress time per image (codec), encode and decode (JPEG).</param>
-    public sealed record Point(string Method, double Setting, int Seed, double Bpp, double EstimatedBpp, double Psnr, double CompressSeconds, double DecompressSeconds);
+    public sealed record Point(string Method, double Setting, int Seed, int Steps, double Bpp, double EstimatedBpp, double Psnr, double CompressSeconds, double DecompressSeconds);
 
     /// <summary>The label of a training quantizer in tables and plots.</summary>
     public static string Label(QuantizationMode mode) => mode switch
@@ -32,7 +33,7 @@ public static class Evaluation
     };
 
     /// <summary>The codec's point: each image compressed to bytes and decompressed, its bpp from the bytes.</summary>
-    public static Point Codec(FactorizedPrior model, ModelFile.Config config, int seed, IReadOnlyList<Tensor> images)
+    public static Point Codec(FactorizedPrior model, ModelFile.Config config, IReadOnlyList<Tensor> images)
     {
         double bpp = 0, estimated = 0, psnr = 0, compress = 0, decompress = 0;
         foreach (Tensor image in images)
@@ -51,7 +52,7 @@ public static class Evaluation
             psnr += Images.Psnr(image, decoded);
         }
         int n = images.Count;
-        return new Point(Label(config.Mode), config.Lambda, seed, bpp / n, estimated / n, psnr / n, compress / n, decompress / n);
+        return new Point(Label(config.Mode), config.Lambda, config.Seed, config.Steps, bpp / n, estimated / n, psnr / n, compress / n, decompress / n);
     }
 
     /// <summary>JPEG (Skia's encoder, 4:2:0) at each quality: bytes of the file, PSNR of its decoding.</summary>
@@ -71,8 +72,34 @@ public static class Evaluation
                 bpp += jpeg.Length * 8.0 / (image.shape[2] * image.shape[3]);
                 psnr += Images.Psnr(image, decoded);
             }
-            return new Point("JPEG", q, 0, bpp / images.Count, double.NaN, psnr / images.Count, encode / images.Count, decode / images.Count);
+            return new Point("JPEG", q, 0, 0, bpp / images.Count, double.NaN, psnr / images.Count, encode / images.Count, decode / images.Count);
         }).ToArray();
+
+    /// <summary>A quantizer's standing: its mean PSNR gain over JPEG at the same bpp, per seed and over the seeds.</summary>
+    /// <param name="Method">The quantizer.</param>
+    /// <param name="Steps">The training steps of its models.</param>
+    /// <param name="PerSeed">Each seed's mean Δ PSNR over that seed's λ values inside JPEG's range.</param>
+    /// <param name="Mean">The mean over the seeds.</param>
+    public sealed record Standing(string Method, int Steps, IReadOnlyDictionary<int, double> PerSeed, double Mean)
+    {
+        /// <summary>The spread over the seeds: the largest minus the smallest seed's mean.</summary>
+        public double Spread => PerSeed.Values.Max() - PerSeed.Values.Min();
+    }
+
+    /// <summary>
+    /// The quantizers ranked by their mean Δ PSNR against JPEG (codec PSNR − JPEG's interpolated PSNR at the codec's bpp),
+    /// averaged over λ for each seed and then over the seeds; points outside JPEG's range are left out. Models trained
+    /// for different step counts are ranked apart.
+    /// </summary>
+    public static IReadOnlyList<Standing> Ranking(IEnumerable<Point> codec, IReadOnlyList<Point> jpeg) =>
+        codec.Select(p => (p, delta: p.Psnr - JpegPsnrAt(jpeg, p.Bpp))).Where(e => !double.IsNaN(e.delta))
+            .GroupBy(e => (e.p.Method, e.p.Steps))
+            .Select(g =>
+            {
+                var perSeed = g.GroupBy(e => e.p.Seed).OrderBy(s => s.Key).ToDictionary(s => s.Key, s => s.Average(e => e.delta));
+                return new Standing(g.Key.Method, g.Key.Steps, perSeed, perSeed.Values.Average());
+            })
+            .OrderByDescending(s => s.Mean).ToArray();
 
     /// <summary>JPEG's PSNR at <paramref name="bpp"/>, linearly interpolated between its two nearest qualities; NaN outside its range.</summary>
     public static double JpegPsnrAt(IReadOnlyList<Point> jpeg, double bpp)

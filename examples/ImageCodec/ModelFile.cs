@@ -7,7 +7,7 @@ namespace ImageCodec;
 
 /// <summary>
 /// A trained codec on disk: "SRZW", the format version (int32, 2), N, M (int32), the training quantizer (int32), α and
-/// λ (float64), the seed (int32), TorchSharp's state-dict format, and SHA-256 over everything before it (32 bytes). The
+/// λ (float64), the seed and the training steps (int32), TorchSharp's state-dict format, and SHA-256 over everything before it (32 bytes). The
 /// coding tables are not stored: <see cref="Load"/> rebuilds them (<c>update()</c>).
 /// </summary>
 public static class ModelFile
@@ -20,7 +20,7 @@ public static class ModelFile
     public const int MaxChannels = 512;
 
     /// <summary>What the file records besides the weights.</summary>
-    public readonly record struct Config(int N, int M, QuantizationMode Mode, double Alpha, double Lambda, int Seed);
+    public readonly record struct Config(int N, int M, QuantizationMode Mode, double Alpha, double Lambda, int Seed, int Steps);
 
     /// <summary>Writes the model and its configuration.</summary>
     public static void Save(FactorizedPrior model, Config config, string path)
@@ -36,6 +36,7 @@ public static class ModelFile
             writer.Write(config.Alpha);
             writer.Write(config.Lambda);
             writer.Write(config.Seed);
+            writer.Write(config.Steps);
             model.save(writer);
         }
         byte[] hash = SHA256.HashData(content.GetBuffer().AsSpan(0, (int)content.Length));
@@ -63,8 +64,8 @@ public static class ModelFile
         using var reader = new BinaryReader(new MemoryStream(file, 8, content - 8, writable: false));
         try
         {
-            var config = new Config(reader.ReadInt32(), reader.ReadInt32(), (QuantizationMode)reader.ReadInt32(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadInt32());
-            if (config.N is < 1 or > MaxChannels || config.M is < 1 or > MaxChannels || !Enum.IsDefined(config.Mode) || !double.IsFinite(config.Alpha) || config.Alpha < 0)
+            var config = new Config(reader.ReadInt32(), reader.ReadInt32(), (QuantizationMode)reader.ReadInt32(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadInt32(), reader.ReadInt32());
+            if (config.N is < 1 or > MaxChannels || config.M is < 1 or > MaxChannels || !Enum.IsDefined(config.Mode) || !double.IsFinite(config.Alpha) || config.Alpha < 0 || config.Steps < 0)
             {
                 throw new InvalidDataException($"{path} has an invalid configuration ({config}).");
             }

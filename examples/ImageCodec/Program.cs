@@ -140,7 +140,7 @@ static void TrainOne(Training.Options options, Tensor[] images, FileInfo target)
             if (step % 50 == 0) task.Description = $"{name}: loss {loss:0.000}";
         });
     });
-    ModelFile.Save(trained, new ModelFile.Config(options.N, options.M, options.Mode, options.Alpha, options.Lambda, (int)options.Seed), target.FullName);
+    ModelFile.Save(trained, new ModelFile.Config(options.N, options.M, options.Mode, options.Alpha, options.Lambda, (int)options.Seed, options.Steps), target.FullName);
     Console.WriteLine($"{name}: {clock.Elapsed.TotalMinutes:0.0} min, weights in {target.FullName}");
 }
 
@@ -156,22 +156,29 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     foreach (FileInfo file in files)
     {
         (FactorizedPrior model, ModelFile.Config config) = ModelFile.Load(file.FullName);
-        points.Add(Evaluation.Codec(model, config, config.Seed, images));
+        points.Add(Evaluation.Codec(model, config, images));
     }
-    var table = new Table().AddColumns("method", "λ / quality", "seed", "bpp (file)", "bpp (estimate)", "file vs estimate", "PSNR (dB)", "JPEG at that bpp", "Δ PSNR", "compress (s)", "decompress (s)");
-    foreach (Evaluation.Point p in points.OrderBy(p => p.Method).ThenBy(p => p.Seed).ThenBy(p => p.Setting))
+    var table = new Table().AddColumns("method", "λ / quality", "seed", "steps", "bpp (file)", "bpp (estimate)", "file vs estimate", "PSNR (dB)", "JPEG at that bpp", "Δ PSNR", "compress (s)", "decompress (s)");
+    foreach (Evaluation.Point p in points.OrderBy(p => p.Method).ThenBy(p => p.Steps).ThenBy(p => p.Seed).ThenBy(p => p.Setting))
     {
         double reference = Evaluation.JpegPsnrAt(jpeg, p.Bpp);
-        table.AddRow(Markup.Escape(p.Method), p.Setting.ToString(CultureInfo.InvariantCulture), p.Seed.ToString(CultureInfo.InvariantCulture), $"{p.Bpp:0.000}", $"{p.EstimatedBpp:0.000}",
+        table.AddRow(Markup.Escape(p.Method), p.Setting.ToString(CultureInfo.InvariantCulture), p.Seed.ToString(CultureInfo.InvariantCulture), p.Steps.ToString(CultureInfo.InvariantCulture), $"{p.Bpp:0.000}", $"{p.EstimatedBpp:0.000}",
             $"{(p.Bpp / p.EstimatedBpp - 1) * 100:+0.0;-0.0} %", $"{p.Psnr:0.00}", double.IsNaN(reference) ? "n/a" : $"{reference:0.00}",
             double.IsNaN(reference) ? "n/a" : $"{p.Psnr - reference:+0.00;-0.00}", $"{p.CompressSeconds:0.00}", $"{p.DecompressSeconds:0.00}");
     }
-    foreach (Evaluation.Point p in jpeg) table.AddRow("JPEG", p.Setting.ToString(CultureInfo.InvariantCulture), "", $"{p.Bpp:0.000}", "", "", $"{p.Psnr:0.00}", "", "", $"{p.CompressSeconds:0.00}", $"{p.DecompressSeconds:0.00}");
+    foreach (Evaluation.Point p in jpeg) table.AddRow("JPEG", p.Setting.ToString(CultureInfo.InvariantCulture), "", "", $"{p.Bpp:0.000}", "", "", $"{p.Psnr:0.00}", "", "", $"{p.CompressSeconds:0.00}", $"{p.DecompressSeconds:0.00}");
     AnsiConsole.Write(table);
+    var ranking = new Table().AddColumns("quantizer", "steps", "mean Δ PSNR vs JPEG (dB)", "per seed", "spread over seeds");
+    foreach (Evaluation.Standing s in Evaluation.Ranking(points, jpeg))
+    {
+        ranking.AddRow(Markup.Escape(s.Method), s.Steps.ToString(CultureInfo.InvariantCulture), $"{s.Mean:+0.00;-0.00}",
+            string.Join(", ", s.PerSeed.Select(e => $"seed {e.Key}: {e.Value:+0.00;-0.00}")), $"{s.Spread:0.00}");
+    }
+    AnsiConsole.Write(ranking);
     outputFolder.Create();
     string csv = Path.Combine(outputFolder.FullName, "rd.csv"), png = Path.Combine(outputFolder.FullName, "rd.png");
-    File.WriteAllLines(csv, new[] { "method,setting,seed,bpp,estimated_bpp,psnr,jpeg_psnr_at_bpp,compress_s,decompress_s" }.Concat(points.Concat(jpeg).Select(p =>
-        string.Join(",", p.Method, p.Setting.ToString(CultureInfo.InvariantCulture), p.Seed, p.Bpp.ToString("R", CultureInfo.InvariantCulture),
+    File.WriteAllLines(csv, new[] { "method,setting,seed,steps,bpp,estimated_bpp,psnr,jpeg_psnr_at_bpp,compress_s,decompress_s" }.Concat(points.Concat(jpeg).Select(p =>
+        string.Join(",", p.Method, p.Setting.ToString(CultureInfo.InvariantCulture), p.Seed, p.Steps, p.Bpp.ToString("R", CultureInfo.InvariantCulture),
             p.EstimatedBpp.ToString("R", CultureInfo.InvariantCulture), p.Psnr.ToString("R", CultureInfo.InvariantCulture),
             p.Method == "JPEG" ? "" : Evaluation.JpegPsnrAt(jpeg, p.Bpp).ToString("R", CultureInfo.InvariantCulture),
             p.CompressSeconds.ToString("R", CultureInfo.InvariantCulture), p.DecompressSeconds.ToString("R", CultureInfo.InvariantCulture)))));

@@ -39,7 +39,7 @@ public sealed class CodecTests
             firstLoss = losses.Take(10).Average();
             lastLoss = losses.Skip(losses.Count - 10).Average();
             weightsPath = Path.Combine(Path.GetTempPath(), $"codec-test-{Environment.ProcessId}.srzw");
-            ModelFile.Save(model, new ModelFile.Config(8, 8, QuantizationMode.UniformNoise, 5.0, 0.01, 3), weightsPath);
+            ModelFile.Save(model, new ModelFile.Config(8, 8, QuantizationMode.UniformNoise, 5.0, 0.01, 3, 120), weightsPath);
         }
         finally
         {

@@ -9,7 +9,9 @@ namespace SoftRound.Tf.Tests.Examples.ImageCodec;
 [TestClass]
 public sealed class EvaluationTests
 {
-    private static Evaluation.Point Jpeg(double bpp, double psnr) => new("JPEG", 0, 0, bpp, double.NaN, psnr, 0, 0);
+    private static Evaluation.Point Jpeg(double bpp, double psnr) => new("JPEG", 0, 0, 0, bpp, double.NaN, psnr, 0, 0);
+
+    private static Evaluation.Point Codec(string method, int seed, double bpp, double psnr, int steps = 100) => new(method, 0.01, seed, steps, bpp, bpp, psnr, 0, 0);
 
     [TestMethod]
     public void JpegPsnrAt_InterpolatesBetweenNeighbours_AndIsNaNOutside()
@@ -20,6 +22,30 @@ public sealed class EvaluationTests
         Assert.AreEqual(26.0, Evaluation.JpegPsnrAt(curve, 0.2), 1e-12);
         Assert.IsTrue(double.IsNaN(Evaluation.JpegPsnrAt(curve, 0.1)));
         Assert.IsTrue(double.IsNaN(Evaluation.JpegPsnrAt(curve, 0.9)));
+    }
+
+    [TestMethod]
+    public void Ranking_AveragesTheGainOverJpeg_PerSeedThenOverSeeds()
+    {
+        // JPEG: 26 dB at 0.2 bpp, 30 at 0.4, 34 at 0.8.
+        var jpeg = new[] { Jpeg(0.8, 34), Jpeg(0.2, 26), Jpeg(0.4, 30) };
+        var points = new[]
+        {
+            Codec("a", 1, 0.3, 29), Codec("a", 1, 0.6, 33), // +1, +1
+            Codec("a", 2, 0.3, 27.5),                       // −0.5
+            Codec("b", 1, 0.3, 28.5), Codec("b", 2, 0.3, 28.7), Codec("b", 2, 0.1, 40), // +0.5, +0.7; 0.1 bpp is outside JPEG's range
+            Codec("a", 1, 0.3, 35, steps: 9000),            // another training length: ranked apart
+        };
+        var ranking = Evaluation.Ranking(points, jpeg);
+        Assert.AreEqual(3, ranking.Count);
+        Assert.AreEqual(("a", 9000), (ranking[0].Method, ranking[0].Steps));
+        Assert.AreEqual(("b", 100), (ranking[1].Method, ranking[1].Steps));
+        Assert.AreEqual(0.6, ranking[1].Mean, 1e-12);
+        Assert.AreEqual(0.2, ranking[1].Spread, 1e-12);
+        Assert.AreEqual(1.0, ranking[2].PerSeed[1], 1e-12);
+        Assert.AreEqual(-0.5, ranking[2].PerSeed[2], 1e-12);
+        Assert.AreEqual(0.25, ranking[2].Mean, 1e-12);
+        Assert.AreEqual(1.5, ranking[2].Spread, 1e-12);
     }
 
     [TestMethod]

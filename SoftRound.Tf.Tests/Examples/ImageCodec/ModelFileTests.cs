@@ -13,7 +13,7 @@ namespace SoftRound.Tf.Tests.Examples.ImageCodec;
 [TestClass]
 public sealed class ModelFileTests
 {
-    private static readonly ModelFile.Config Config = new(4, 6, QuantizationMode.SoftRoundNoise, 3.5, 0.0067, 9);
+    private static readonly ModelFile.Config Config = new(4, 6, QuantizationMode.SoftRoundNoise, 3.5, 0.0067, 9, 1234);
     private static FactorizedPrior model = null!;
     private static byte[] file = null!;
     private static string folder = null!;
@@ -89,6 +89,9 @@ public sealed class ModelFileTests
         byte[] negativeAlpha = (byte[])content.Clone();
         BitConverter.GetBytes(-1.0).CopyTo(negativeAlpha, 20);
         StringAssert.Contains(Refused(Signed(negativeAlpha)), "has an invalid configuration");
+        byte[] negativeSteps = (byte[])content.Clone();
+        BitConverter.GetBytes(-1).CopyTo(negativeSteps, 40);
+        StringAssert.Contains(Refused(Signed(negativeSteps)), "has an invalid configuration");
         StringAssert.Contains(Refused(Signed(content.Concat(new byte[] { 0 }).ToArray())), "has 1 bytes after its weights.");
         // A file for a larger model than its weights: the state dict does not fit.
         byte[] larger = (byte[])content.Clone();
@@ -113,7 +116,7 @@ public sealed class ModelFileTests
     [TestMethod]
     public void RandomBytes_AreRefused_EvenWithAValidChecksum()
     {
-        byte[] header = file[..40];
+        byte[] header = file[..44];
         Gen.Byte.Array[0, 400].Sample(bytes =>
         {
             Refused(bytes);
