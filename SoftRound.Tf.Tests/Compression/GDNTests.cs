@@ -106,4 +106,24 @@ public sealed class GDNTests
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new GDN(3).call(zeros(1, 2, 4, 4))).Message, "GDN.forward: x has shape (1, 2, 4, 4); expected (N, 3, …).");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new GDN(2, inverse: true).call(zeros(new long[] { 1, 2 }, ScalarType.Int32))).Message, "IGDN.forward: x has dtype Int32");
     }
+
+    [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void NoLeaks(bool inverse)
+    {
+        using var scope = NewDisposeScope();
+        var layer = new GDN(3, inverse);
+        Tensor x = randn(2, 3, 5, 5).requires_grad_(true);
+        void Step()
+        {
+            using var inner = NewDisposeScope();
+            layer.call(x).square().sum().backward();
+            layer.zero_grad();
+        }
+        Step();
+        long before = LiveTensors.Count();
+        for (int i = 0; i < 20; i++) Step();
+        Assert.AreEqual(before, LiveTensors.Count());
+    }
 }

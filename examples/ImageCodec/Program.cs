@@ -31,8 +31,8 @@ var eval = new Command("eval", "Rate and distortion of every weights file in a f
 var data = new Option<DirectoryInfo>("--data") { Description = "Folder of training images.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(here, "data", "train")) };
 var outputWeights = new Option<FileInfo>("--output") { Description = "Where to write the weights.", DefaultValueFactory = _ => new FileInfo("codec.srzw") };
 var steps = new Option<int>("--steps") { Description = "Training steps per model (1 to 10⁶).", DefaultValueFactory = _ => 1000 };
-var lambda = new Option<double>("--lambda") { Description = "λ of R + λ·D (D = MSE on [0, 255]²).", DefaultValueFactory = _ => 0.0035 };
-var mode = new Option<QuantizationMode>("--mode") { Description = "The training quantizer.", DefaultValueFactory = _ => QuantizationMode.UniformNoise };
+var lambda = new Option<double>("--lambda") { Description = "λ of R + λ·D (D = MSE on [0, 255]²).", DefaultValueFactory = _ => 0.0067 };
+var mode = new Option<QuantizationMode>("--mode") { Description = "The training quantizer.", DefaultValueFactory = _ => QuantizationMode.SoftRoundNoise };
 var seed = new Option<int>("--seed") { Description = "Seed (0 or more).", DefaultValueFactory = _ => 1 };
 var train = new Command("train", "Train one codec for R + λ·D on random 128×128 crops.") { data, outputWeights, steps, lambda, mode, seed };
 
