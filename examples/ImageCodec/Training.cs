@@ -50,7 +50,7 @@ public static class Training
     /// <summary>
     /// Trains a new model: Adam on the transforms and the density, its learning rate cut tenfold for the last fifth of the
     /// steps; a second Adam (lr 1e−3) on the quantiles with the bottleneck's auxiliary loss; batches of random crops,
-    /// flipped at random. <paramref name="progress"/> gets the
+    /// flipped and with their colour channels permuted at random. <paramref name="progress"/> gets the
     /// step and the batch's loss.
     /// </summary>
     public static FactorizedPrior Run(Options options, IReadOnlyList<Tensor> images, Action<int, double>? progress = null)
@@ -87,10 +87,20 @@ public static class Training
         return model;
     }
 
+    /// <summary>
+    /// A random crop, flipped left to right half of the time, with its colour channels in one of the six orders at
+    /// random: few of the training photographs are in colour, and without the permutation a long training learns their
+    /// hues (measured: 40,000 steps shifted the held-out photographs towards orange and lost 1.75 dB against 10,000).
+    /// </summary>
     private static Tensor Crop(Tensor image, int size, Random random)
     {
         int top = random.Next((int)image.shape[2] - size + 1), left = random.Next((int)image.shape[3] - size + 1);
         Tensor crop = image[.., .., top..(top + size), left..(left + size)];
-        return random.Next(2) == 0 ? crop.flip(3) : crop;
+        if (random.Next(2) == 0) crop = crop.flip(3);
+        long[] order = Permutations[random.Next(Permutations.Length)];
+        return crop.index_select(1, tensor(order));
     }
+
+    private static readonly long[][] Permutations =
+        { new long[] { 0, 1, 2 }, new long[] { 0, 2, 1 }, new long[] { 1, 0, 2 }, new long[] { 1, 2, 0 }, new long[] { 2, 0, 1 }, new long[] { 2, 1, 0 } };
 }
