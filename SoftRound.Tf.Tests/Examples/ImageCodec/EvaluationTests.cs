@@ -1,4 +1,7 @@
 using System;
+using System.IO;
+using System.Linq;
+using SoftRound.Tf.Tests.Helpers;
 using ImageCodec;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using SoftRound.Tf;
@@ -56,6 +59,26 @@ public sealed class EvaluationTests
         var points = Evaluation.Jpeg(new[] { image }, new[] { 10, 50, 90 });
         Assert.IsTrue(points[0].Bpp < points[1].Bpp && points[1].Bpp < points[2].Bpp);
         Assert.IsTrue(points[0].Psnr < points[1].Psnr && points[1].Psnr < points[2].Psnr);
+    }
+
+    [TestMethod]
+    public void CommittedWeights_ReproduceTheReadmesNumbers_AndBeatJpegThere()
+    {
+        using var scope = NewDisposeScope();
+        string folder = Path.Combine(Repository.Root, "examples", "ImageCodec");
+        (FactorizedPrior model, ModelFile.Config config) = ModelFile.Load(Path.Combine(folder, "weights", "default.srzw"));
+        Assert.AreEqual(new ModelFile.Config(32, 48, QuantizationMode.SoftRoundNoise, 5.0, 0.0067, 1, 30000), config);
+        Tensor[] images = Directory.GetFiles(Path.Combine(folder, "data", "eval"), "*.png").OrderBy(f => f, StringComparer.Ordinal)
+            .Select(f => Images.Decode(File.ReadAllBytes(f))).ToArray();
+        Assert.AreEqual(3, images.Length);
+        Evaluation.Point codec = Evaluation.Codec(model, config, images);
+        // The README's numbers (float32 convolutions may move a latent across a rounding boundary on another CPU).
+        Assert.AreEqual(0.3026, codec.Bpp, 0.002);
+        Assert.AreEqual(28.02, codec.Psnr, 0.03);
+        Assert.IsTrue(Math.Abs(codec.Bpp / codec.EstimatedBpp - 1) < 0.01, $"file {codec.Bpp} bpp, estimate {codec.EstimatedBpp}");
+        double jpeg = Evaluation.JpegPsnrAt(Evaluation.Jpeg(images, new[] { 10, 15, 20 }), codec.Bpp);
+        Assert.AreEqual(27.76, jpeg, 0.03);
+        Assert.IsTrue(codec.Psnr > jpeg + 0.2, $"codec {codec.Psnr} dB, JPEG {jpeg} dB at {codec.Bpp} bpp");
     }
 
     [TestMethod]
