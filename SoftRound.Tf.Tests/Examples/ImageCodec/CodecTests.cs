@@ -103,6 +103,13 @@ public sealed class CodecTests
             StringAssert.Contains(output, "not an .srz file");
             (code, output) = Run($"decompress \"{Path.Combine(folder, "missing.srz")}\" \"{back}\" --weights \"{weightsPath}\"");
             Assert.AreEqual(2, code, output);
+            // The committed weights (the default) did not make this file; a weights file that is not one is refused too.
+            (code, output) = Run($"decompress \"{srz}\" \"{back}\"");
+            Assert.AreEqual(2, code, output);
+            StringAssert.Contains(output, "made with other weights");
+            (code, output) = Run($"compress \"{png}\" \"{srz}\" --weights \"{png}\"");
+            Assert.AreEqual(2, code, output);
+            StringAssert.Contains(output, "is not a codec weights file");
         }
         finally
         {
