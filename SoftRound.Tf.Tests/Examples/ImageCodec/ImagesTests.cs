@@ -36,6 +36,23 @@ public sealed class ImagesTests
     }
 
     [TestMethod]
+    public void SidesUpTo65535_AreAccepted_AndLongerOnesRefused()
+    {
+        using var scope = NewDisposeScope();
+        static byte[] Png(int width, int height)
+        {
+            using var bitmap = new SkiaSharp.SKBitmap(width, height);
+            bitmap.Erase(new SkiaSharp.SKColor(10, 200, 30));
+            using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+            return data.ToArray();
+        }
+        CollectionAssert.AreEqual(new long[] { 1, 3, 1, 65535 }, Images.Decode(Png(65535, 1)).shape);
+        CollectionAssert.AreEqual(new long[] { 1, 3, 65535, 1 }, Images.Decode(Png(1, 65535)).shape);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Images.Decode(Png(65536, 1))).Message, "the image is 65536×1; at most 65535 pixels a side.");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Images.Decode(Png(1, 65536))).Message, "the image is 1×65536; at most 65535 pixels a side.");
+    }
+
+    [TestMethod]
     public void NotAnImage_IsRefused()
     {
         byte[] png = Images.Encode(zeros(1, 3, 8, 8));

@@ -100,6 +100,23 @@ public sealed class ModelFileTests
     }
 
     [TestMethod]
+    public void TheSmallestModel_AndZeroAlphaAndSteps_AreAccepted()
+    {
+        string path = Path.Combine(folder, "small.srzw");
+        var config = new ModelFile.Config(1, 1, QuantizationMode.UniformNoise, 0.0, 0.001, 0, 0);
+        ModelFile.Save(new FactorizedPrior(1, 1, config.Mode, config.Alpha), config, path);
+        Assert.AreEqual(config, ModelFile.Load(path).config);
+    }
+
+    [TestMethod]
+    public void TheShortestFiles_AreRefusedForWhatTheyAre()
+    {
+        // Magic and version alone fail the checksum; magic and version with a matching checksum have no configuration.
+        StringAssert.Contains(Refused(file[..8]), "is truncated or corrupted: its checksum does not match.");
+        StringAssert.Contains(Refused(Signed(file[..8])), "holds weights this program cannot use");
+    }
+
+    [TestMethod]
     public void Truncations_AndFlippedBits_AreRefused()
     {
         var random = new Random(5);

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
+using System.Security.Cryptography;
 using CsCheck;
 using ImageCodec;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -41,6 +42,37 @@ public sealed class SrzFileTests
         StringAssert.Contains(Refused(file[..^1]), "checksum");
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SrzFile.Write(new SrzFile.Header(Id, 0, 5), Array.Empty<byte>()));
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SrzFile.Write(new SrzFile.Header(Id, 70000, 5), Array.Empty<byte>()));
+    }
+
+    [TestMethod]
+    public void Limits_AndTheSmallestFile()
+    {
+        // The smallest file: header and checksum around an empty stream.
+        byte[] empty = SrzFile.Write(new SrzFile.Header(Id, 1, 65535), Array.Empty<byte>());
+        Assert.AreEqual(SrzFile.HeaderLength + SrzFile.ChecksumLength, empty.Length);
+        (SrzFile.Header header, byte[] stream) = SrzFile.Read(empty, Id);
+        Assert.AreEqual((1, 65535), (header.Width, header.Height));
+        Assert.AreEqual(0, stream.Length);
+        Assert.AreEqual(65535, SrzFile.Read(SrzFile.Write(new SrzFile.Header(Id, 65535, 1), new byte[] { 7 }), Id).header.Width);
+        foreach ((int w, int h) in new[] { (0, 5), (5, 0), (65536, 5), (5, 65536) })
+        {
+            var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SrzFile.Write(new SrzFile.Header(Id, w, h), Array.Empty<byte>()));
+            StringAssert.Contains(e.Message, $"SrzFile.Write: the image is {w}×{h}");
+        }
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SrzFile.Write(new SrzFile.Header(new byte[7], 5, 5), Array.Empty<byte>())).Message,
+            "SrzFile.Write: the weights identifier");
+        // Only the magic number: truncated, not foreign.
+        StringAssert.Contains(Refused(empty[..4]), "the file is truncated: 4 bytes, fewer than the 21 of an empty one.");
+        StringAssert.Contains(Refused(empty[..20]), "the file is truncated: 20 bytes");
+        // A zero side behind a valid checksum.
+        foreach (int at in new[] { 13, 15 })
+        {
+            byte[] zero = empty[..SrzFile.HeaderLength];
+            zero[at] = 0;
+            zero[at + 1] = 0;
+            byte[] file = zero.Concat(SHA256.HashData(zero)[..SrzFile.ChecksumLength]).ToArray();
+            StringAssert.Contains(Refused(file), "the file describes a");
+        }
     }
 
     [TestMethod]
