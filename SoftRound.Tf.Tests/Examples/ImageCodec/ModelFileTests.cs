@@ -106,6 +106,10 @@ public sealed class ModelFileTests
         var config = new ModelFile.Config(1, 1, QuantizationMode.UniformNoise, 0.0, 0.001, 0, 0);
         ModelFile.Save(new FactorizedPrior(1, 1, config.Mode, config.Alpha), config, path);
         Assert.AreEqual(config, ModelFile.Load(path).config);
+        // M at its limit (N at its limit would build a 100 MB model; the value above it is refused in Refuses_WithWhatIsWrong).
+        var widest = config with { M = ModelFile.MaxChannels };
+        ModelFile.Save(new FactorizedPrior(1, widest.M, widest.Mode, widest.Alpha), widest, path);
+        Assert.AreEqual(widest, ModelFile.Load(path).config);
     }
 
     [TestMethod]
