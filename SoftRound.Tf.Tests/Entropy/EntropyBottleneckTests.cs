@@ -239,6 +239,36 @@ public sealed class EntropyBottleneckTests
     }
 
     [TestMethod]
+    public void RateGradient_OfTheDensitysParameters_MatchesFiniteDifferences_InTrainingAndEval()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = randn(new long[] { 12, 2 }, ScalarType.Float64, generator: new Generator(4)) * 2;
+        foreach ((QuantizationMode mode, bool training) in new[] { (QuantizationMode.RoundSt, true), (QuantizationMode.UniformNoise, false) })
+        {
+            var model = new EntropyBottleneck(2, mode);
+            model.to(ScalarType.Float64);
+            model.train(training);
+            Tensor bias = model.named_parameters().First(e => e.name == "biases.1").parameter;
+            (_, Tensor p) = model.forward(x);
+            Bits.total(p).backward();
+            double analytic = bias.grad![1, 2, 0].item<double>();
+            Assert.AreNotEqual(0.0, analytic, $"{mode}, training {training}");
+            const double h = 1e-6;
+            double Rate(double shift)
+            {
+                using var inner = NewDisposeScope();
+                using var _ = no_grad();
+                double original = bias[1, 2, 0].item<double>();
+                bias[1, 2, 0].fill_(original + shift);
+                double rate = Bits.total(model.forward(x).likelihoods).item<double>();
+                bias[1, 2, 0].fill_(original);
+                return rate;
+            }
+            Assert.AreEqual((Rate(h) - Rate(-h)) / (2 * h), analytic, 1e-6 * Math.Max(1, Math.Abs(analytic)), $"{mode}, training {training}");
+        }
+    }
+
+    [TestMethod]
     public void Update_BuildsCompressAIsTables()
     {
         using var scope = NewDisposeScope();
@@ -372,7 +402,7 @@ public sealed class EntropyBottleneckTests
         StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => model.decompress(new[] { new byte[8] }, new long[] { 1 })).Message,
             "EntropyBottleneck.decompress: there are no coding tables yet");
         model.update();
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.compress(zeros(new long[] { 1, 2 }, ScalarType.Int32))).Message, "EntropyBottleneck.compress: x");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.compress(zeros(new long[] { 1, 2 }, ScalarType.Int32))).Message, "EntropyBottleneck.compress: x has dtype Int32; expected float16");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.compress(zeros(1, 3))).Message, "EntropyBottleneck.compress: x has shape (1, 3); expected (N, 2, …).");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.compress(tensor(new[] { 1f, float.PositiveInfinity }).reshape(1, 2))).Message,
             "EntropyBottleneck.compress: x must be finite");

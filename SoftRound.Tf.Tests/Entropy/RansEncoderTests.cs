@@ -44,6 +44,20 @@ public sealed class RansEncoderTests
     }
 
     [TestMethod]
+    public void State_ExactlyAtTheRenormalisationLimit_EmitsAWord()
+    {
+        // A value of frequency 1 at start 0 takes the state from 2^31 to exactly 2^47 = (2^31 / 2^16)·2^32·1, the limit at
+        // which the next symbol must first emit the low word; without that the state would reach 2^63, outside the format.
+        var cdfs = new QuantizedCdf(new[] { new[] { 0, 1, M } }, new[] { 0 });
+        int[] symbols = { 0, 0 };
+        int[] indexes = { 0, 0 };
+        byte[] stream = new RansEncoder().encode_with_indexes(symbols, indexes, cdfs);
+        // The second symbol emits the low word (0) of 2^47 and takes 2^15 back to 2^31: the final state in 5 bytes, then the word.
+        CollectionAssert.AreEqual(new byte[] { 0, 0, 0, 0x80, 0, 0, 0, 0, 0 }, stream);
+        CollectionAssert.AreEqual(symbols, new RansDecoder().decode_with_indexes(stream, indexes, cdfs));
+    }
+
+    [TestMethod]
     public void Empty_IsTheInitialState()
     {
         var cdfs = new QuantizedCdf(new[] { new[] { 0, 1, M } }, new[] { 0 });
