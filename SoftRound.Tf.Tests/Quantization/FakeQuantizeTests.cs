@@ -1,0 +1,210 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Quantization;
+using SoftRound.Tf.Tests.Helpers;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Tests.Quantization;
+
+[TestClass]
+public sealed class FakeQuantizeTests
+{
+    /// <summary>One case of Reference/fake-quantize-pytorch.json: PyTorch 2.6's learnable fake quantize.</summary>
+    public sealed record PyTorchCase(string Name, int? Axis, long[] Shape, int QMin, int QMax, double GradScale, double[] Scale, double[] ZeroPoint,
+        double[] X, double[] Dy, double[] Y, double[] Dx, double[] DScale, double[] DZero);
+
+    private static readonly IReadOnlyList<PyTorchCase> Cases = LoadCases();
+
+    private static List<PyTorchCase> LoadCases()
+    {
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "SoftRound.Tf.Tests", "Reference", "fake-quantize-pytorch.json")));
+        static double[] D(JsonElement e, string name) => e.GetProperty(name).EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        return doc.RootElement.GetProperty("cases").EnumerateArray().Select(c => new PyTorchCase(
+            c.GetProperty("name").GetString()!,
+            c.GetProperty("axis").ValueKind == JsonValueKind.Null ? null : c.GetProperty("axis").GetInt32(),
+            c.GetProperty("shape").EnumerateArray().Select(v => v.GetInt64()).ToArray(),
+            c.GetProperty("qmin").GetInt32(), c.GetProperty("qmax").GetInt32(), c.GetProperty("grad_scale").GetDouble(),
+            D(c, "scale"), D(c, "zero_point"), D(c, "x"), D(c, "dy"), D(c, "y"), D(c, "dx"), D(c, "dscale"), D(c, "dzero"))).ToList();
+    }
+
+    /// <summary>The spec whose grid is [qmin, qmax]: affine where the case's zero points are not all 0.</summary>
+    private static QuantSpec SpecOf(PyTorchCase c)
+    {
+        bool signed = c.QMin < 0;
+        int bits = (int)Math.Round(Math.Log2(c.QMax - (signed ? -(c.QMax + 1) : 0) + 1));
+        var spec = new QuantSpec(bits, signed, symmetric: c.ZeroPoint.All(z => z == 0), narrowRange: signed && c.QMin == -c.QMax, axis: c.Axis);
+        Assert.AreEqual((c.QMin, c.QMax), (spec.qmin, spec.qmax), c.Name);
+        return spec;
+    }
+
+    /// <summary>q = round(x·(1/s)) + Z with x·(1/s) rounded to float first: this library's rule, and PyTorch's per-tensor forward.</summary>
+    private static long OurCode(float x, float inverse, long zero) => (long)MathF.Round(x * inverse, MidpointRounding.ToEven) + zero;
+
+    /// <summary>
+    /// q = round(fma(x, 1/s, Z)): PyTorch's per-channel kernels and its backward pass evaluate Z + x·(1/s), which the
+    /// compiler of its x86 builds contracts into one fused multiply-add, so the product is not rounded on its own.
+    /// The two rules differ only where x·(1/s) lies within an ulp of a tie and Z ≠ 0.
+    /// </summary>
+    private static long PyTorchFusedCode(float x, float inverse, long zero) => (long)MathF.Round((float)((double)x * inverse + zero), MidpointRounding.ToEven);
+
+    [TestMethod]
+    public void MatchesPyTorch_BitwiseValuesAndInputGradients_ScaleAndZeroPointGradients()
+    {
+        Assert.HasCount(11, Cases);
+        int differing = 0;
+        foreach (PyTorchCase c in Cases)
+        {
+            using var scope = NewDisposeScope();
+            QuantSpec spec = SpecOf(c);
+            Tensor x = tensor(c.X.Select(v => (float)v).ToArray()).reshape(c.Shape).requires_grad_(true);
+            Tensor scale = tensor(c.Scale.Select(v => (float)v).ToArray()).requires_grad_(true);
+            Tensor? zero = spec.symmetric ? null : tensor(c.ZeroPoint.Select(v => (float)v).ToArray()).requires_grad_(true);
+            Tensor y = QuantizationOps.fake_quantize(x, scale, zero, spec, c.GradScale);
+            (y * tensor(c.Dy.Select(v => (float)v).ToArray()).reshape(c.Shape)).sum().backward();
+            float[] ys = y.detach().data<float>().ToArray(), dxs = x.grad!.data<float>().ToArray();
+            for (int i = 0; i < c.X.Length; i++)
+            {
+                (float s, float inverse, long z) = Grid(c, i);
+                float xi = (float)c.X[i], dy = (float)c.Dy[i];
+                long ours = OurCode(xi, inverse, z), fused = PyTorchFusedCode(xi, inverse, z);
+                float expectedY = (Math.Clamp(ours, c.QMin, c.QMax) - z) * s;
+                float expectedDx = dy * (ours >= c.QMin && ours <= c.QMax ? 1f : 0f);
+                Assert.AreEqual(BitConverter.SingleToInt32Bits(expectedY), BitConverter.SingleToInt32Bits(ys[i]), $"{c.Name}: y[{i}]");
+                Assert.AreEqual(BitConverter.SingleToInt32Bits(expectedDx), BitConverter.SingleToInt32Bits(dxs[i]), $"{c.Name}: dx[{i}]");
+                // PyTorch's own numbers: the same bits wherever its rule gives the same code (its per-tensor forward always).
+                bool sameCode = ours == fused;
+                if (!sameCode)
+                {
+                    differing++;
+                    double u = (double)xi * inverse;
+                    float magnitude = (float)(Math.Abs(u) + Math.Abs(z)), ulp = MathF.BitIncrement(magnitude) - magnitude;
+                    Assert.AreEqual(0.5, u - Math.Floor(u), ulp, $"{c.Name}: x[{i}] differs farther than an ulp from a tie");
+                }
+                if (sameCode || c.Axis is null) Assert.AreEqual(BitConverter.SingleToInt32Bits((float)c.Y[i]), BitConverter.SingleToInt32Bits(ys[i]), $"{c.Name}: PyTorch's y[{i}]");
+                if (sameCode) Assert.AreEqual(BitConverter.SingleToInt32Bits((float)c.Dx[i]), BitConverter.SingleToInt32Bits(dxs[i]), $"{c.Name}: PyTorch's dx[{i}]");
+            }
+            // The scale's and zero point's gradients: the per-element terms summed in double under each rule. Ours are
+            // within 1.2e-7 of Σ|term| (float32's rounding of the sum); PyTorch's float32 sums within 1e-6 of Σ|term| of
+            // its rule's (the sums cancel: relative to the sum itself PyTorch's summation is off by up to ~1e-5).
+            (double[] scaleSum, double[] scaleMagnitude, double[] zeroSum, double[] zeroMagnitude) = Terms(c, OurCode);
+            TensorAssert.Close(scaleSum, scale.grad!, 0, 1.2e-7 * scaleMagnitude.Max());
+            if (zero is not null) TensorAssert.Close(zeroSum, zero.grad!, 0, 1.2e-7 * zeroMagnitude.Max());
+            (double[] ptScale, double[] ptScaleMagnitude, double[] ptZero, double[] ptZeroMagnitude) = Terms(c, PyTorchFusedCode);
+            for (int ch = 0; ch < c.DScale.Length; ch++)
+            {
+                Assert.AreEqual(c.DScale[ch], ptScale[ch], 1e-6 * ptScaleMagnitude[ch], $"{c.Name}: PyTorch's scale gradient [{ch}]");
+                Assert.AreEqual(c.DZero[ch], ptZero[ch], 1e-6 * ptZeroMagnitude[ch], $"{c.Name}: PyTorch's zero-point gradient [{ch}]");
+            }
+        }
+        // The cases put inputs on ties on purpose: 56 of their 1,436 elements lie within an ulp of one with Z ≠ 0.
+        Assert.AreEqual(56, differing, "elements where the two rules differ");
+    }
+
+    /// <summary>Element i's scale, reciprocal (both float32) and Z = clamp(round(z), qmin, qmax).</summary>
+    private static (float scale, float inverse, long zero) Grid(PyTorchCase c, int i)
+    {
+        long inner = 1;
+        if (c.Axis is int a) for (int d = a + 1; d < c.Shape.Length; d++) inner *= c.Shape[d];
+        int ch = c.Axis is null ? 0 : (int)(i / inner % c.Scale.Length);
+        float s = (float)c.Scale[ch];
+        return (s, 1f / s, (long)Math.Clamp(Math.Round(c.ZeroPoint[ch], MidpointRounding.ToEven), c.QMin, c.QMax));
+    }
+
+    /// <summary>
+    /// The learnable fake-quantize gradient terms for s and z per element, in float32 in PyTorch's kernel's order, with
+    /// the code q from <paramref name="code"/>, multiplied by the gradient scale and summed per channel in double, with
+    /// the sums of their magnitudes.
+    /// </summary>
+    private static (double[] scale, double[] scaleMagnitude, double[] zero, double[] zeroMagnitude) Terms(PyTorchCase c, Func<float, float, long, long> code)
+    {
+        int channels = c.Scale.Length;
+        var result = (new double[channels], new double[channels], new double[channels], new double[channels]);
+        long inner = 1;
+        if (c.Axis is int a) for (int d = a + 1; d < c.Shape.Length; d++) inner *= c.Shape[d];
+        float g = (float)c.GradScale;
+        for (int i = 0; i < c.X.Length; i++)
+        {
+            int ch = c.Axis is null ? 0 : (int)(i / inner % channels);
+            (float s, float inv, long z) = Grid(c, i);
+            float x = (float)c.X[i], dy = (float)c.Dy[i];
+            long xq = code(x, inv, z);
+            float ds, dz;
+            if (xq < c.QMin || xq > c.QMax)
+            {
+                dz = dy * -1 * s * g;
+                ds = (xq < c.QMin ? dy * (float)(c.QMin - z) : dy * (float)(c.QMax - z)) * g;
+            }
+            else
+            {
+                float xfq = (float)(Math.Clamp(xq, c.QMin, c.QMax) - z) * s;
+                dz = 0;
+                ds = dy * (xfq - x) * inv * g;
+            }
+            result.Item1[ch] += ds;
+            result.Item2[ch] += Math.Abs(ds);
+            result.Item3[ch] += dz;
+            result.Item4[ch] += Math.Abs(dz);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The reference of the gradients: the same forward composed from torch ops, with the rounding r(u) written as
+    /// round(u) + f(u) − f(u).detach() so that autograd passes f's slope (f = u, soft_round or differentiable_round).
+    /// </summary>
+    private static Tensor Composed(Tensor x, Tensor scale, Tensor? zero, QuantSpec spec, RoundingGradient rounding, double steepness, double gradScale)
+    {
+        long[] view = Enumerable.Repeat(1L, (int)x.dim()).ToArray();
+        if (spec.axis is int a) view[a] = x.shape[a];
+        Tensor Scaled(Tensor p) => p * gradScale + (p - p * gradScale).detach();
+        Tensor s = Scaled(scale).reshape(spec.axis is null ? Array.Empty<long>() : view);
+        Tensor z = zero is null ? zeros_like(s) : Scaled(zero).reshape(s.shape);
+        Tensor zr = z.round().detach() + (z - z.detach());
+        Tensor zc = zr.clamp(spec.qmin, spec.qmax);
+        Tensor u = x / s;
+        Tensor f = rounding switch
+        {
+            RoundingGradient.SoftRound => SoftRoundOps.soft_round(u, steepness),
+            RoundingGradient.DifferentiableRound => SoftRoundOps.differentiable_round(u, steepness),
+            _ => u,
+        };
+        Tensor r = u.round().detach() + (f - f.detach());
+        return ((r + zc).clamp(spec.qmin, spec.qmax) - zc) * s;
+    }
+
+    [TestMethod]
+    public void Gradients_InFloat64_EqualAutogradThroughTheComposedSurrogate()
+    {
+        var random = new Random(5);
+        foreach (RoundingGradient rounding in Enum.GetValues<RoundingGradient>())
+        {
+            foreach (QuantSpec spec in new[] { new QuantSpec(4), new QuantSpec(3, signed: false, symmetric: false, axis: 1), new QuantSpec(8, narrowRange: true, axis: 0) })
+            {
+                using var scope = NewDisposeScope();
+                Tensor x0 = randn(new long[] { 5, 3, 7 }, ScalarType.Float64, generator: new Generator((ulong)random.Next())) * 2;
+                long channels = spec.axis is int a ? x0.shape[a] : 1;
+                Tensor scale0 = rand(new long[] { channels }, ScalarType.Float64, generator: new Generator((ulong)random.Next())) * 0.4 + 0.1;
+                Tensor? zero0 = spec.symmetric ? null : rand(new long[] { channels }, ScalarType.Float64, generator: new Generator((ulong)random.Next())) * 6 + 0.3;
+                Tensor dy = randn(x0.shape, ScalarType.Float64, generator: new Generator((ulong)random.Next()));
+                const double g = 0.37, k = 3;
+                (Tensor x, Tensor s, Tensor? z) Leaves() => (x0.clone().requires_grad_(true), scale0.clone().requires_grad_(true), zero0?.clone().requires_grad_(true));
+                var (x1, s1, z1) = Leaves();
+                Tensor y1 = QuantizationOps.fake_quantize(x1, s1, z1, spec, g, rounding, k);
+                (y1 * dy).sum().backward();
+                var (x2, s2, z2) = Leaves();
+                Tensor y2 = Composed(x2, s2, z2, spec, rounding, k, g);
+                (y2 * dy).sum().backward();
+                string label = $"{rounding}, {spec}";
+                TensorAssert.Close(Reference.Values(y2), y1.detach(), 1e-15, 1e-15);
+                TensorAssert.Close(Reference.Values(x2.grad!), x1.grad!, 1e-12, 1e-12);
+                TensorAssert.Close(Reference.Values(s2.grad!), s1.grad!, 1e-10, 1e-12);
+                if (z1 is not null) TensorAssert.Close(Reference.Values(z2!.grad!), z1.grad!, 1e-10, 1e-12);
+                Assert.IsTrue(x1.grad!.abs().sum().item<double>() > 0, label);
+            }
+        }
+    }
+}

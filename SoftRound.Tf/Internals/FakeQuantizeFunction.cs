@@ -1,0 +1,239 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using SoftRound.Tf.Internals.Formulas;
+using SoftRound.Tf.Kernels;
+using SoftRound.Tf.Quantization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Internals;
+
+/// <summary>
+/// The autograd function of <see cref="QuantizationOps.fake_quantize"/>, called as <c>apply(x, scale, zero_point or
+/// null, settings)</c> with validated arguments in float32 or float64: y = (clamp(round(x·(1/s)) + Z, qmin, qmax) − Z)·s
+/// with Z = clamp(round(z), qmin, qmax); the gradients of <see cref="FakeQuantizeKernel"/> (PyTorch's learnable
+/// fake-quantize formulas), scaled by the settings' gradient scale for s and z.
+/// </summary>
+/// <remarks>
+/// CPU tensors go through the fused kernel, others through the same formula composed from torch ops
+/// (<see cref="CompositeValue"/>, <see cref="CompositeGradients"/>), which is also the benchmark's baseline.
+/// </remarks>
+internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunction<FakeQuantizeFunction>
+{
+    /// <summary>What the function needs besides its tensors.</summary>
+    internal sealed record Settings(int QMin, int QMax, int? Axis, double GradScale, RoundingGradient Rounding, double Steepness);
+
+    private const string Key = "settings";
+
+    /// <inheritdoc />
+    public override string Name => "FakeQuantize";
+
+    /// <summary>y without an autograd node.</summary>
+    public static Tensor Value(Tensor x, Tensor scale, Tensor? zeroPoint, Settings s)
+    {
+        if (x.device_type != DeviceType.CPU) return CompositeValue(x, scale, zeroPoint, s);
+        using var scope = NewDisposeScope();
+        Tensor input = x.contiguous();
+        Tensor y = empty_like(input);
+        (double[] scales, int[] zeros) = Grids(scale, zeroPoint, s);
+        (long outer, long channels, long inner) = Layout(input, s.Axis);
+        if (x.dtype == ScalarType.Float32) ForwardBlocks<float>(input, y, outer, channels, inner, scales, zeros, s);
+        else ForwardBlocks<double>(input, y, outer, channels, inner, scales, zeros, s);
+        return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>(dx, ds, dz) for incoming gradient <paramref name="grad"/>; each null when not asked for.</summary>
+    public static (Tensor? dx, Tensor? ds, Tensor? dz) Gradients(Tensor x, Tensor scale, Tensor? zeroPoint, Tensor grad, Settings s, bool needX, bool needScale, bool needZero)
+    {
+        if (x.device_type != DeviceType.CPU || is_grad_enabled()) return CompositeGradients(x, scale, zeroPoint, grad, s, needX, needScale, needZero);
+        using var scope = NewDisposeScope();
+        Tensor input = x.contiguous();
+        (long outer, long channels, long inner) = Layout(input, s.Axis);
+        bool uniform = grad.numel() == input.numel() && input.numel() > 0 && Array.TrueForAll(grad.stride(), st => st == 0);
+        Tensor g = uniform ? grad : grad.to(x.dtype).expand(x.shape).contiguous();
+        double gradValue = uniform ? Scalars.First(grad) : 0;
+        Tensor? dx = needX ? empty_like(input) : null;
+        (double[] scales, int[] zeros) = Grids(scale, zeroPoint, s);
+        var scaleSums = new double[channels];
+        var zeroSums = new double[channels];
+        if (x.dtype == ScalarType.Float32) BackwardBlocks<float>(input, uniform ? null : g, gradValue, dx, outer, channels, inner, scales, zeros, s, scaleSums, zeroSums);
+        else BackwardBlocks<double>(input, uniform ? null : g, gradValue, dx, outer, channels, inner, scales, zeros, s, scaleSums, zeroSums);
+        Tensor? ds = null, dz = null;
+        if (needScale)
+        {
+            for (int c = 0; c < channels; c++) scaleSums[c] *= s.GradScale;
+            ds = tensor(scaleSums, ScalarType.Float64).to(scale.dtype).reshape(scale.shape);
+        }
+        if (needZero)
+        {
+            for (int c = 0; c < channels; c++) zeroSums[c] *= -(x.dtype == ScalarType.Float32 ? (float)scales[c] : scales[c]) * s.GradScale;
+            dz = tensor(zeroSums, ScalarType.Float64).to(zeroPoint!.dtype).reshape(zeroPoint.shape);
+        }
+        return (dx?.MoveToOuterDisposeScope(), ds?.MoveToOuterDisposeScope(), dz?.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>y composed from torch ops, in the kernel's order of operations.</summary>
+    public static Tensor CompositeValue(Tensor x, Tensor scale, Tensor? zeroPoint, Settings s)
+    {
+        using var scope = NewDisposeScope();
+        (Tensor sc, Tensor inverse, Tensor z) = CompositeGrid(x, scale, zeroPoint, s);
+        Tensor q = (x * inverse).round() + z;
+        Tensor y = (q.clamp(s.QMin, s.QMax) - z) * sc;
+        return where(x.isnan(), x, y).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>(dx, ds, dz) composed from torch ops; differentiable, so it also serves <c>create_graph</c>.</summary>
+    public static (Tensor? dx, Tensor? ds, Tensor? dz) CompositeGradients(Tensor x, Tensor scale, Tensor? zeroPoint, Tensor grad, Settings s, bool needX, bool needScale, bool needZero)
+    {
+        using var scope = NewDisposeScope();
+        (Tensor sc, Tensor inverse, Tensor z) = CompositeGrid(x, scale, zeroPoint, s);
+        Tensor u = x * inverse;
+        Tensor q = u.round() + z;
+        Tensor inside = q.ge(s.QMin).logical_and(q.le(s.QMax));
+        Tensor slope = Slope(u, s);
+        Tensor? dx = needX ? grad * where(inside, slope, zeros_like(slope)) : null;
+        Tensor? ds = null, dz = null;
+        if (needScale)
+        {
+            Tensor y = (q - z) * sc;
+            Tensor outsideTerm = grad * where(q.lt(s.QMin), z.neg() + s.QMin, z.neg() + s.QMax);
+            Tensor terms = where(inside, grad * (y - x * slope) * inverse, outsideTerm);
+            ds = PerChannelSum(terms, s).reshape(scale.shape).to(scale.dtype) * s.GradScale;
+        }
+        if (needZero)
+        {
+            Tensor terms = where(inside, zeros_like(grad), grad);
+            dz = (PerChannelSum(terms, s) * PerChannel(sc, s).neg()).reshape(zeroPoint!.shape).to(zeroPoint.dtype) * s.GradScale;
+        }
+        return (dx?.MoveToOuterDisposeScope(), ds?.MoveToOuterDisposeScope(), dz?.MoveToOuterDisposeScope());
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        ctx.set_materialize_grads(false);
+        var x = (Tensor)vars[0];
+        var scale = (Tensor)vars[1];
+        var zeroPoint = vars[2] as Tensor;
+        var s = (Settings)vars[3];
+        var saved = new List<Tensor> { x, scale };
+        if (zeroPoint is not null) saved.Add(zeroPoint);
+        ctx.save_for_backward(saved);
+        ctx.save_data(Key, s);
+        ctx.save_data("need", new[] { x.requires_grad, scale.requires_grad, zeroPoint is { requires_grad: true } });
+        return Value(x, scale, zeroPoint, s);
+    }
+
+    /// <inheritdoc />
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+    {
+        if (grad_output.IsInvalid) return UndefinedGradients.For(4);
+        List<Tensor> saved = ctx.get_saved_variables();
+        var s = (Settings)ctx.get_data(Key);
+        var need = (bool[])ctx.get_data("need");
+        (Tensor? dx, Tensor? ds, Tensor? dz) = Gradients(saved[0], saved[1], saved.Count > 2 ? saved[2] : null, grad_output, s, need[0], need[1], need[2]);
+        return new List<Tensor> { dx!, ds!, dz!, null! };
+    }
+
+    /// <summary>Each channel's scale as a double and its integer zero point Z = clamp(round(z), qmin, qmax).</summary>
+    private static (double[] scales, int[] zeros) Grids(Tensor scale, Tensor? zeroPoint, Settings s)
+    {
+        double[] scales = scale.detach().to(ScalarType.Float64).cpu().data<double>().ToArray();
+        var zeros = new int[scales.Length];
+        if (zeroPoint is not null)
+        {
+            double[] z = zeroPoint.detach().to(ScalarType.Float64).cpu().data<double>().ToArray();
+            for (int c = 0; c < zeros.Length; c++) zeros[c] = (int)Math.Clamp(Math.Round(z[c], MidpointRounding.ToEven), s.QMin, s.QMax);
+        }
+        return (scales, zeros);
+    }
+
+    private static (long outer, long channels, long inner) Layout(Tensor x, int? axis)
+    {
+        if (axis is not int a) return (1, 1, x.numel());
+        long outer = 1, inner = 1;
+        for (int d = 0; d < a; d++) outer *= x.shape[d];
+        for (int d = a + 1; d < x.dim(); d++) inner *= x.shape[d];
+        return (outer, x.shape[a], inner);
+    }
+
+    private static void ForwardBlocks<T>(Tensor x, Tensor y, long outer, long channels, long inner, double[] scales, int[] zeros, Settings s)
+        where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        if (x.numel() == 0) return;
+        T* xp = Pointer<T>(x), yp = Pointer<T>(y);
+        for (long o = 0; o < outer; o++)
+        {
+            for (long c = 0; c < channels; c++)
+            {
+                long at = (o * channels + c) * inner;
+                FakeQuantizeKernel.Forward(xp + at, yp + at, inner, new FakeQuantizeKernel.Grid<T>(scales[c], zeros[c], s.QMin, s.QMax));
+            }
+        }
+    }
+
+    private static void BackwardBlocks<T>(Tensor x, Tensor? grad, double gradValue, Tensor? dx, long outer, long channels, long inner,
+        double[] scales, int[] zeros, Settings s, double[] scaleSums, double[] zeroSums)
+        where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        if (x.numel() == 0) return;
+        T* xp = Pointer<T>(x), gp = grad is null ? null : Pointer<T>(grad), dxp = dx is null ? null : Pointer<T>(dx);
+        for (long o = 0; o < outer; o++)
+        {
+            for (long c = 0; c < channels; c++)
+            {
+                long at = (o * channels + c) * inner;
+                var grid = new FakeQuantizeKernel.Grid<T>(scales[c], zeros[c], s.QMin, s.QMax);
+                (double a, double b) = s.Rounding switch
+                {
+                    RoundingGradient.SoftRound => FakeQuantizeKernel.Backward(xp + at, gp == null ? null : gp + at, gradValue, dxp == null ? null : dxp + at, inner, grid, new SteSoftRoundKernel(s.Steepness)),
+                    RoundingGradient.DifferentiableRound => FakeQuantizeKernel.Backward(xp + at, gp == null ? null : gp + at, gradValue, dxp == null ? null : dxp + at, inner, grid, new DifferentiableRoundKernel(s.Steepness)),
+                    _ => FakeQuantizeKernel.Backward(xp + at, gp == null ? null : gp + at, gradValue, dxp == null ? null : dxp + at, inner, grid, new RoundStKernel(null)),
+                };
+                scaleSums[c] += a;
+                zeroSums[c] += b;
+            }
+        }
+    }
+
+    private static T* Pointer<T>(Tensor t) where T : unmanaged => (T*)Unsafe.AsPointer(ref t.bytes.GetPinnableReference());
+
+    /// <summary>The scale (rounded to x's dtype), its reciprocal in x's dtype and Z, each shaped to broadcast along the axis.</summary>
+    private static (Tensor scale, Tensor inverse, Tensor zero) CompositeGrid(Tensor x, Tensor scale, Tensor? zeroPoint, Settings s)
+    {
+        Tensor sc = PerChannelView(scale.to(x.dtype), x, s);
+        Tensor inverse = sc.reciprocal();
+        Tensor z = zeroPoint is null
+            ? zeros_like(sc)
+            : PerChannelView(zeroPoint.to(x.dtype).round().clamp(s.QMin, s.QMax), x, s);
+        return (sc.detach(), inverse.detach(), z.detach());
+    }
+
+    private static Tensor PerChannelView(Tensor v, Tensor x, Settings s)
+    {
+        if (s.Axis is not int a) return v.reshape(Array.Empty<long>());
+        var shape = new long[x.dim()];
+        Array.Fill(shape, 1L);
+        shape[a] = x.shape[a];
+        return v.reshape(shape);
+    }
+
+    private static Tensor PerChannel(Tensor viewed, Settings s) => s.Axis is null ? viewed : viewed.flatten();
+
+    private static Tensor PerChannelSum(Tensor terms, Settings s)
+    {
+        Tensor t = terms.to(ScalarType.Float64);
+        if (s.Axis is not int a) return t.sum();
+        var dims = new List<long>();
+        for (long d = 0; d < terms.dim(); d++) if (d != a) dims.Add(d);
+        return dims.Count == 0 ? t : t.sum(dims.ToArray());
+    }
+
+    private static Tensor Slope(Tensor u, Settings s) => s.Rounding switch
+    {
+        RoundingGradient.SoftRound => SoftRoundFormula.Partials(u, tensor(s.Steepness, u.dtype, u.device), true, false).dx!,
+        RoundingGradient.DifferentiableRound => DifferentiableRoundFormula.Partials(u, tensor(s.Steepness, u.dtype, u.device), true, false).dx!,
+        _ => ones_like(u),
+    };
+}
