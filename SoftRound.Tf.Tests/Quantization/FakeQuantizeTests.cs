@@ -207,4 +207,127 @@ public sealed class FakeQuantizeTests
             }
         }
     }
+
+    [TestMethod]
+    public void Kernel_EqualsTheCompositePath_PerTensorAndPerChannel_EveryDtypeAndSurrogate()
+    {
+        var random = new Random(3);
+        foreach (ScalarType dtype in new[] { ScalarType.Float32, ScalarType.Float64 })
+        foreach (RoundingGradient rounding in Enum.GetValues<RoundingGradient>())
+        foreach (int? axis in new int?[] { null, 0, 1, 2 })
+        {
+            using var scope = NewDisposeScope();
+            Tensor x = randn(new long[] { 6, 5, 300 }, dtype, generator: new Generator((ulong)random.Next())) * 3;
+            long channels = axis is int a ? x.shape[a] : 1;
+            Tensor scale = rand(new long[] { channels }, dtype, generator: new Generator((ulong)random.Next())) * 0.3 + 0.05;
+            Tensor zero = (rand(new long[] { channels }, dtype, generator: new Generator((ulong)random.Next())) * 15).round() + 0.2;
+            Tensor grad = randn(x.shape, dtype, generator: new Generator((ulong)random.Next()));
+            var settings = new SoftRound.Tf.Internals.FakeQuantizeFunction.Settings(0, 15, axis, 0.01, rounding, 4);
+            Tensor y = SoftRound.Tf.Internals.FakeQuantizeFunction.Value(x, scale, zero, settings);
+            TensorAssert.Identical(SoftRound.Tf.Internals.FakeQuantizeFunction.CompositeValue(x, scale, zero, settings), y);
+            var (dx, ds, dz) = SoftRound.Tf.Internals.FakeQuantizeFunction.Gradients(x, scale, zero, grad, settings, true, true, true);
+            var (cx, cs, cz) = SoftRound.Tf.Internals.FakeQuantizeFunction.CompositeGradients(x, scale, zero, grad, settings, true, true, true);
+            double eps = dtype == ScalarType.Float32 ? 1.2e-7 : 2.3e-16;
+            if (rounding == RoundingGradient.StraightThrough) TensorAssert.Identical(cx!, dx!);
+            else TensorAssert.Close(Reference.Values(cx!), dx!, 8 * eps, 1e-30);
+            // The same terms summed in double in another order (a surrogate's terms also differ by its slope's ulps), then rounded to the dtype.
+            double tolerance = (rounding == RoundingGradient.StraightThrough ? 2 : 64) * eps;
+            TensorAssert.Close(Reference.Values(cs!), ds!, tolerance, tolerance * cs!.abs().max().to(ScalarType.Float64).item<double>());
+            TensorAssert.Close(Reference.Values(cz!), dz!, tolerance, tolerance * cz!.abs().max().to(ScalarType.Float64).item<double>());
+            Assert.AreEqual(dtype, ds!.dtype);
+        }
+    }
+
+    [TestMethod]
+    public void SymmetricAndUnsigned_UseTheFixedZeroPoint_AndLeaveInputsAlone()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { -1.0f, 0.0f, 0.26f, 3.0f, 100f });
+        Tensor before = x.clone();
+        Tensor y = QuantizationOps.fake_quantize(x, tensor(0.5f), null, new QuantSpec(4, signed: false));
+        // uint4 symmetric: Z = 8, grid [0, 15], so x/s + 8 clamps to [0, 15]: values in [−4, 3.5].
+        CollectionAssert.AreEqual(new[] { -1.0f, 0.0f, 0.5f, 3.0f, 3.5f }, y.data<float>().ToArray());
+        TensorAssert.Identical(before, x);
+        Assert.IsFalse(y.requires_grad);
+    }
+
+    [TestMethod]
+    public void HalfPrecision_IsComputedInFloat32_AndEmptyInputsWork()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { 0.3f, -0.9f, 2.2f }).to(ScalarType.Float16).requires_grad_(true);
+        Tensor scale = tensor(new[] { 0.25f }).requires_grad_(true);
+        Tensor y = QuantizationOps.fake_quantize(x, scale, null, new QuantSpec(3));
+        Assert.AreEqual(ScalarType.Float16, y.dtype);
+        CollectionAssert.AreEqual(new[] { 0.25f, -1.0f, 0.75f }, y.to(ScalarType.Float32).data<float>().ToArray());
+        y.sum().backward();
+        CollectionAssert.AreEqual(new[] { 1f, 1f, 0f }, x.grad!.to(ScalarType.Float32).data<float>().ToArray());
+        Tensor empty = zeros(new long[] { 0, 3 }).requires_grad_(true);
+        Tensor s3 = ones(3).requires_grad_(true);
+        Tensor ye = QuantizationOps.fake_quantize(empty, s3, null, new QuantSpec(8, axis: 1));
+        ye.sum().backward();
+        CollectionAssert.AreEqual(new long[] { 0, 3 }, ye.shape);
+        CollectionAssert.AreEqual(new[] { 0f, 0f, 0f }, s3.grad!.data<float>().ToArray());
+    }
+
+    [TestMethod]
+    public void BadArguments_NameTheMemberParameterAndValue()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = randn(4, 3);
+        var spec = new QuantSpec(8);
+        string M(Action a) => Assert.Throws<ArgumentException>(a).Message;
+        StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, tensor(new[] { 0f }), null, spec)), "QuantizationOps.fake_quantize: scale must be finite and greater than 0; got 0.");
+        StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, tensor(new[] { float.NaN }), null, spec)), "scale must be finite and greater than 0; got NaN.");
+        StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, ones(2), null, spec)), "QuantizationOps.fake_quantize: scale has shape (2); expected one value.");
+        StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, ones(4), null, spec.per_channel(1))), "scale has shape (4); expected (3).");
+        StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, ones(1), ones(1), spec)), "spec is symmetric, so its zero point is fixed at 0");
+        var affine = new QuantSpec(8, signed: false, symmetric: false);
+        StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, ones(1), tensor(new[] { float.PositiveInfinity }), affine)), "zero_point must be finite; got Infinity.");
+        StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, ones(1), null, spec.per_channel(2))), "QuantizationOps.fake_quantize: spec.axis = 2 is outside the 2 dimensions of x.");
+        StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, ones(1), null, spec, grad_scale: 0)), "grad_scale");
+        StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, ones(1), null, spec, steepness: -1)), "steepness");
+        StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, ones(1), null, spec, rounding: (RoundingGradient)7)), "rounding");
+        StringAssert.Contains(M(() => QuantizationOps.fake_quantize(zeros(new long[] { 2 }, ScalarType.Int32), ones(1), null, spec)), "x has dtype Int32");
+        Assert.AreEqual("spec", Assert.Throws<ArgumentNullException>(() => QuantizationOps.fake_quantize(x, ones(1), null, null!)).ParamName);
+        // A negative axis counts from the end.
+        TensorAssert.Identical(QuantizationOps.fake_quantize(x, full(3, 0.1f), null, spec.per_channel(1)), QuantizationOps.fake_quantize(x, full(3, 0.1f), null, spec.per_channel(-1)));
+    }
+
+    [TestMethod]
+    public void GradScale_DefaultsToLsqs()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { 3.3, -0.7, 20.0, 1.1, 0.4, -9.0 });
+        var spec = new QuantSpec(4);
+        Assert.AreEqual(1 / Math.Sqrt(6 * 7), QuantizationOps.lsq_grad_scale(6, spec), 1e-16);
+        Tensor s1 = tensor(new[] { 0.5 }).requires_grad_(true), s2 = tensor(new[] { 0.5 }).requires_grad_(true);
+        QuantizationOps.fake_quantize(x, s1, null, spec).sum().backward();
+        QuantizationOps.fake_quantize(x, s2, null, spec, grad_scale: 1).sum().backward();
+        Assert.AreEqual(s2.grad!.item<double>() / Math.Sqrt(42), s1.grad!.item<double>(), 1e-15);
+        // Σ inside (y − x)/s: (3.5 − 3.3)/0.5 + (−0.5 + 0.7)/0.5 + (1 − 1.1)/0.5 + (0.5 − 0.4)/0.5 = 0.8; outside qmax − Z = 7
+        // (x = 20) and qmin − Z = −8 (x = −9): −0.2 in all.
+        Assert.AreEqual(-0.2, s2.grad!.item<double>(), 1e-12);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => QuantizationOps.lsq_grad_scale(0, spec));
+    }
+
+    [TestMethod]
+    public void NoLeaks()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = randn(64, 8).requires_grad_(true);
+        Tensor s = full(8, 0.1f).requires_grad_(true);
+        Tensor z = full(8, 3.0f).requires_grad_(true);
+        var spec = new QuantSpec(4, signed: false, symmetric: false, axis: 1);
+        void Step()
+        {
+            using var inner = NewDisposeScope();
+            QuantizationOps.fake_quantize(x, s, z, spec, rounding: RoundingGradient.SoftRound).square().sum().backward();
+            QuantizationOps.fake_quantize(x.detach(), tensor(0.1f), null, new QuantSpec(8));
+        }
+        Step();
+        long before = LiveTensors.Count();
+        for (int i = 0; i < 20; i++) Step();
+        Assert.AreEqual(before, LiveTensors.Count());
+    }
 }

@@ -77,14 +77,22 @@ internal static unsafe class FakeQuantizeKernel
     private static (double, double) ForChunks(long n, Func<int, int, (double, double)> chunk)
     {
         int chunks = (int)((n + KernelLoop.ChunkLength - 1) / KernelLoop.ChunkLength);
+        if (chunks <= 1) return chunk(0, (int)n);
         int threads = n < KernelLoop.MinParallelLength ? 1 : Math.Min(get_num_threads(), chunks);
-        if (threads <= 1) return chunk(0, (int)n);
         var sums = new (double, double)[chunks];
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
+        void Run(int c)
         {
             int start = c * KernelLoop.ChunkLength;
             sums[c] = chunk(start, (int)Math.Min(start + KernelLoop.ChunkLength, n));
-        });
+        }
+        if (threads <= 1)
+        {
+            for (int c = 0; c < chunks; c++) Run(c);
+        }
+        else
+        {
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, Run);
+        }
         (double a, double b) total = (0, 0);
         foreach ((double a, double b) in sums) total = (total.a + a, total.b + b);
         return total;
