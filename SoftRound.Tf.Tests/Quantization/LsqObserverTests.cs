@@ -1,0 +1,39 @@
+using System;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Quantization;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Tests.Quantization;
+
+[TestClass]
+public sealed class LsqObserverTests
+{
+    [TestMethod]
+    public void Scale_IsTwiceTheMeanMagnitudeOverRootQmax()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { -1.5f, 0.2f, 3.0f, -0.7f });
+        double expected = 2 * (1.5 + 0.2 + 3.0 + 0.7) / 4 / Math.Sqrt(7);
+        var o = new LsqObserver();
+        var spec = new QuantSpec(4);
+        o.observe(x, spec);
+        (Tensor s, Tensor z) = o.calculate_qparams(spec);
+        Assert.AreEqual(expected, s.item<float>(), 1e-6);
+        Assert.AreEqual(0f, z.item<float>());
+        // Affine: the same s about the grid's centre Z = 8.
+        var affine = new QuantSpec(4, signed: false, symmetric: false);
+        var a = new LsqObserver();
+        a.observe(x, affine);
+        (Tensor sa, Tensor za) = a.calculate_qparams(affine);
+        Assert.AreEqual(2 * 1.35 / Math.Sqrt(15), sa.item<float>(), 1e-6);
+        Assert.AreEqual(8f, za.item<float>());
+        // Per channel, averaged over two batches.
+        var pc = new LsqObserver();
+        QuantSpec rows = spec.per_channel(0);
+        pc.observe(tensor(new[,] { { 1f, -1f }, { 0.5f, 0.5f } }), rows);
+        pc.observe(tensor(new[,] { { 3f, -3f }, { 0.5f, 0.5f } }), rows);
+        (Tensor sp, _) = pc.calculate_qparams(rows);
+        Assert.AreEqual(2 * 2 / Math.Sqrt(7), sp[0].item<float>(), 1e-6);
+        Assert.AreEqual(2 * 0.5 / Math.Sqrt(7), sp[1].item<float>(), 1e-6);
+    }
+}
