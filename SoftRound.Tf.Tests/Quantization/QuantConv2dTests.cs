@@ -1,0 +1,43 @@
+using System;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Quantization;
+using SoftRound.Tf.Tests.Helpers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Tests.Quantization;
+
+[TestClass]
+public sealed class QuantConv2dTests
+{
+    [TestMethod]
+    public void Forward_IsTheConvolutionOfTheFakeQuantizedInputAndWeights_WithTheSourcesGeometry()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(2);
+        var source = nn.Conv2d(4, 6, 3, stride: 2, padding: 1, dilation: 1, groups: 2);
+        var layer = QuantConv2d.from_conv2d(source, new QuantSpec(3, axis: 0), new QuantSpec(4, signed: false, symmetric: false));
+        CollectionAssert.AreEqual(new long[] { 2, 2 }, layer.strides);
+        CollectionAssert.AreEqual(new long[] { 1, 1 }, layer.paddings);
+        Assert.AreEqual(2, layer.groups);
+        Tensor x = rand(2, 4, 9, 9);
+        Tensor y = layer.forward(x);
+        Tensor xq = QuantizationOps.fake_quantize(x, layer.input_quantizer.scale, layer.input_quantizer.zero_point, layer.input_quantizer.spec);
+        Tensor wq = QuantizationOps.fake_quantize(layer.weight, layer.weight_quantizer.scale, null, layer.weight_quantizer.spec);
+        TensorAssert.Identical(nn.functional.conv2d(xq, wq, layer.bias, new long[] { 2, 2 }, new long[] { 1, 1 }, new long[] { 1, 1 }, 2).detach(), y.detach());
+        CollectionAssert.AreEqual(new long[] { 2, 6, 5, 5 }, y.shape);
+        y.square().sum().backward();
+        foreach (var (name, p) in layer.named_parameters()) Assert.IsNotNull(p.grad, name);
+    }
+
+    [TestMethod]
+    public void OnlyExplicitZeroPadding_IsAccepted()
+    {
+        using var scope = NewDisposeScope();
+        var reflect = nn.Conv2d(1, 1, 3, padding: 1, padding_mode: PaddingModes.Reflect);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantConv2d.from_conv2d(reflect)).Message, "QuantConv2d: only explicit zero padding is supported");
+        var same = nn.Conv2d(1, 1, 3, padding: Padding.Same);
+        Assert.ThrowsExactly<ArgumentException>(() => QuantConv2d.from_conv2d(same));
+        Assert.ThrowsExactly<ArgumentNullException>(() => QuantConv2d.from_conv2d(null!));
+    }
+}
