@@ -24,7 +24,10 @@ public sealed class QuantConv2dTests
         Tensor y = layer.forward(x);
         Tensor xq = QuantizationOps.fake_quantize(x, layer.input_quantizer.scale, layer.input_quantizer.zero_point, layer.input_quantizer.spec);
         Tensor wq = QuantizationOps.fake_quantize(layer.weight, layer.weight_quantizer.scale, null, layer.weight_quantizer.spec);
-        TensorAssert.Identical(nn.functional.conv2d(xq, wq, layer.bias, new long[] { 2, 2 }, new long[] { 1, 1 }, new long[] { 1, 1 }, 2).detach(), y.detach());
+        // The bias on the accumulator's grid, Δ = s_x·s_w per output channel.
+        Tensor step = layer.input_quantizer.scale * layer.weight_quantizer.scale;
+        Tensor bq = (layer.bias! / step).round() * step;
+        TensorAssert.Identical(nn.functional.conv2d(xq, wq, bq, new long[] { 2, 2 }, new long[] { 1, 1 }, new long[] { 1, 1 }, 2).detach(), y.detach());
         CollectionAssert.AreEqual(new long[] { 2, 6, 5, 5 }, y.shape);
         y.square().sum().backward();
         foreach (var (name, p) in layer.named_parameters()) Assert.IsNotNull(p.grad, name);

@@ -21,7 +21,10 @@ public sealed class QuantLinearTests
         Tensor y = layer.forward(x);
         Tensor xq = QuantizationOps.fake_quantize(x, layer.input_quantizer.scale, layer.input_quantizer.zero_point, layer.input_quantizer.spec);
         Tensor wq = QuantizationOps.fake_quantize(layer.weight, layer.weight_quantizer.scale, null, layer.weight_quantizer.spec);
-        TensorAssert.Identical(nn.functional.linear(xq, wq, layer.bias).detach(), y.detach());
+        // The bias on the accumulator's grid, Δ = s_x·s_w per output channel.
+        Tensor step = layer.input_quantizer.scale * layer.weight_quantizer.scale;
+        Tensor bq = (layer.bias! / step).round() * step;
+        TensorAssert.Identical(nn.functional.linear(xq, wq, bq).detach(), y.detach());
         CollectionAssert.AreEqual(new long[] { 4 }, layer.weight_quantizer.scale.shape);
         Assert.AreEqual(7, layer.weight_quantizer.spec.qmax);
         y.sum().backward();

@@ -39,13 +39,13 @@ internal static unsafe class FakeQuantizeKernel
         }
     }
 
-    /// <summary>The scalar reference: y at one x.</summary>
-    public static T Value<T>(T x, in Grid<T> g) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        if (T.IsNaN(x)) return x;
-        T q = T.Round(x * g.Inverse) + g.Zero;
-        return (T.Min(T.Max(q, g.Min), g.Max) - g.Zero) * g.Scale;
-    }
+    /// <summary>The integer code of one finite x: clamp(round(x·(1/s)) + Z, qmin, qmax), what integer inference stores.</summary>
+    public static T Code<T>(T x, in Grid<T> g) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        T.Min(T.Max(T.Round(x * g.Inverse) + g.Zero, g.Min), g.Max);
+
+    /// <summary>The scalar reference: y at one x, (code − Z)·s.</summary>
+    public static T Value<T>(T x, in Grid<T> g) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        T.IsNaN(x) ? x : (Code(x, g) - g.Zero) * g.Scale;
 
     /// <summary>The scalar reference of the backward pass at one x: dx, the scale's term and the zero point's term.</summary>
     public static (T dx, T scaleTerm, T zeroTerm) Gradient<T, TSurrogate>(T x, T dy, in Grid<T> g, TSurrogate surrogate)

@@ -6,10 +6,10 @@ using static TorchSharp.torch;
 namespace SoftRound.Tf.Quantization;
 
 /// <summary>
-/// A 2-D convolution that trains for integer inference: y = conv2d(fq_x(x), fq_w(W)) + b with the weights
-/// fake-quantized per output channel and the input per tensor (Brevitas's <c>QuantConv2d</c>, PyTorch's
-/// <c>torch.ao.nn.qat.Conv2d</c>); stride, padding, dilation and groups as the wrapped <c>nn.Conv2d</c>'s
-/// (zero padding only).
+/// A 2-D convolution that trains for integer inference: y = conv2d(fq_x(x), fq_w(W)) + b_q with the weights
+/// fake-quantized per output channel, the input per tensor and the bias on the accumulator's grid as in
+/// <see cref="QuantLinear"/> (Brevitas's <c>QuantConv2d</c>, PyTorch's <c>torch.ao.nn.qat.Conv2d</c>); stride,
+/// padding, dilation and groups as the wrapped <c>nn.Conv2d</c>'s (zero padding only).
 /// </summary>
 public sealed class QuantConv2d : nn.Module<Tensor, Tensor>
 {
@@ -86,12 +86,12 @@ public sealed class QuantConv2d : nn.Module<Tensor, Tensor>
     /// <summary>The input's quantizer.</summary>
     public FakeQuantizeLayer input_quantizer { get; }
 
-    /// <summary>y = conv2d(fq_x(x), fq_w(W)) + b.</summary>
+    /// <summary>y = conv2d(fq_x(x), fq_w(W)) + b_q.</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
         Tensor xq = input_quantizer.forward(x);
         Tensor wq = weight_quantizer.forward(weight);
-        return nn.functional.conv2d(xq, wq, bias, stride, padding, dilation, groups).MoveToOuterDisposeScope();
+        return nn.functional.conv2d(xq, wq, QuantizedLayers.QuantizedBias(bias, input_quantizer, weight_quantizer), stride, padding, dilation, groups).MoveToOuterDisposeScope();
     }
 }

@@ -6,10 +6,11 @@ using static TorchSharp.torch;
 namespace SoftRound.Tf.Quantization;
 
 /// <summary>
-/// A linear layer that trains for integer inference: y = fq_x(x)·fq_w(W)ᵀ + b, with the weights fake-quantized per
+/// A linear layer that trains for integer inference: y = fq_x(x)·fq_w(W)ᵀ + b_q, with the weights fake-quantized per
 /// output channel and the input per tensor, each by its own <see cref="FakeQuantizeLayer"/> (Brevitas's
-/// <c>QuantLinear</c>, PyTorch's <c>torch.ao.nn.qat.Linear</c>). The bias stays in floating point (it is exported
-/// as int32 in units of s_x·s_w).
+/// <c>QuantLinear</c>, PyTorch's <c>torch.ao.nn.qat.Linear</c>), and the bias on the accumulator's grid,
+/// b_q = round(b/Δ)·Δ with Δ = s_x·s_w (straight through), as integer inference adds it in int32 (Brevitas's
+/// <c>Int32Bias</c>; PyTorch's QAT keeps a float bias, which integer inference then rounds unseen).
 /// </summary>
 public sealed class QuantLinear : nn.Module<Tensor, Tensor>
 {
@@ -76,13 +77,13 @@ public sealed class QuantLinear : nn.Module<Tensor, Tensor>
     /// <summary>The input's quantizer (per tensor).</summary>
     public FakeQuantizeLayer input_quantizer { get; }
 
-    /// <summary>y = fq_x(x)·fq_w(W)ᵀ + b.</summary>
+    /// <summary>y = fq_x(x)·fq_w(W)ᵀ + b_q.</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
         Tensor xq = input_quantizer.forward(x);
         Tensor wq = weight_quantizer.forward(weight);
-        return nn.functional.linear(xq, wq, bias).MoveToOuterDisposeScope();
+        return nn.functional.linear(xq, wq, QuantizedLayers.QuantizedBias(bias, input_quantizer, weight_quantizer)).MoveToOuterDisposeScope();
     }
 
     private static long Checked(string name, long value) =>

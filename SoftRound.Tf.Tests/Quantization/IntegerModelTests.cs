@@ -1,0 +1,235 @@
+using System;
+using System.IO;
+using System.Linq;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Quantization;
+using SoftRound.Tf.Tests.Helpers;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Tests.Quantization;
+
+[TestClass]
+public sealed class IntegerModelTests
+{
+    /// <summary>A small CNN prepared for QAT and trained a few seeded steps on random images, in eval mode.</summary>
+    private static Sequential TrainedCnn(int weightBits, int activationBits, ulong seed = 1)
+    {
+        manual_seed((long)seed);
+        Sequential model = nn.Sequential(
+            ("conv1", nn.Conv2d(1, 6, 3, padding: 1)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
+            ("conv2", nn.Conv2d(6, 8, 3, stride: 1, padding: 1, groups: 2)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
+            ("flatten", nn.Flatten()), ("drop", nn.Dropout(0.1)), ("fc1", nn.Linear(8 * 3 * 3, 16)), ("relu3", nn.ReLU()), ("fc2", nn.Linear(16, 5)));
+        Sequential q = QuantizationOps.prepare_qat(model, new QuantSpec(weightBits, axis: 0), new QuantSpec(activationBits, signed: false, symmetric: false));
+        var optimizer = optim.Adam(q.parameters(), 1e-3);
+        var generator = new Generator(seed);
+        for (int step = 0; step < 5; step++)
+        {
+            optimizer.zero_grad();
+            using (NewDisposeScope())
+            {
+                Tensor x = rand(new long[] { 16, 1, 12, 12 }, generator: generator);
+                Tensor target = randint(0, 5, new long[] { 16 }, generator: generator);
+                nn.functional.cross_entropy(q.forward(x), target).backward();
+            }
+            optimizer.step();
+        }
+        q.eval();
+        return q;
+    }
+
+    /// <summary>
+    /// Layer by layer, from the integer model's own input codes: the codes the fake-quantized model gives the next
+    /// layer when each layer starts from the integer model's codes (its input quantizer's output as round(y/s) + Z),
+    /// and its float output at the end.
+    /// </summary>
+    private static (int[][] codes, Tensor output) FakeQuantizedLayerByLayer(Sequential q, System.Collections.Generic.List<int[]> integerCodes, long[] sampleShape)
+    {
+        var codes = new System.Collections.Generic.List<int[]>();
+        Tensor x = zeros(1);
+        int layer = 0;
+        foreach ((string _, nn.Module module) in q.named_children())
+        {
+            FakeQuantizeLayer? input = module switch { QuantConv2d c => c.input_quantizer, QuantLinear l => l.input_quantizer, _ => null };
+            if (input is not null)
+            {
+                float s = input.scale.item<float>(), z = input.zero_point is null ? input.spec.symmetric_zero_point : input.zero_point.round().item<float>();
+                if (layer > 0) codes.Add((input.forward(x) / s).round().add(z).flatten().to(ScalarType.Int32).data<int>().ToArray());
+                long[] shape = layer == 0 ? sampleShape : x.shape[1..];
+                x = ((tensor(integerCodes[layer]).to(ScalarType.Float32) - z) * s).reshape(new[] { 1L }.Concat(shape).ToArray());
+                layer++;
+            }
+            x = ((nn.Module<Tensor, Tensor>)module).forward(x);
+        }
+        return (codes.ToArray(), x);
+    }
+
+    [TestMethod]
+    [DataRow(8, 8)]
+    [DataRow(4, 4)]
+    [DataRow(2, 3)]
+    public void IntegerInference_MatchesTheFakeQuantizedModel_LayerByLayerWithinOneCode_AndOnEveryClass(int weightBits, int activationBits)
+    {
+        using var scope = NewDisposeScope();
+        Sequential q = TrainedCnn(weightBits, activationBits);
+        IntegerModel model = IntegerModel.export(q);
+        Assert.AreEqual(4, model.layer_count);
+        Tensor x = rand(new long[] { 64, 1, 12, 12 }, generator: new Generator(99));
+        Tensor expected;
+        using (no_grad()) expected = q.forward(x);
+        Tensor actual = model.forward(x);
+        CollectionAssert.AreEqual(expected.shape, actual.shape);
+        CollectionAssert.AreEqual(expected.argmax(1).data<long>().ToArray(), actual.argmax(1).data<long>().ToArray());
+        var last = (QuantLinear)q.named_children().Last().module;
+        double step = last.input_quantizer.scale.item<float>() * last.weight_quantizer.scale.max().item<float>();
+        long total = 0, differing = 0;
+        for (int i = 0; i < 64; i++)
+        {
+            using var inner = NewDisposeScope();
+            var integer = model.InputCodes(x[i].flatten().data<float>().ToArray(), new long[] { 1, 12, 12 });
+            (int[][] reference, Tensor output) = FakeQuantizedLayerByLayer(q, integer, new long[] { 1, 12, 12 });
+            for (int layer = 0; layer < reference.Length; layer++)
+            {
+                for (int j = 0; j < reference[layer].Length; j++)
+                {
+                    int d = Math.Abs(reference[layer][j] - integer[layer + 1][j]);
+                    Assert.IsTrue(d <= 1, $"sample {i}, layer {layer + 1}, code {j}: {reference[layer][j]} vs {integer[layer + 1][j]}");
+                    total++;
+                    if (d != 0) differing++;
+                }
+            }
+            // The last layer from the same codes: within one step s_x·s_w (the bias is rounded to half a step).
+            double worst = (output.squeeze(0) - actual[i]).abs().max().item<float>();
+            Assert.IsTrue(worst <= step, $"sample {i}: {worst} against a step of {step}");
+        }
+        Assert.IsTrue(differing <= total / 200, $"{differing} of {total} codes differ");
+    }
+
+    [TestMethod]
+    public void SaveAndLoad_RoundTrip_AndInt4IsPackedTwoPerByte()
+    {
+        using var scope = NewDisposeScope();
+        Sequential q = TrainedCnn(4, 8);
+        IntegerModel model = IntegerModel.export(q);
+        // 6·1·3·3, 8·3·3·3 (two groups of 3 input channels), 16·72 and 5·16 weights, two per byte.
+        Assert.AreEqual((54 + 216 + 1152 + 80) / 2, model.weight_bytes);
+        var stream = new MemoryStream();
+        model.save(stream);
+        IntegerModel loaded = IntegerModel.load(new MemoryStream(stream.ToArray()));
+        Tensor x = rand(new long[] { 8, 1, 12, 12 }, generator: new Generator(5));
+        TensorAssert.Identical(model.forward(x), loaded.forward(x));
+    }
+
+    [TestMethod]
+    public void Pack_AndUnpack_EveryInt4AndInt8Code()
+    {
+        sbyte[] int4 = Enumerable.Range(-8, 16).Concat(new[] { 3 }).Select(v => (sbyte)v).ToArray();
+        byte[] packed = IntegerModel.Pack(int4, 4);
+        Assert.AreEqual(9, packed.Length);
+        Assert.AreEqual((byte)0x98, packed[0]); // −8 → 0x8 in the low nibble, −7 → 0x9 in the high one
+        CollectionAssert.AreEqual(int4, IntegerModel.Unpack(packed, 4, int4.Length));
+        sbyte[] int8 = Enumerable.Range(-128, 256).Select(v => (sbyte)v).ToArray();
+        CollectionAssert.AreEqual(int8, IntegerModel.Unpack(IntegerModel.Pack(int8, 8), 8, int8.Length));
+    }
+
+    [TestMethod]
+    public void Load_RefusesTruncatedCorruptedAndRandomBytes()
+    {
+        using var scope = NewDisposeScope();
+        var stream = new MemoryStream();
+        IntegerModel.export(TrainedCnn(8, 8)).save(stream);
+        byte[] good = stream.ToArray();
+        var random = new Random(8);
+        void Refused(byte[] bytes) => Assert.ThrowsExactly<InvalidDataException>(() => IntegerModel.load(new MemoryStream(bytes)));
+        for (int length = 0; length < good.Length; length += 1 + length / 7) Refused(good[..length]);
+        for (int i = 0; i < 300; i++)
+        {
+            byte[] flipped = (byte[])good.Clone();
+            flipped[random.Next(flipped.Length)] ^= (byte)(1 << random.Next(8));
+            Refused(flipped);
+        }
+        for (int i = 0; i < 300; i++)
+        {
+            var bytes = new byte[random.Next(0, 400)];
+            random.NextBytes(bytes);
+            Refused(bytes);
+        }
+        Refused(good.Concat(new byte[] { 0 }).ToArray());
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => IntegerModel.load(new MemoryStream(good[..^1]))).Message, "IntegerModel.load: the stream is not an integer model");
+    }
+
+    [TestMethod]
+    public void Load_RefusesBadValuesBehindAValidChecksum()
+    {
+        using var scope = NewDisposeScope();
+        var stream = new MemoryStream();
+        IntegerModel.export(TrainedCnn(8, 8)).save(stream);
+        byte[] body = stream.ToArray()[..^32];
+        var random = new Random(9);
+        int refused = 0;
+        for (int i = 0; i < 400; i++)
+        {
+            byte[] changed = (byte[])body.Clone();
+            changed[random.Next(changed.Length)] = (byte)random.Next(256);
+            byte[] file = changed.Concat(System.Security.Cryptography.SHA256.HashData(changed)).ToArray();
+            try
+            {
+                IntegerModel m = IntegerModel.load(new MemoryStream(file));
+                // A change the format cannot see (a weight code, a scale) still gives a model that runs, or that
+                // refuses the 12×12 input its changed geometry cannot take.
+                try { m.forward(rand(2, 1, 12, 12)); }
+                catch (ArgumentException) { refused++; }
+            }
+            catch (InvalidDataException)
+            {
+                refused++;
+            }
+        }
+        Assert.IsTrue(refused > 0);
+    }
+
+    [TestMethod]
+    public void Export_RefusesWhatTheFormatCannotExpress()
+    {
+        using var scope = NewDisposeScope();
+        string M(Sequential s) => Assert.ThrowsExactly<ArgumentException>(() => IntegerModel.export(s)).Message;
+        StringAssert.Contains(M(nn.Sequential(("fc", new QuantLinear(2, 2)))), "IntegerModel.export: fc: its quantizers have not been initialised");
+        var affine = nn.Sequential(("fc", new QuantLinear(2, 2, weightSpec: new QuantSpec(8, symmetric: false, axis: 0))));
+        affine.forward(ones(1, 2));
+        StringAssert.Contains(M(affine), "weights must be signed symmetric of at most 8 bits; got int8 affine");
+        var tanh = nn.Sequential(("fc", new QuantLinear(2, 2)), ("t", nn.Tanh()));
+        tanh.forward(ones(1, 2));
+        StringAssert.Contains(M(tanh), "IntegerModel.export: t is a Tanh, which the integer format cannot express.");
+        var floatFirst = nn.Sequential(("relu", nn.ReLU()), ("fc", new QuantLinear(2, 2)));
+        floatFirst.forward(ones(1, 2));
+        StringAssert.Contains(M(floatFirst), "it does not start with a quantized layer");
+        Assert.ThrowsExactly<ArgumentNullException>(() => IntegerModel.export(null!));
+    }
+
+    [TestMethod]
+    public void Forward_RefusesInputsTheFirstLayerCannotTake()
+    {
+        using var scope = NewDisposeScope();
+        IntegerModel model = IntegerModel.export(TrainedCnn(8, 8));
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.forward(rand(2, 3, 12, 12))).Message, "IntegerModel.forward: x has shape (2, 3, 12, 12); expected (N, 1, H, W) with N ≥ 1.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.forward(full(new long[] { 1, 1, 12, 12 }, float.NaN))).Message, "x must be finite");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.forward(rand(1, 1, 10, 10))).Message, "IntegerModel.forward: a linear layer of 72 inputs gets samples of shape (32).");
+    }
+
+    [TestMethod]
+    public void FixedPointMultipliers_AreWithinHalfAUnitOfTheirLastPlace()
+    {
+        foreach (double m in new[] { 1e-6, 0.0123, 0.5, 0.999999, 1.0, 3.7, 1000.0 })
+        {
+            (long mantissa, int shift) = IntegerModelFixedPoint(m);
+            Assert.IsTrue(mantissa >= 1L << 30 && mantissa < 1L << 31, $"{m}");
+            Assert.AreEqual(m, Math.ScaleB(mantissa, -shift), m * Math.ScaleB(1, -31));
+        }
+    }
+
+    private static (long, int) IntegerModelFixedPoint(double m)
+    {
+        var layer = typeof(IntegerModel).GetNestedType("Layer", System.Reflection.BindingFlags.NonPublic)!;
+        return ((long, int))layer.GetMethod("FixedPoint", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.Invoke(null, new object[] { m })!;
+    }
+}
