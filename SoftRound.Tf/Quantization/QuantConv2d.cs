@@ -18,12 +18,14 @@ public sealed class QuantConv2d : nn.Module<Tensor, Tensor>
     /// <summary>Creates the layer with weights initialised as <c>nn.Conv2d</c>'s.</summary>
     /// <exception cref="ArgumentException">As <c>nn.Conv2d</c>, or the input spec is per channel.</exception>
     public QuantConv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, long dilation = 1, long groups = 1,
-        bool hasBias = true, QuantSpec? weightSpec = null, QuantSpec? inputSpec = null, RoundingGradient rounding = RoundingGradient.StraightThrough, double? steepness = null)
-        : this(nn.Conv2d(inChannels, outChannels, kernelSize, stride, padding, dilation, groups: groups, bias: hasBias), weightSpec, inputSpec, rounding, steepness, owns: true)
+        bool hasBias = true, QuantSpec? weightSpec = null, QuantSpec? inputSpec = null, RoundingGradient rounding = RoundingGradient.StraightThrough, double? steepness = null,
+        bool learnScales = true, QuantObserver? weightObserver = null, QuantObserver? inputObserver = null)
+        : this(nn.Conv2d(inChannels, outChannels, kernelSize, stride, padding, dilation, groups: groups, bias: hasBias), weightSpec, inputSpec, rounding, steepness, learnScales, weightObserver, inputObserver, owns: true)
     {
     }
 
-    private QuantConv2d(Conv2d conv, QuantSpec? weightSpec, QuantSpec? inputSpec, RoundingGradient rounding, double? steepness, bool owns) : base(nameof(QuantConv2d))
+    private QuantConv2d(Conv2d conv, QuantSpec? weightSpec, QuantSpec? inputSpec, RoundingGradient rounding, double? steepness,
+        bool learnScales, QuantObserver? weightObserver, QuantObserver? inputObserver, bool owns) : base(nameof(QuantConv2d))
     {
         if (conv.padding_mode != PaddingModes.Zeros || conv.padding_type is not null)
         {
@@ -40,8 +42,8 @@ public sealed class QuantConv2d : nn.Module<Tensor, Tensor>
         register_parameter("weight", new Parameter(conv.weight!.detach().clone()));
         if (conv.bias is not null) register_parameter("bias", new Parameter(conv.bias.detach().clone()));
         if (owns) conv.Dispose();
-        weight_quantizer = new FakeQuantizeLayer(w, w.axis is null ? 1 : out_channels, rounding: rounding, steepness: steepness);
-        input_quantizer = new FakeQuantizeLayer(i, rounding: rounding, steepness: steepness);
+        weight_quantizer = new FakeQuantizeLayer(w, w.axis is null ? 1 : out_channels, learnScales, observer: weightObserver, rounding: rounding, steepness: steepness);
+        input_quantizer = new FakeQuantizeLayer(i, learnScale: learnScales, observer: inputObserver, rounding: rounding, steepness: steepness);
         register_module(nameof(weight_quantizer), weight_quantizer);
         register_module(nameof(input_quantizer), input_quantizer);
     }
@@ -50,10 +52,11 @@ public sealed class QuantConv2d : nn.Module<Tensor, Tensor>
     /// <exception cref="ArgumentNullException"><paramref name="conv"/> is null.</exception>
     /// <exception cref="ArgumentException">The convolution pads other than with explicit zeros.</exception>
     public static QuantConv2d from_conv2d(Conv2d conv, QuantSpec? weightSpec = null, QuantSpec? inputSpec = null,
-        RoundingGradient rounding = RoundingGradient.StraightThrough, double? steepness = null)
+        RoundingGradient rounding = RoundingGradient.StraightThrough, double? steepness = null,
+        bool learnScales = true, QuantObserver? weightObserver = null, QuantObserver? inputObserver = null)
     {
         ArgumentNullException.ThrowIfNull(conv, nameof(conv));
-        return new QuantConv2d(conv, weightSpec, inputSpec, rounding, steepness, owns: false);
+        return new QuantConv2d(conv, weightSpec, inputSpec, rounding, steepness, learnScales, weightObserver, inputObserver, owns: false);
     }
 
     /// <summary>Input channels.</summary>

@@ -22,14 +22,19 @@ public sealed class QuantLinear : nn.Module<Tensor, Tensor>
     /// <param name="inputSpec">The input's grid, per tensor; by default uint8 affine.</param>
     /// <param name="rounding">The rounding's backward pass of both quantizers.</param>
     /// <param name="steepness">Its steepness (see <see cref="QuantizationOps.fake_quantize"/>).</param>
+    /// <param name="learnScales">Learn both quantizers' scales (LSQ), or let their observers set them on every training batch (post-training calibration).</param>
+    /// <param name="weightObserver">The weights' observer; null for the <see cref="FakeQuantizeLayer"/> default.</param>
+    /// <param name="inputObserver">The input's observer; null for the <see cref="FakeQuantizeLayer"/> default.</param>
     /// <exception cref="ArgumentOutOfRangeException">A feature count is &lt; 1; the input spec is per channel.</exception>
     public QuantLinear(long inFeatures, long outFeatures, bool hasBias = true, QuantSpec? weightSpec = null, QuantSpec? inputSpec = null,
-        RoundingGradient rounding = RoundingGradient.StraightThrough, double? steepness = null)
-        : this(nn.Linear(Checked(nameof(inFeatures), inFeatures), Checked(nameof(outFeatures), outFeatures), hasBias), weightSpec, inputSpec, rounding, steepness)
+        RoundingGradient rounding = RoundingGradient.StraightThrough, double? steepness = null,
+        bool learnScales = true, QuantObserver? weightObserver = null, QuantObserver? inputObserver = null)
+        : this(nn.Linear(Checked(nameof(inFeatures), inFeatures), Checked(nameof(outFeatures), outFeatures), hasBias), weightSpec, inputSpec, rounding, steepness, learnScales, weightObserver, inputObserver)
     {
     }
 
-    private QuantLinear(Linear linear, QuantSpec? weightSpec, QuantSpec? inputSpec, RoundingGradient rounding, double? steepness) : base(nameof(QuantLinear))
+    private QuantLinear(Linear linear, QuantSpec? weightSpec, QuantSpec? inputSpec, RoundingGradient rounding, double? steepness,
+        bool learnScales, QuantObserver? weightObserver, QuantObserver? inputObserver) : base(nameof(QuantLinear))
     {
         QuantSpec w = QuantizedLayers.WeightSpec(nameof(QuantLinear), weightSpec);
         QuantSpec i = QuantizedLayers.InputSpec(nameof(QuantLinear), inputSpec);
@@ -38,8 +43,8 @@ public sealed class QuantLinear : nn.Module<Tensor, Tensor>
         register_parameter("weight", new Parameter(linear.weight!.detach().clone()));
         if (linear.bias is not null) register_parameter("bias", new Parameter(linear.bias.detach().clone()));
         linear.Dispose();
-        weight_quantizer = new FakeQuantizeLayer(w, w.axis is null ? 1 : out_features, rounding: rounding, steepness: steepness);
-        input_quantizer = new FakeQuantizeLayer(i, rounding: rounding, steepness: steepness);
+        weight_quantizer = new FakeQuantizeLayer(w, w.axis is null ? 1 : out_features, learnScales, observer: weightObserver, rounding: rounding, steepness: steepness);
+        input_quantizer = new FakeQuantizeLayer(i, learnScale: learnScales, observer: inputObserver, rounding: rounding, steepness: steepness);
         register_module(nameof(weight_quantizer), weight_quantizer);
         register_module(nameof(input_quantizer), input_quantizer);
     }
@@ -47,7 +52,8 @@ public sealed class QuantLinear : nn.Module<Tensor, Tensor>
     /// <summary>A quantized copy of <paramref name="linear"/> (its weights and bias copied; the original is left as it is).</summary>
     /// <exception cref="ArgumentNullException"><paramref name="linear"/> is null.</exception>
     public static QuantLinear from_linear(Linear linear, QuantSpec? weightSpec = null, QuantSpec? inputSpec = null,
-        RoundingGradient rounding = RoundingGradient.StraightThrough, double? steepness = null)
+        RoundingGradient rounding = RoundingGradient.StraightThrough, double? steepness = null,
+        bool learnScales = true, QuantObserver? weightObserver = null, QuantObserver? inputObserver = null)
     {
         ArgumentNullException.ThrowIfNull(linear, nameof(linear));
         var copy = nn.Linear(linear.in_features, linear.out_features, linear.bias is not null);
@@ -56,7 +62,7 @@ public sealed class QuantLinear : nn.Module<Tensor, Tensor>
             copy.weight!.copy_(linear.weight!);
             copy.bias?.copy_(linear.bias!);
         }
-        return new QuantLinear(copy, weightSpec, inputSpec, rounding, steepness);
+        return new QuantLinear(copy, weightSpec, inputSpec, rounding, steepness, learnScales, weightObserver, inputObserver);
     }
 
     /// <summary>Input features.</summary>

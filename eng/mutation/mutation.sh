@@ -3,7 +3,7 @@
 #
 #   bash eng/mutation/mutation.sh AREA [extra Stryker options]
 #
-# AREA is one of: formulas, kernels, internals, ops, layers, entropy, compression, codec (the ImageCodec example's file
+# AREA is one of: formulas, kernels, internals, ops, layers, entropy, compression, quantization, codec (the ImageCodec example's file
 # formats and image handling), all. The report (HTML and JSON) lands in
 # StrykerOutput/<date>/reports/ under SoftRound.Tf.Tests/. Not part of .ci/run: an area takes minutes on 2 cores.
 # Surviving mutants that are equivalent (no test can tell them apart) are listed, with why, in EQUIVALENT.md beside
@@ -23,14 +23,15 @@ case "$area" in
   internals) globs=("**/Internals/*.cs") ;;
   ops)       globs=("**/DifferentiableRound.cs" "**/SoftRound.cs" "**/SoftRoundInverse.cs" "**/SoftRoundConditionalMean.cs"
                     "**/RoundSt.cs" "**/SteSoftRound.cs" "**/PerturbAndApply.cs" "**/SoftRoundOps.cs") ;;
-  layers)    globs=("**/*Layer.cs" "**/SteepnessSchedule.cs") ;;
+  layers)    globs=("**/*Layer.cs" "**/SteepnessSchedule.cs" "!**/Quantization/**") ;;
   entropy)   globs=("**/Entropy/*.cs") ;;
   compression) globs=("**/Compression/*.cs") ;;
+  quantization) globs=("**/Quantization/*.cs" "**/Kernels/FakeQuantizeKernel.cs" "**/Internals/FakeQuantizeFunction.cs") ;;
   codec)     globs=("**/SrzFile.cs" "**/ModelFile.cs" "**/Weights.cs" "**/Images.cs")
              project=ImageCodec.csproj
              filter="FullyQualifiedName~Examples.ImageCodec&TestCategory!=Training" ;;
   all)       globs=("**/*.cs") ;;
-  *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|entropy|compression|codec|all [Stryker options]" >&2; exit 2 ;;
+  *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|entropy|compression|quantization|codec|all [Stryker options]" >&2; exit 2 ;;
 esac
 
 dotnet tool restore > /dev/null

@@ -1,0 +1,52 @@
+using System;
+using SoftRound.Tf.Quantization;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace QuantizationAwareTraining;
+
+/// <summary>The small CNN of the example, in floating point and quantized.</summary>
+public static class Cnn
+{
+    /// <summary>conv 3×3 (1→16) · ReLU · max-pool 2 · conv 3×3 (16→32) · ReLU · max-pool 2 · linear (1568→10).</summary>
+    public static Sequential Float() => nn.Sequential(
+        ("conv1", nn.Conv2d(1, 16, 3, padding: 1)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
+        ("conv2", nn.Conv2d(16, 32, 3, padding: 1)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
+        ("flatten", nn.Flatten()), ("fc", nn.Linear(32 * 7 * 7, 10)));
+
+    /// <summary>
+    /// A quantized copy of <paramref name="model"/> (from <see cref="Float"/>): weights <paramref name="bits"/> bits
+    /// signed symmetric per output channel, activations <paramref name="bits"/> bits unsigned (they follow a ReLU), the
+    /// image itself 8 bits (it is 8-bit data). Learned scales (LSQ) for QAT, observed ones for post-training calibration.
+    /// </summary>
+    public static Sequential Quantized(Sequential model, int bits, RoundingGradient rounding, double? steepness, bool learnScales)
+    {
+        var weights = new QuantSpec(bits, axis: 0);
+        var activations = new QuantSpec(bits, signed: false, symmetric: false);
+        var image = new QuantSpec(8, signed: false, symmetric: false);
+        QuantObserver? WeightObserver() => learnScales ? null : new MinMaxObserver();
+        QuantObserver? InputObserver() => learnScales ? null : new MseObserver();
+        var result = nn.Sequential();
+        bool first = true;
+        foreach ((string name, nn.Module child) in model.named_children())
+        {
+            nn.Module<Tensor, Tensor> module = child switch
+            {
+                Conv2d conv => QuantConv2d.from_conv2d(conv, weights, first ? image : activations, rounding, steepness, learnScales, WeightObserver(), InputObserver()),
+                Linear linear => QuantLinear.from_linear(linear, weights, activations, rounding, steepness, learnScales, WeightObserver(), InputObserver()),
+                _ => (nn.Module<Tensor, Tensor>)child,
+            };
+            if (child is Conv2d or Linear) first = false;
+            result.append(name, module);
+        }
+        return result;
+    }
+
+    /// <summary>Every fake quantizer of a model built by <see cref="Quantized"/>.</summary>
+    public static FakeQuantizeLayer[] Quantizers(Sequential model)
+    {
+        var list = new System.Collections.Generic.List<FakeQuantizeLayer>();
+        foreach ((string _, nn.Module m) in model.named_modules()) if (m is FakeQuantizeLayer q) list.Add(q);
+        return list.ToArray();
+    }
+}

@@ -1,0 +1,93 @@
+using System;
+using System.Collections.Generic;
+using System.CommandLine;
+using System.IO;
+using System.Linq;
+using QuantizationAwareTraining;
+using Spectre.Console;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+// Trains a small CNN on Fashion-MNIST in floating point, quantizes it after training (8, 4, 3, 2 bits) and trains it
+// quantization-aware at the same widths with three rounding surrogates, then runs the integer export of the QAT models.
+var full = new Option<bool>("--full") { Description = "The full run: all 12,000 training images, 30 float epochs and 5 QAT epochs per model (about 10 minutes on 2 cores)." };
+var images = new Option<int>("--train-images") { Description = "Training images to use (128 to 12,000; for a quick look).", DefaultValueFactory = _ => 12000 };
+var testImages = new Option<int>("--test-images") { Description = "Test images to evaluate on (100 to 10,000; for a quick look).", DefaultValueFactory = _ => 10000 };
+var floatEpochsOption = new Option<int?>("--float-epochs") { Description = "Float epochs (1 to 100; default 10, 30 with --full)." };
+var qatEpochsOption = new Option<int?>("--qat-epochs") { Description = "QAT epochs per model (1 to 100; default 1, 5 with --full)." };
+var seed = new Option<int>("--seed") { Description = "Seed for the weights and the batches (0 or more).", DefaultValueFactory = _ => 1 };
+var output = new Option<DirectoryInfo>("--output") { Description = "Folder for qat-accuracy.png.", DefaultValueFactory = _ => new DirectoryInfo("output") };
+var root = new RootCommand("Quantization-aware training on Fashion-MNIST: float, post-training quantization and QAT at 8, 4, 3 and 2 bits.") { full, images, testImages, floatEpochsOption, qatEpochsOption, seed, output };
+
+ParseResult parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {error.Message}");
+    Console.Error.WriteLine("Run with --help for the options.");
+    return 2;
+}
+if (parsed.Action is not null && args.Any(a => a is "--help" or "-h" or "-?" or "--version")) return parsed.Invoke();
+int seedValue = parsed.GetValue(seed), imageCount = parsed.GetValue(images), testCount = parsed.GetValue(testImages);
+bool isFull = parsed.GetValue(full);
+int floatEpochs = parsed.GetValue(floatEpochsOption) ?? (isFull ? 30 : 10), qatEpochs = parsed.GetValue(qatEpochsOption) ?? (isFull ? 5 : 1);
+if (seedValue < 0 || imageCount is < 128 or > 12000 || testCount is < 100 or > 10000 || floatEpochs is < 1 or > 100 || qatEpochs is < 1 or > 100)
+{
+    Console.Error.WriteLine($"error: --seed must be 0 or more (got {seedValue}), --train-images 128 to 12000 (got {imageCount}), --test-images 100 to 10000 (got {testCount}), --float-epochs and --qat-epochs 1 to 100 (got {floatEpochs} and {qatEpochs}).");
+    return 2;
+}
+DirectoryInfo folder = parsed.GetValue(output)!;
+
+set_num_threads(Math.Min(2, Environment.ProcessorCount));
+string data = Path.Combine(AppContext.BaseDirectory, "data");
+FashionMnist train = FashionMnist.Load(data, "train").Take(imageCount), test = FashionMnist.Load(data, "t10k").Take(testCount);
+AnsiConsole.MarkupLine($"Fashion-MNIST: {train.Count:N0} training and {test.Count:N0} test images; {floatEpochs} float epochs, {qatEpochs} QAT epoch(s) per model, seed {seedValue}.");
+
+var outcomes = new List<Outcome>();
+var integers = new List<IntegerOutcome>();
+AnsiConsole.Progress()
+    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+    .Start(progress =>
+    {
+        var experiment = new Experiment(train, test, (ulong)seedValue, floatEpochs, qatEpochs, progress);
+        (Sequential trained, Outcome floatOutcome) = experiment.TrainFloat();
+        outcomes.Add(floatOutcome);
+        foreach (int bits in Experiment.Widths) outcomes.Add(experiment.PostTraining(trained, bits).outcome);
+        foreach (Surrogate surrogate in Experiment.Surrogates)
+        {
+            foreach (int bits in Experiment.Widths)
+            {
+                (Sequential model, Outcome outcome) = experiment.QuantizationAware(trained, bits, surrogate);
+                outcomes.Add(outcome);
+                if (surrogate == Experiment.Surrogates[0]) integers.Add(experiment.Integer(model, outcome));
+            }
+        }
+    });
+
+double floatAccuracy = outcomes[0].Accuracy;
+var table = new Table().AddColumn("method");
+foreach (int bits in Experiment.Widths) table.AddColumn($"{bits} bits", c => c.RightAligned());
+table.AddRow("float", $"{floatAccuracy:P2}", "", "", "");
+foreach (var group in outcomes.Skip(1).GroupBy(o => o.Method))
+{
+    table.AddRow(new[] { Markup.Escape(group.Key) }.Concat(Experiment.Widths.Select(b =>
+    {
+        Outcome o = group.First(x => x.Bits == b);
+        return $"{o.Accuracy:P2} ({(o.Accuracy - floatAccuracy) * 100:+0.00;-0.00})";
+    })).ToArray());
+}
+AnsiConsole.MarkupLine("[bold]Test accuracy[/] (points against float in brackets):");
+AnsiConsole.Write(table);
+
+var integerTable = new Table().AddColumns("QAT model (straight-through)", "fake-quantized", "integer inference", "predictions that differ", "weight bytes");
+foreach (IntegerOutcome i in integers)
+{
+    integerTable.AddRow($"{i.Bits} bits", $"{i.FakeQuantizedAccuracy:P2}", $"{i.IntegerAccuracy:P2}", $"{i.Disagreements} of {test.Count:N0}", $"{i.WeightBytes:N0}");
+}
+AnsiConsole.MarkupLine("[bold]Integer export[/] (int32 accumulation, fixed-point requantization):");
+AnsiConsole.Write(integerTable);
+
+folder.Create();
+string png = Path.Combine(folder.FullName, "qat-accuracy.png");
+AccuracyPlot.Save(outcomes, png);
+AnsiConsole.MarkupLine($"Plot: [blue]{Markup.Escape(png)}[/]");
+return 0;
