@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 
 // Trains a small CNN on Fashion-MNIST in floating point, quantizes it after training (8, 4, 3, 2 bits) and trains it
 // quantization-aware at the same widths with three rounding surrogates, then runs the integer export of the QAT models.
-var full = new Option<bool>("--full") { Description = "The full run: all 12,000 training images, 30 float epochs and 5 QAT epochs per model (about 10 minutes on 2 cores)." };
+var full = new Option<bool>("--full") { Description = "The full run: all 12,000 training images, 30 float epochs and 5 QAT epochs per model (about 8 minutes on 2 cores)." };
 var images = new Option<int>("--train-images") { Description = "Training images to use (128 to 12,000; for a quick look).", DefaultValueFactory = _ => 12000 };
 var testImages = new Option<int>("--test-images") { Description = "Test images to evaluate on (100 to 10,000; for a quick look).", DefaultValueFactory = _ => 10000 };
 var floatEpochsOption = new Option<int?>("--float-epochs") { Description = "Float epochs (1 to 100; default 10, 30 with --full)." };
