@@ -202,7 +202,7 @@ public sealed class IntegerModel
             biasCodes = new int[b.Length];
             for (int c = 0; c < b.Length; c++)
             {
-                double q = QuantizedLayers.BiasCode(b[c], sx, wScales[c]);
+                double q = QuantWeightLayer.BiasCode(b[c], sx, wScales[c]);
                 if (!(q >= int.MinValue && q <= int.MaxValue)) throw new ArgumentException($"{where}: bias[{c}] = {b[c]} is {q} steps of s_x·s_w, outside int32.", "model");
                 biasCodes[c] = (int)q;
             }

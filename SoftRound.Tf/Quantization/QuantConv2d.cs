@@ -7,11 +7,11 @@ namespace SoftRound.Tf.Quantization;
 
 /// <summary>
 /// A 2-D convolution that trains for integer inference: y = conv2d(fq_x(x), fq_w(W)) + b_q with the weights
-/// fake-quantized per output channel, the input per tensor and the bias on the accumulator's grid as in
-/// <see cref="QuantLinear"/> (Brevitas's <c>QuantConv2d</c>, PyTorch's <c>torch.ao.nn.qat.Conv2d</c>); stride,
+/// fake-quantized per output channel, the input per tensor and the bias on the accumulator's grid (see
+/// <see cref="QuantWeightLayer"/>; Brevitas's <c>QuantConv2d</c>, PyTorch's <c>torch.ao.nn.qat.Conv2d</c>); stride,
 /// padding, dilation and groups as the wrapped <c>nn.Conv2d</c>'s (zero padding only).
 /// </summary>
-public sealed class QuantConv2d : nn.Module<Tensor, Tensor>
+public sealed class QuantConv2d : QuantWeightLayer
 {
     private readonly long[] stride, padding, dilation;
 
@@ -25,27 +25,25 @@ public sealed class QuantConv2d : nn.Module<Tensor, Tensor>
     }
 
     private QuantConv2d(Conv2d conv, QuantSpec? weightSpec, QuantSpec? inputSpec, RoundingGradient rounding, double? steepness,
-        bool learnScales, QuantObserver? weightObserver, QuantObserver? inputObserver, bool owns) : base(nameof(QuantConv2d))
+        bool learnScales, QuantObserver? weightObserver, QuantObserver? inputObserver, bool owns)
+        : base(nameof(QuantConv2d), ZeroPadded(conv).weight!, conv.bias, weightSpec, inputSpec, rounding, steepness, learnScales, weightObserver, inputObserver)
     {
-        if (conv.padding_mode != PaddingModes.Zeros || conv.padding_type is not null)
-        {
-            throw new ArgumentException($"{nameof(QuantConv2d)}: only explicit zero padding is supported; the convolution has {conv.padding_mode}{(conv.padding_type is null ? "" : $", {conv.padding_type}")}.", nameof(conv));
-        }
-        QuantSpec w = QuantizedLayers.WeightSpec(nameof(QuantConv2d), weightSpec);
-        QuantSpec i = QuantizedLayers.InputSpec(nameof(QuantConv2d), inputSpec);
         in_channels = conv.in_channels;
         out_channels = conv.out_channels;
         groups = conv.groups;
         stride = (long[])conv.stride.Clone();
         padding = (long[])conv.padding!.Clone();
         dilation = (long[])conv.dilation.Clone();
-        register_parameter("weight", new Parameter(conv.weight!.detach().clone()));
-        if (conv.bias is not null) register_parameter("bias", new Parameter(conv.bias.detach().clone()));
         if (owns) conv.Dispose();
-        weight_quantizer = new FakeQuantizeLayer(w, w.axis is null ? 1 : out_channels, learnScales, observer: weightObserver, rounding: rounding, steepness: steepness);
-        input_quantizer = new FakeQuantizeLayer(i, learnScale: learnScales, observer: inputObserver, rounding: rounding, steepness: steepness);
-        register_module(nameof(weight_quantizer), weight_quantizer);
-        register_module(nameof(input_quantizer), input_quantizer);
+    }
+
+    private static Conv2d ZeroPadded(Conv2d conv)
+    {
+        if (conv.padding_mode != PaddingModes.Zeros || conv.padding_type is not null)
+        {
+            throw new ArgumentException($"{nameof(QuantConv2d)}: only explicit zero padding is supported; the convolution has {conv.padding_mode}{(conv.padding_type is null ? "" : $", {conv.padding_type}")}.", nameof(conv));
+        }
+        return conv;
     }
 
     /// <summary>A quantized copy of <paramref name="conv"/> (weights, bias and geometry copied; the original is left as it is).</summary>
@@ -77,24 +75,7 @@ public sealed class QuantConv2d : nn.Module<Tensor, Tensor>
     /// <summary>The dilation, (dH, dW).</summary>
     public long[] dilations => (long[])dilation.Clone();
 
-    /// <summary>W, (out, in/groups, kH, kW).</summary>
-    public Parameter weight => get_parameter("weight")!;
-
-    /// <summary>b, or null.</summary>
-    public Parameter? bias => get_parameter("bias");
-
-    /// <summary>The weights' quantizer.</summary>
-    public FakeQuantizeLayer weight_quantizer { get; }
-
-    /// <summary>The input's quantizer.</summary>
-    public FakeQuantizeLayer input_quantizer { get; }
-
-    /// <summary>y = conv2d(fq_x(x), fq_w(W)) + b_q.</summary>
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        Tensor xq = input_quantizer.forward(x);
-        Tensor wq = weight_quantizer.forward(weight);
-        return nn.functional.conv2d(xq, wq, QuantizedLayers.QuantizedBias(bias, input_quantizer, weight_quantizer), stride, padding, dilation, groups).MoveToOuterDisposeScope();
-    }
+    /// <inheritdoc />
+    private protected override Tensor Apply(Tensor input, Tensor weight, Tensor? bias) =>
+        nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups);
 }

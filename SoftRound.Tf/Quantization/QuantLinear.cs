@@ -7,12 +7,11 @@ namespace SoftRound.Tf.Quantization;
 
 /// <summary>
 /// A linear layer that trains for integer inference: y = fq_x(x)·fq_w(W)ᵀ + b_q, with the weights fake-quantized per
-/// output channel and the input per tensor, each by its own <see cref="FakeQuantizeLayer"/> (Brevitas's
-/// <c>QuantLinear</c>, PyTorch's <c>torch.ao.nn.qat.Linear</c>), and the bias on the accumulator's grid,
-/// b_q = round(b/Δ)·Δ with Δ = s_x·s_w (straight through), as integer inference adds it in int32 (Brevitas's
-/// <c>Int32Bias</c>; PyTorch's QAT keeps a float bias, which integer inference then rounds unseen).
+/// output channel and the input per tensor, each by its own <see cref="FakeQuantizeLayer"/>, and the bias on the
+/// accumulator's grid (see <see cref="QuantWeightLayer"/>; Brevitas's <c>QuantLinear</c>, PyTorch's
+/// <c>torch.ao.nn.qat.Linear</c>).
 /// </summary>
-public sealed class QuantLinear : nn.Module<Tensor, Tensor>
+public sealed class QuantLinear : QuantWeightLayer
 {
     /// <summary>Creates the layer with weights initialised as <c>nn.Linear</c>'s.</summary>
     /// <param name="inFeatures">Input features, ≥ 1.</param>
@@ -34,19 +33,12 @@ public sealed class QuantLinear : nn.Module<Tensor, Tensor>
     }
 
     private QuantLinear(Linear linear, QuantSpec? weightSpec, QuantSpec? inputSpec, RoundingGradient rounding, double? steepness,
-        bool learnScales, QuantObserver? weightObserver, QuantObserver? inputObserver) : base(nameof(QuantLinear))
+        bool learnScales, QuantObserver? weightObserver, QuantObserver? inputObserver)
+        : base(nameof(QuantLinear), linear.weight!, linear.bias, weightSpec, inputSpec, rounding, steepness, learnScales, weightObserver, inputObserver)
     {
-        QuantSpec w = QuantizedLayers.WeightSpec(nameof(QuantLinear), weightSpec);
-        QuantSpec i = QuantizedLayers.InputSpec(nameof(QuantLinear), inputSpec);
         in_features = linear.in_features;
         out_features = linear.out_features;
-        register_parameter("weight", new Parameter(linear.weight!.detach().clone()));
-        if (linear.bias is not null) register_parameter("bias", new Parameter(linear.bias.detach().clone()));
         linear.Dispose();
-        weight_quantizer = new FakeQuantizeLayer(w, w.axis is null ? 1 : out_features, learnScales, observer: weightObserver, rounding: rounding, steepness: steepness);
-        input_quantizer = new FakeQuantizeLayer(i, learnScale: learnScales, observer: inputObserver, rounding: rounding, steepness: steepness);
-        register_module(nameof(weight_quantizer), weight_quantizer);
-        register_module(nameof(input_quantizer), input_quantizer);
     }
 
     /// <summary>A quantized copy of <paramref name="linear"/> (its weights and bias copied; the original is left as it is).</summary>
@@ -71,26 +63,8 @@ public sealed class QuantLinear : nn.Module<Tensor, Tensor>
     /// <summary>Output features.</summary>
     public long out_features { get; }
 
-    /// <summary>W, (out, in).</summary>
-    public Parameter weight => get_parameter("weight")!;
-
-    /// <summary>b, or null.</summary>
-    public Parameter? bias => get_parameter("bias");
-
-    /// <summary>The weights' quantizer (per output channel by default).</summary>
-    public FakeQuantizeLayer weight_quantizer { get; }
-
-    /// <summary>The input's quantizer (per tensor).</summary>
-    public FakeQuantizeLayer input_quantizer { get; }
-
-    /// <summary>y = fq_x(x)·fq_w(W)ᵀ + b_q.</summary>
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        Tensor xq = input_quantizer.forward(x);
-        Tensor wq = weight_quantizer.forward(weight);
-        return nn.functional.linear(xq, wq, QuantizedLayers.QuantizedBias(bias, input_quantizer, weight_quantizer)).MoveToOuterDisposeScope();
-    }
+    /// <inheritdoc />
+    private protected override Tensor Apply(Tensor input, Tensor weight, Tensor? bias) => nn.functional.linear(input, weight, bias);
 
     private static long Checked(string name, long value) =>
         value >= 1 ? value : throw new ArgumentOutOfRangeException(name, value, $"{nameof(QuantLinear)}: {name} must be ≥ 1; got {value}.");
