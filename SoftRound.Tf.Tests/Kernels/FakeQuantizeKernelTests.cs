@@ -97,6 +97,16 @@ public sealed unsafe class FakeQuantizeKernelTests
             (double s2, double z2) = FakeQuantizeKernel.Backward(xp, null, 1.5, null, x.Length, grid, new RoundStKernel(null));
             Assert.AreEqual(s1, s2, 1e-12);
             Assert.AreEqual(z1, z2, 1e-12);
+            Assert.AreNotEqual(0.0, s1);
+            Assert.AreNotEqual(0.0, z1);
+            // Sums not wanted are not formed (0); the one wanted and dx are unchanged.
+            var dx2 = new double[x.Length];
+            fixed (double* dx2p = dx2)
+            {
+                Assert.AreEqual((s1, 0.0), FakeQuantizeKernel.Backward(xp, op, 0, dx2p, x.Length, grid, new RoundStKernel(null), wantZero: false));
+                Assert.AreEqual((0.0, z1), FakeQuantizeKernel.Backward(xp, op, 0, dx2p, x.Length, grid, new RoundStKernel(null), wantScale: false));
+            }
+            CollectionAssert.AreEqual(dx, dx2);
         }
     }
 

@@ -57,8 +57,8 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
         (double[] scales, int[] zeros) = Grids(scale, zeroPoint, s);
         var scaleSums = new double[channels];
         var zeroSums = new double[channels];
-        if (x.dtype == ScalarType.Float32) BackwardBlocks<float>(input, uniform ? null : g, gradValue, dx, outer, channels, inner, scales, zeros, s, scaleSums, zeroSums);
-        else BackwardBlocks<double>(input, uniform ? null : g, gradValue, dx, outer, channels, inner, scales, zeros, s, scaleSums, zeroSums);
+        if (x.dtype == ScalarType.Float32) BackwardBlocks<float>(input, uniform ? null : g, gradValue, dx, outer, channels, inner, scales, zeros, s, scaleSums, zeroSums, needScale, needZero);
+        else BackwardBlocks<double>(input, uniform ? null : g, gradValue, dx, outer, channels, inner, scales, zeros, s, scaleSums, zeroSums, needScale, needZero);
         Tensor? ds = null, dz = null;
         if (needScale)
         {
@@ -174,7 +174,7 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
     }
 
     private static void BackwardBlocks<T>(Tensor x, Tensor? grad, double gradValue, Tensor? dx, long outer, long channels, long inner,
-        double[] scales, int[] zeros, Settings s, double[] scaleSums, double[] zeroSums)
+        double[] scales, int[] zeros, Settings s, double[] scaleSums, double[] zeroSums, bool wantScale, bool wantZero)
         where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
     {
         if (x.numel() == 0) return;
@@ -187,9 +187,9 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
                 var grid = new FakeQuantizeKernel.Grid<T>(scales[c], zeros[c], s.QMin, s.QMax);
                 (double a, double b) = s.Rounding switch
                 {
-                    RoundingGradient.SoftRound => FakeQuantizeKernel.Backward(xp + at, gp == null ? null : gp + at, gradValue, dxp == null ? null : dxp + at, inner, grid, new SteSoftRoundKernel(s.Steepness)),
-                    RoundingGradient.DifferentiableRound => FakeQuantizeKernel.Backward(xp + at, gp == null ? null : gp + at, gradValue, dxp == null ? null : dxp + at, inner, grid, new DifferentiableRoundKernel(s.Steepness)),
-                    _ => FakeQuantizeKernel.Backward(xp + at, gp == null ? null : gp + at, gradValue, dxp == null ? null : dxp + at, inner, grid, new RoundStKernel(null)),
+                    RoundingGradient.SoftRound => FakeQuantizeKernel.Backward(xp + at, gp == null ? null : gp + at, gradValue, dxp == null ? null : dxp + at, inner, grid, new SteSoftRoundKernel(s.Steepness), wantScale, wantZero),
+                    RoundingGradient.DifferentiableRound => FakeQuantizeKernel.Backward(xp + at, gp == null ? null : gp + at, gradValue, dxp == null ? null : dxp + at, inner, grid, new DifferentiableRoundKernel(s.Steepness), wantScale, wantZero),
+                    _ => FakeQuantizeKernel.Backward(xp + at, gp == null ? null : gp + at, gradValue, dxp == null ? null : dxp + at, inner, grid, new RoundStKernel(null), wantScale, wantZero),
                 };
                 scaleSums[c] += a;
                 zeroSums[c] += b;

@@ -67,12 +67,14 @@ internal static unsafe class FakeQuantizeKernel
         ForChunks(n, (start, end) => { ForwardChunk(x, y, start, end, g); return (0, 0); });
 
     /// <summary>
-    /// dx (when <paramref name="dx"/> is not null) and the block's two sums for <paramref name="n"/> elements; dy is
-    /// read from <paramref name="dy"/>, or is <paramref name="dyValue"/> everywhere when that is null.
+    /// dx (when <paramref name="dx"/> is not null) and the block's two sums for <paramref name="n"/> elements (each
+    /// only when wanted, else 0); dy is read from <paramref name="dy"/>, or is <paramref name="dyValue"/> everywhere
+    /// when that is null.
     /// </summary>
-    public static (double scaleSum, double zeroSum) Backward<T, TSurrogate>(T* x, T* dy, double dyValue, T* dx, long n, Grid<T> g, TSurrogate surrogate)
+    public static (double scaleSum, double zeroSum) Backward<T, TSurrogate>(T* x, T* dy, double dyValue, T* dx, long n, Grid<T> g, TSurrogate surrogate,
+        bool wantScale = true, bool wantZero = true)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TSurrogate : struct, IRoundKernel =>
-        ForChunks(n, (start, end) => BackwardChunk(x, dy, dyValue, dx, start, end, g, surrogate));
+        ForChunks(n, (start, end) => BackwardChunk(x, dy, dyValue, dx, start, end, g, surrogate, wantScale, wantZero));
 
     private static (double, double) ForChunks(long n, Func<int, int, (double, double)> chunk)
     {
@@ -119,7 +121,8 @@ internal static unsafe class FakeQuantizeKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (double, double) BackwardChunk<T, TSurrogate>(T* x, T* dy, double dyValue, T* dx, int start, int end, Grid<T> g, TSurrogate surrogate)
+    private static (double, double) BackwardChunk<T, TSurrogate>(T* x, T* dy, double dyValue, T* dx, int start, int end, Grid<T> g, TSurrogate surrogate,
+        bool wantScale, bool wantZero)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TSurrogate : struct, IRoundKernel
     {
         var inverse = new Vector<T>(g.Inverse);
@@ -141,12 +144,15 @@ internal static unsafe class FakeQuantizeKernel
             Vector<T> q = VectorMath.Round(u) + zero;
             Vector<T> inside = Vector.BitwiseAnd(Vector.GreaterThanOrEqual(q, min), Vector.LessThanOrEqual(q, max));
             Vector<T> slope = surrogate.Derivative(u);
-            Vector<T> y = (q - zero) * scale;
-            Vector<T> insideTerm = gi * (y - xi * slope) * inverse;
-            Vector<T> outsideTerm = gi * Vector.ConditionalSelect(Vector.LessThan(q, min), below, above);
             if (dx != null) (gi * Vector.ConditionalSelect(inside, slope, Vector<T>.Zero)).Store(dx + i);
-            Accumulate(Vector.ConditionalSelect(inside, insideTerm, outsideTerm), ref scaleSum);
-            Accumulate(Vector.ConditionalSelect(inside, Vector<T>.Zero, gi), ref zeroSum);
+            if (wantScale)
+            {
+                Vector<T> y = (q - zero) * scale;
+                Vector<T> insideTerm = gi * (y - xi * slope) * inverse;
+                Vector<T> outsideTerm = gi * Vector.ConditionalSelect(Vector.LessThan(q, min), below, above);
+                Accumulate(Vector.ConditionalSelect(inside, insideTerm, outsideTerm), ref scaleSum);
+            }
+            if (wantZero) Accumulate(Vector.ConditionalSelect(inside, Vector<T>.Zero, gi), ref zeroSum);
         }
         double scaleTotal = Vector.Sum(scaleSum), zeroTotal = Vector.Sum(zeroSum);
         for (; i < end; i++)
@@ -156,7 +162,7 @@ internal static unsafe class FakeQuantizeKernel
             scaleTotal += double.CreateTruncating(s);
             zeroTotal += double.CreateTruncating(z);
         }
-        return (scaleTotal, zeroTotal);
+        return (wantScale ? scaleTotal : 0, wantZero ? zeroTotal : 0);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
