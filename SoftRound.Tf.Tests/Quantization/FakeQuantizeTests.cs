@@ -209,6 +209,29 @@ public sealed class FakeQuantizeTests
     }
 
     [TestMethod]
+    public void ScaleGradient_OutsideTheGrid_IsTheTrueDerivative_ByFiniteDifferences()
+    {
+        // Outside the grid y = (qmin − Z)·s or (qmax − Z)·s, a smooth function of s: there LSQ's gradient is the
+        // derivative itself (inside, the straight-through surrogate differs from the zero derivative of a step).
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { -9.0, 7.5, 30.0, -12.25, 100.0 }, ScalarType.Float64);
+        Tensor dy = tensor(new[] { 0.3, -1.1, 0.7, 2.0, -0.4 }, ScalarType.Float64);
+        var spec = new QuantSpec(3, signed: false, symmetric: false);
+        Tensor z = tensor(new[] { 2.2 }, ScalarType.Float64);
+        double Loss(double scale)
+        {
+            using var inner = NewDisposeScope();
+            return (QuantizationOps.fake_quantize(x, tensor(new[] { scale }, ScalarType.Float64), z, spec, 1.0) * dy).sum().item<double>();
+        }
+        Tensor s = tensor(new[] { 0.9 }, ScalarType.Float64).requires_grad_(true);
+        (QuantizationOps.fake_quantize(x, s, z, spec, 1.0) * dy).sum().backward();
+        const double h = 1e-6;
+        double numeric = (Loss(0.9 + h) - Loss(0.9 - h)) / (2 * h);
+        Assert.AreEqual(numeric, s.grad!.item<double>(), 1e-8);
+        Assert.AreEqual(0.3 * (0 - 2) + (-1.1 + 0.7 - 0.4) * (7 - 2) + 2.0 * (0 - 2), numeric, 1e-8);
+    }
+
+    [TestMethod]
     public void Kernel_EqualsTheCompositePath_PerTensorAndPerChannel_EveryDtypeAndSurrogate()
     {
         var random = new Random(3);
