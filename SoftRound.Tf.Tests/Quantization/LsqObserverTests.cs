@@ -20,6 +20,9 @@ public sealed class LsqObserverTests
         (Tensor s, Tensor z) = o.calculate_qparams(spec);
         Assert.AreEqual(expected, s.item<float>(), 1e-6);
         Assert.AreEqual(0f, z.item<float>());
+        // The range it proposes: ±s·(qmax − qmin)/2.
+        Assert.AreEqual(-expected * 7.5, o.range!.Value.low[0], 1e-6);
+        Assert.AreEqual(expected * 7.5, o.range!.Value.high[0], 1e-6);
         // Affine: the same s about the grid's centre Z = 8.
         var affine = new QuantSpec(4, signed: false, symmetric: false);
         var a = new LsqObserver();

@@ -29,6 +29,10 @@ public sealed class MinMaxObserverTests
         CollectionAssert.AreEqual(new[] { 0.01764705963432789f }, QParams(o, affine).s);
         CollectionAssert.AreEqual(new[] { 85f }, QParams(o, affine).z);
         CollectionAssert.AreEqual(new[] { 128f }, QParams(o, new QuantSpec(8, signed: false)).z);
+        // Affine and narrow, [1, 255]: s = 4.5/254, z = 1 − round(−1.5/s).
+        var narrow = new QuantSpec(8, signed: false, symmetric: false, narrowRange: true);
+        Assert.AreEqual((float)(4.5 / 254), QParams(o, narrow).s[0]);
+        Assert.AreEqual((float)(1 - Math.Round(-1.5 / (4.5 / 254))), QParams(o, narrow).z[0]);
         var perRow = new MinMaxObserver();
         perRow.observe(w, new QuantSpec(8, axis: 0));
         CollectionAssert.AreEqual(new[] { 0.01568627543747425f, 0.0002352941082790494f }, QParams(perRow, new QuantSpec(8, axis: 0)).s);

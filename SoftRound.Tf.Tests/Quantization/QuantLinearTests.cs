@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using SoftRound.Tf.Quantization;
 using SoftRound.Tf.Tests.Helpers;
@@ -42,6 +43,12 @@ public sealed class QuantLinearTests
         Assert.AreEqual(new QuantSpec(8, signed: false, symmetric: false), layer.input_quantizer.spec);
         Assert.IsNull(layer.bias);
         Assert.AreEqual((3L, 2L), (layer.in_features, layer.out_features));
+        // The quantizers are submodules: their scales train and save with the layer.
+        string[] names = layer.named_parameters().Select(p => p.name).ToArray();
+        CollectionAssert.AreEquivalent(new[] { "weight", "weight_quantizer.scale", "input_quantizer.scale" }, names);
+        CollectionAssert.AreEqual(new long[] { 2 }, layer.weight_quantizer.scale.shape);
+        var perTensor = new QuantLinear(3, 4, weightSpec: new QuantSpec(8));
+        CollectionAssert.AreEqual(new long[] { 1 }, perTensor.weight_quantizer.scale.shape);
     }
 
     [TestMethod]
