@@ -188,6 +188,84 @@ public sealed class IntegerModelTests
         Assert.IsTrue(refused > 0);
     }
 
+    /// <summary>A small exported model's bytes without the checksum: conv (1→2, 3×3, pad 1), ReLU, max-pool 2, flatten, linear (8→3).</summary>
+    private static byte[] SmallModelBody()
+    {
+        manual_seed(4);
+        Sequential model = nn.Sequential(("conv", nn.Conv2d(1, 2, 3, padding: 1)), ("relu", nn.ReLU()), ("pool", nn.MaxPool2d(2)),
+            ("flatten", nn.Flatten()), ("fc", nn.Linear(8, 3)));
+        Sequential q = QuantizationOps.prepare_qat(model);
+        q.forward(rand(4, 1, 4, 4));
+        q.eval();
+        var stream = new MemoryStream();
+        IntegerModel.export(q).save(stream);
+        return stream.ToArray()[..^32];
+    }
+
+    private static void RefusedWith(byte[] body, string message)
+    {
+        byte[] file = body.Concat(System.Security.Cryptography.SHA256.HashData(body)).ToArray();
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => IntegerModel.load(new MemoryStream(file))).Message, message);
+    }
+
+    private static byte[] WithInt(byte[] body, int offset, int value)
+    {
+        byte[] copy = (byte[])body.Clone();
+        BitConverter.GetBytes(value).CopyTo(copy, offset);
+        return copy;
+    }
+
+    [TestMethod]
+    public void Load_NamesEachOutOfRangeFieldBehindAValidChecksum()
+    {
+        using var scope = NewDisposeScope();
+        byte[] body = SmallModelBody();
+        IntegerModel.load(new MemoryStream(body.Concat(System.Security.Cryptography.SHA256.HashData(body)).ToArray()));
+        // The first layer's 14 integers start at byte 10: out, in, kH, kW, sH, sW, pH, pW, dH, dW, groups, bits, wmin, wmax.
+        int Field(int i) => 10 + 4 * i;
+        const string geometry = "a layer's geometry is out of range";
+        foreach ((int field, int value, string message) in new[]
+        {
+            (0, 0, "a layer has 0 output channels"), (1, 0, "a layer has 0 → 2 channels"), (1, 65537, "a layer has 65537 → 2 channels"),
+            (2, 0, geometry), (2, 65, geometry), (3, 0, geometry), (3, 65, geometry), (4, 0, geometry), (4, 65, geometry), (5, 0, geometry),
+            (5, 65, geometry), (6, -1, geometry), (6, 65, geometry), (7, -1, geometry), (7, 65, geometry), (8, 0, geometry), (8, 65, geometry),
+            (9, 0, geometry), (9, 65, geometry), (10, 0, "a layer has 0 groups"), (10, 2, "a layer has 2 groups for 1 → 2 channels"),
+            (11, 1, "does not fit 1 signed bits"), (11, 9, "does not fit 9 signed bits"), (12, -126, "weight grid [-126, 127]"), (13, 126, "weight grid [-128, 126]"),
+        })
+        {
+            RefusedWith(WithInt(body, Field(field), value), message);
+        }
+        // Then two weight scales (doubles), the input's scale, its zero point, qmin and qmax.
+        int scales = Field(14), inputScale = scales + 16, grid = inputScale + 8;
+        byte[] zeroScale = (byte[])body.Clone();
+        BitConverter.GetBytes(0.0).CopyTo(zeroScale, scales + 8);
+        RefusedWith(zeroScale, "a layer's weight scales are not positive and finite");
+        byte[] nanInput = (byte[])body.Clone();
+        BitConverter.GetBytes(double.NaN).CopyTo(nanInput, inputScale);
+        RefusedWith(nanInput, "a layer's input scale is NaN");
+        RefusedWith(WithInt(body, grid + 4, -(1 << 15) - 1), "a layer's input grid");
+        RefusedWith(WithInt(body, grid + 8, 1 << 16), "a layer's input grid");
+        RefusedWith(WithInt(body, grid + 8, 0), "a layer's input grid [0, 0]");
+        RefusedWith(WithInt(body, grid, -1), "with zero point -1 is invalid");
+        RefusedWith(WithInt(body, grid, 256), "with zero point 256 is invalid");
+        // After the bias and the weights: ReLU (kind 1), then the pooling step (kind 3) with kH, kW, sH, sW, pH, pW.
+        int weightLength = BitConverter.ToInt32(body, grid + 12 + 1 + 8);
+        int pool = grid + 12 + 1 + 8 + 4 + weightLength + 1;
+        Assert.AreEqual(3, body[pool]);
+        foreach ((int field, int value, string message) in new[]
+        {
+            (0, 0, "a pooling step has the geometry (0, 2"), (0, 65, "(65, 2"), (2, 0, "(2, 2, 0"), (3, 65, "(2, 2, 2, 65"),
+            (4, -1, "(2, 2, 2, 2, -1"), (5, 65, "(2, 2, 2, 2, 0, 65)"), (4, 2, "a pooling step pads more than half its window"),
+            (5, 2, "a pooling step pads more than half its window"),
+        })
+        {
+            RefusedWith(WithInt(body, pool + 1 + 4 * field, value), message);
+        }
+        // A padding of exactly half the window is allowed.
+        byte[] half = WithInt(body, pool + 1 + 4 * 4, 1);
+        IntegerModel.load(new MemoryStream(half.Concat(System.Security.Cryptography.SHA256.HashData(half)).ToArray()));
+    }
+
     [TestMethod]
     public void Export_RefusesWhatTheFormatCannotExpress()
     {
