@@ -131,4 +131,21 @@ public sealed class FakeQuantizeLayerTests
         for (int i = 0; i < 20; i++) Step();
         Assert.AreEqual(before, LiveTensors.Count());
     }
+
+    [TestMethod]
+    public void Defaults_AndTheirChecks()
+    {
+        using var scope = NewDisposeScope();
+        Assert.IsInstanceOfType<MovingAverageMinMaxObserver>(new FakeQuantizeLayer(new QuantSpec(8), learnScale: false).observer);
+        Assert.IsInstanceOfType<LsqObserver>(new FakeQuantizeLayer(new QuantSpec(8)).observer);
+        var affine = new FakeQuantizeLayer(new QuantSpec(8, signed: false, symmetric: false), learnZeroPoint: true);
+        Assert.IsTrue(affine.learns_zero_point);
+        Assert.AreSame(affine.get_parameter("zero_point"), affine.zero_point);
+        var fixedZero = new FakeQuantizeLayer(new QuantSpec(8, signed: false, symmetric: false));
+        Assert.IsFalse(fixedZero.learns_zero_point);
+        Assert.AreEqual(128f, fixedZero.zero_point!.item<float>());
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new FakeQuantizeLayer(new QuantSpec(8), rounding: (RoundingGradient)9)).Message, "FakeQuantizeLayer: rounding");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new FakeQuantizeLayer(new QuantSpec(8), gradScale: 0)).Message, "FakeQuantizeLayer: gradScale");
+    }
+
 }

@@ -355,4 +355,27 @@ public sealed class FakeQuantizeTests
         for (int i = 0; i < 20; i++) Step();
         Assert.AreEqual(before, LiveTensors.Count());
     }
+
+    [TestMethod]
+    public void DefaultSteepness_IsFiveForSoftRound_AndTenForTheSigmoidRound_AndANegativeAxisMayBeTheFirst()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = linspace(-2, 2, 41, ScalarType.Float64);
+        var spec = new QuantSpec(4);
+        Tensor Dx(RoundingGradient rounding, double? k)
+        {
+            Tensor leaf = x.clone().requires_grad_(true);
+            QuantizationOps.fake_quantize(leaf, tensor(new[] { 0.3 }, ScalarType.Float64), null, spec, rounding: rounding, steepness: k).sum().backward();
+            return leaf.grad!;
+        }
+        TensorAssert.Identical(Dx(RoundingGradient.SoftRound, 5), Dx(RoundingGradient.SoftRound, null));
+        TensorAssert.Identical(Dx(RoundingGradient.DifferentiableRound, 10), Dx(RoundingGradient.DifferentiableRound, null));
+        Assert.IsFalse(Dx(RoundingGradient.SoftRound, 4).eq(Dx(RoundingGradient.SoftRound, null)).all().item<bool>());
+        Tensor m = randn(3, 4);
+        TensorAssert.Identical(QuantizationOps.fake_quantize(m, full(3, 0.2f), null, spec.per_channel(0)), QuantizationOps.fake_quantize(m, full(3, 0.2f), null, spec.per_channel(-2)));
+        Assert.AreEqual("spec", Assert.ThrowsExactly<ArgumentNullException>(() => QuantizationOps.lsq_grad_scale(4, null!)).ParamName);
+        Assert.AreEqual(1 / Math.Sqrt(7), QuantizationOps.lsq_grad_scale(1, spec), 1e-16);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => QuantizationOps.lsq_grad_scale(0, spec)).Message, "QuantizationOps.lsq_grad_scale: numel must be ≥ 1; got 0.");
+    }
+
 }

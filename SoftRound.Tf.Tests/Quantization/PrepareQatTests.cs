@@ -37,4 +37,17 @@ public sealed class PrepareQatTests
 
     [TestMethod]
     public void NullModel_IsRefused() => Assert.ThrowsExactly<ArgumentNullException>(() => QuantizationOps.prepare_qat(null!));
+
+    [TestMethod]
+    public void KeepsTheTrainingMode_AndGivesKeepDottedNames()
+    {
+        using var scope = NewDisposeScope();
+        Sequential model = nn.Sequential(("a", nn.Linear(2, 2)), ("b", nn.Sequential(("c", nn.Linear(2, 2)))));
+        model.eval();
+        var seen = new System.Collections.Generic.List<string>();
+        Sequential q = QuantizationOps.prepare_qat(model, keep: name => { seen.Add(name); return false; });
+        Assert.IsFalse(q.training);
+        CollectionAssert.AreEqual(new[] { "a", "b", "b.c" }, seen);
+    }
+
 }

@@ -59,4 +59,8 @@ public sealed class QuantLinearTests
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new QuantLinear(2, 2, inputSpec: new QuantSpec(8, axis: 0))).Message, "QuantLinear: inputSpec must be per tensor; got axis 0.");
         Assert.ThrowsExactly<ArgumentNullException>(() => QuantLinear.from_linear(null!));
     }
+
+    [TestMethod]
+    public void OneFeature_IsEnough() => Assert.AreEqual((1L, 1L), (new QuantLinear(1, 1).in_features, new QuantLinear(1, 1).out_features));
+
 }

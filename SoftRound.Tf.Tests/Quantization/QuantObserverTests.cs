@@ -33,4 +33,26 @@ public sealed class QuantObserverTests
         o.observe(zeros(5), new QuantSpec(8));
         Assert.AreEqual(1.1920928955078125e-7f, o.calculate_qparams(new QuantSpec(8)).scale.item<float>());
     }
+
+    [TestMethod]
+    public void NullSpecs_AndTheEdgesOfEachObserversParameters()
+    {
+        using var scope = NewDisposeScope();
+        var o = new MinMaxObserver();
+        Assert.AreEqual("spec", Assert.ThrowsExactly<ArgumentNullException>(() => o.observe(ones(2), null!)).ParamName);
+        o.observe(ones(2), new QuantSpec(8));
+        Assert.AreEqual("spec", Assert.ThrowsExactly<ArgumentNullException>(() => o.calculate_qparams(null!)).ParamName);
+        // Per tensor the proposal has one value; per channel one per channel.
+        CollectionAssert.AreEqual(new long[] { 1 }, o.calculate_qparams(new QuantSpec(8)).scale.shape);
+        var channels = new MinMaxObserver();
+        channels.observe(ones(3, 2), new QuantSpec(8, axis: 0));
+        CollectionAssert.AreEqual(new long[] { 3 }, channels.calculate_qparams(new QuantSpec(8, axis: 0)).scale.shape);
+        // The largest and smallest parameters allowed are allowed.
+        Assert.AreEqual(1.0, new MovingAverageMinMaxObserver(1).averaging_constant);
+        Assert.AreEqual(50.0, new PercentileObserver(50).percentile);
+        Assert.AreEqual(2, new MseObserver(2).candidates);
+        Assert.AreEqual(10000, new MseObserver(10000).candidates);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new MseObserver(10001));
+    }
+
 }
