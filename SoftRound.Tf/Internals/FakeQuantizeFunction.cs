@@ -24,7 +24,7 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
     /// <summary>What the function needs besides its tensors.</summary>
     internal sealed record Settings(int QMin, int QMax, int? Axis, double GradScale, RoundingGradient Rounding, double Steepness);
 
-    private const string Key = "settings";
+    private const string Key = "settings", NeedKey = "need";
 
     /// <inheritdoc />
     public override string Name => "FakeQuantize";
@@ -121,7 +121,7 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
         if (zeroPoint is not null) saved.Add(zeroPoint);
         ctx.save_for_backward(saved);
         ctx.save_data(Key, s);
-        ctx.save_data("need", new[] { x.requires_grad, scale.requires_grad, zeroPoint is { requires_grad: true } });
+        ctx.save_data(NeedKey, new[] { x.requires_grad, scale.requires_grad, zeroPoint is { requires_grad: true } });
         return Value(x, scale, zeroPoint, s);
     }
 
@@ -131,7 +131,7 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
         if (grad_output.IsInvalid) return UndefinedGradients.For(4);
         List<Tensor> saved = ctx.get_saved_variables();
         var s = (Settings)ctx.get_data(Key);
-        var need = (bool[])ctx.get_data("need");
+        var need = (bool[])ctx.get_data(NeedKey);
         (Tensor? dx, Tensor? ds, Tensor? dz) = Gradients(saved[0], saved[1], saved.Count > 2 ? saved[2] : null, grad_output, s, need[0], need[1], need[2]);
         return new List<Tensor> { dx!, ds!, dz!, null! };
     }

@@ -126,9 +126,14 @@ public sealed class FakeQuantizeLayer : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         OpGuard.FloatingPoint(GetName() + ".forward", nameof(x), x);
-        if (training && observer_enabled && (!learns_scale || !is_initialized)) Observe(x);
+        bool initialized = is_initialized;
+        if (training && observer_enabled && (!learns_scale || !initialized))
+        {
+            Observe(x);
+            initialized = true;
+        }
         if (!fake_quant_enabled) return x.alias();
-        if (!is_initialized)
+        if (!initialized)
         {
             throw new InvalidOperationException($"{GetName()}.forward: the scale has not been set; run a training batch with the observer enabled first.");
         }

@@ -6,6 +6,5 @@ namespace SoftRound.Tf.Quantization;
 public sealed class MinMaxObserver : QuantObserver
 {
     /// <inheritdoc />
-    protected override (double[] low, double[] high) batch_range(Tensor channels, QuantSpec spec) =>
-        (Column(channels.amin(1)), Column(channels.amax(1)));
+    protected override (double[] low, double[] high) batch_range(Tensor channels, QuantSpec spec) => RowRange(channels);
 }

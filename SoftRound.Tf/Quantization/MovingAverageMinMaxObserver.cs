@@ -27,8 +27,7 @@ public sealed class MovingAverageMinMaxObserver : QuantObserver
     public double averaging_constant { get; }
 
     /// <inheritdoc />
-    protected override (double[] low, double[] high) batch_range(Tensor channels, QuantSpec spec) =>
-        (Column(channels.amin(1)), Column(channels.amax(1)));
+    protected override (double[] low, double[] high) batch_range(Tensor channels, QuantSpec spec) => RowRange(channels);
 
     /// <inheritdoc />
     protected override (double[] low, double[] high) combine(double[] low, double[] high, double[] batchLow, double[] batchHigh) =>

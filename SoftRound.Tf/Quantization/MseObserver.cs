@@ -30,7 +30,7 @@ public sealed class MseObserver : QuantObserver
     protected override (double[] low, double[] high) batch_range(Tensor channels, QuantSpec spec)
     {
         using var scope = NewDisposeScope();
-        double[] min = Column(channels.amin(1)), max = Column(channels.amax(1));
+        (double[] min, double[] max) = RowRange(channels);
         int c = min.Length;
         var best = Enumerable.Repeat(double.PositiveInfinity, c).ToArray();
         var bestLow = new double[c];

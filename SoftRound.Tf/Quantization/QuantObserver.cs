@@ -109,6 +109,9 @@ public abstract class QuantObserver
         return axis is int a ? t.movedim(new long[] { a }, new long[] { 0 }).reshape(x.shape[a], -1) : t.reshape(1, -1);
     }
 
+    /// <summary>Each row's minimum and maximum of a (C, M) float64 tensor.</summary>
+    private protected static (double[] low, double[] high) RowRange(Tensor channels) => (Column(channels.amin(1)), Column(channels.amax(1)));
+
     /// <summary>The values of a float64 tensor, flattened.</summary>
     private protected static double[] Column(Tensor t) => t.reshape(-1).cpu().data<double>().ToArray();
 }
