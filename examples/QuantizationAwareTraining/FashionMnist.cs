@@ -18,7 +18,7 @@ public sealed record FashionMnist(Tensor Images, Tensor Labels)
     public FashionMnist Take(long count) => count >= Count ? this : new FashionMnist(Images[..(int)count], Labels[..(int)count]);
 
     /// <summary>Reads <c>{prefix}-images-idx3-ubyte.gz</c> and <c>{prefix}-labels-idx1-ubyte.gz</c> from <paramref name="folder"/>.</summary>
-    /// <exception cref="InvalidDataException">A file is not an IDX file of the expected kind, or the counts differ.</exception>
+    /// <exception cref="InvalidDataException">A file is not gzip, is truncated, is not an IDX file of the expected kind, or the counts differ.</exception>
     public static FashionMnist Load(string folder, string prefix)
     {
         byte[] images = Read(Path.Combine(folder, $"{prefix}-images-idx3-ubyte.gz"), 2051, out int n, out int rows, out int columns);
@@ -31,10 +31,16 @@ public sealed record FashionMnist(Tensor Images, Tensor Labels)
 
     private static byte[] Read(string path, int magic, out int count, out int rows, out int columns)
     {
-        using var gzip = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+        byte[] file = File.ReadAllBytes(path);
+        using var gzip = new GZipStream(new MemoryStream(file), CompressionMode.Decompress);
         using var memory = new MemoryStream();
         gzip.CopyTo(memory);
         byte[] all = memory.ToArray();
+        // .NET's GZipStream accepts a file whose trailer is cut short; its last four bytes must hold the length.
+        if (file.Length < 18 || BitConverter.ToUInt32(file, file.Length - 4) != (uint)all.Length)
+        {
+            throw new InvalidDataException($"{path} is truncated: its gzip trailer does not give the length of its contents.");
+        }
         int Int(int at) => all[at] << 24 | all[at + 1] << 16 | all[at + 2] << 8 | all[at + 3];
         if (all.Length < 8 || Int(0) != magic) throw new InvalidDataException($"{path} is not an IDX file with magic {magic}.");
         count = Int(4);
