@@ -312,6 +312,8 @@ public sealed class FakeQuantizeTests
         StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, ones(1), null, spec.per_channel(2))), "QuantizationOps.fake_quantize: spec.axis = 2 is outside the 2 dimensions of x.");
         StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, ones(1), null, spec, grad_scale: 0)), "grad_scale");
         StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, ones(1), null, spec, steepness: -1)), "steepness");
+        StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, ones(1), null, spec, rounding: RoundingGradient.SoftRound, steepness: 0)), "steepness must be finite and greater than 0; got 0");
+        StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, ones(3, 1), null, spec.per_channel(1))), "QuantizationOps.fake_quantize: scale has shape (3, 1); expected (3).");
         StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, ones(1), null, spec, rounding: (RoundingGradient)7)), "rounding");
         StringAssert.Contains(M(() => QuantizationOps.fake_quantize(zeros(new long[] { 2 }, ScalarType.Int32), ones(1), null, spec)), "x has dtype Int32");
         Assert.AreEqual("spec", Assert.Throws<ArgumentNullException>(() => QuantizationOps.fake_quantize(x, ones(1), null, null!)).ParamName);
@@ -378,4 +380,74 @@ public sealed class FakeQuantizeTests
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => QuantizationOps.lsq_grad_scale(0, spec)).Message, "QuantizationOps.lsq_grad_scale: numel must be ≥ 1; got 0.");
     }
 
+    [TestMethod]
+    public void SecondOrder_WithCreateGraph_DifferentiatesTheSurrogatesSlope_ByFiniteDifferences()
+    {
+        // With create_graph the backward pass runs in grad mode and takes the composite path, whose gradient is itself
+        // differentiable: d²y/dx² = r″(u)/s inside the grid, 0 outside. u = x/s stays away from integers and grid edges.
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { -2.3, -0.7, 0.2, 0.45, 1.3, 1.6, 3.9, -1.15 }, ScalarType.Float64);
+        Tensor perTensorScale = tensor(0.5).requires_grad_(true);
+        Tensor scales = full(8, 0.5, ScalarType.Float64).requires_grad_(true);
+        Tensor zeros = full(8, 3.2, ScalarType.Float64).requires_grad_(true);
+        foreach (RoundingGradient rounding in new[] { RoundingGradient.SoftRound, RoundingGradient.DifferentiableRound })
+        {
+            // Per tensor with a 0-dim learned scale and the symmetric grid [−4, 3].
+            GradCheck.AssertSecondOrder(xs => QuantizationOps.fake_quantize(xs[0], perTensorScale, null, new QuantSpec(3), rounding: rounding, steepness: 3), x);
+            // Per channel along the only axis of a 1-dim x, learned scales and zero points (Z = 3, grid [0, 7]).
+            var affine = new QuantSpec(3, signed: false, symmetric: false, axis: 0);
+            GradCheck.AssertSecondOrder(xs => QuantizationOps.fake_quantize(xs[0], scales, zeros, affine, rounding: rounding, steepness: 3), x);
+        }
+    }
+
+    [TestMethod]
+    public void IncomingGradient_NonContiguous_IsReadInLogicalOrder()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = (arange(12, ScalarType.Float32).reshape(3, 4) * 0.4f - 2.5f).requires_grad_(true);
+        Tensor w = arange(12, ScalarType.Float32).reshape(4, 3) + 1;
+        Tensor y = QuantizationOps.fake_quantize(x, tensor(0.25f), null, new QuantSpec(4));
+        // The gradient reaching fake_quantize is w.t(), a transposed view.
+        (y.t() * w).sum().backward();
+        Tensor code = (x.detach() * 4).round();
+        Tensor inside = code.ge(-8).logical_and(code.le(7));
+        Assert.IsTrue(inside.any().item<bool>() && !inside.all().item<bool>());
+        TensorAssert.Identical(where(inside, w.t(), zeros_like(x)), x.grad!);
+    }
+
+    [TestMethod]
+    public void PerChannel_UniformIncomingGradient_EqualsTheSameGradientInMemory_EverySurrogate()
+    {
+        // y.sum() hands backward a stride-0 gradient, read as one value; y·1 hands it a real tensor of ones.
+        using var scope = NewDisposeScope();
+        Tensor x = randn(new long[] { 4, 3, 50 }, generator: new Generator(11)) * 2;
+        var spec = new QuantSpec(4, signed: false, symmetric: false, axis: 1);
+        foreach (RoundingGradient rounding in Enum.GetValues<RoundingGradient>())
+        foreach (bool learnX in new[] { true, false })
+        {
+            Tensor?[] Run(bool uniform)
+            {
+                Tensor leaf = x.clone().requires_grad_(learnX);
+                Tensor s = tensor(new[] { 0.3f, 0.2f, 0.45f }).requires_grad_(true), z = tensor(new[] { 1.4f, 3f, 7.6f }).requires_grad_(true);
+                Tensor y = QuantizationOps.fake_quantize(leaf, s, z, spec, rounding: rounding);
+                (uniform ? y.sum() : (y * ones_like(y)).sum()).backward();
+                return new[] { leaf.grad, s.grad, z.grad };
+            }
+            Tensor?[] uniformGrads = Run(true), inMemory = Run(false);
+            Assert.AreEqual(learnX, uniformGrads[0] is not null);
+            for (int i = learnX ? 0 : 1; i < 3; i++) TensorAssert.Identical(inMemory[i]!, uniformGrads[i]!);
+        }
+    }
+
+    [TestMethod]
+    public void Float32Input_Float64Scale_ZeroPointGradientUsesTheScaleRoundedToFloat32()
+    {
+        // The grid is computed in x's dtype, so s = 0.1 acts as float32's 0.100000001490116…; outside the grid dy/dz = −s.
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { -5f, 7f, 0.5f });
+        Tensor s = tensor(new[] { 0.1 }).requires_grad_(true), z = tensor(new[] { 2.0 }).requires_grad_(true);
+        QuantizationOps.fake_quantize(x, s, z, new QuantSpec(4, signed: false, symmetric: false), grad_scale: 1).sum().backward();
+        Assert.AreEqual(-2 * (double)0.1f, z.grad!.item<double>());
+        Assert.AreNotEqual(-2 * 0.1, z.grad!.item<double>());
+    }
 }
