@@ -17,26 +17,31 @@ public static class Cnn
     /// <summary>
     /// A quantized copy of <paramref name="model"/> (from <see cref="Float"/>): weights <paramref name="bits"/> bits
     /// signed symmetric per output channel, activations <paramref name="bits"/> bits unsigned (they follow a ReLU), the
-    /// image itself 8 bits (it is 8-bit data). Learned scales (LSQ) for QAT, observed ones for post-training calibration.
+    /// image itself 8 bits (it is 8-bit data). With <paramref name="edgesAt8Bits"/> the first and the last layer (weights
+    /// and inputs) stay at 8 bits, as in LSQ's experiments. Learned scales (LSQ) for QAT, observed ones for post-training
+    /// calibration.
     /// </summary>
-    public static Sequential Quantized(Sequential model, int bits, RoundingGradient rounding, double? steepness, bool learnScales)
+    public static Sequential Quantized(Sequential model, int bits, RoundingGradient rounding, double? steepness, bool learnScales, bool edgesAt8Bits = false)
     {
-        var weights = new QuantSpec(bits, axis: 0);
-        var activations = new QuantSpec(bits, signed: false, symmetric: false);
         var image = new QuantSpec(8, signed: false, symmetric: false);
+        int layers = 0, last = 0;
+        foreach ((string _, nn.Module child) in model.named_children()) if (child is Conv2d or Linear) last = layers++;
         QuantObserver? WeightObserver() => learnScales ? null : new MinMaxObserver();
         QuantObserver? InputObserver() => learnScales ? null : new MseObserver();
         var result = nn.Sequential();
-        bool first = true;
+        int layer = 0;
         foreach ((string name, nn.Module child) in model.named_children())
         {
+            int width = edgesAt8Bits && (layer == 0 || layer == last) ? 8 : bits;
+            var weights = new QuantSpec(width, axis: 0);
+            QuantSpec input = layer == 0 ? image : new QuantSpec(width, signed: false, symmetric: false);
             nn.Module<Tensor, Tensor> module = child switch
             {
-                Conv2d conv => QuantConv2d.from_conv2d(conv, weights, first ? image : activations, rounding, steepness, learnScales, WeightObserver(), InputObserver()),
-                Linear linear => QuantLinear.from_linear(linear, weights, activations, rounding, steepness, learnScales, WeightObserver(), InputObserver()),
+                Conv2d conv => QuantConv2d.from_conv2d(conv, weights, input, rounding, steepness, learnScales, WeightObserver(), InputObserver()),
+                Linear linear => QuantLinear.from_linear(linear, weights, input, rounding, steepness, learnScales, WeightObserver(), InputObserver()),
                 _ => (nn.Module<Tensor, Tensor>)child,
             };
-            if (child is Conv2d or Linear) first = false;
+            if (child is Conv2d or Linear) layer++;
             result.append(name, module);
         }
         return result;

@@ -4,12 +4,15 @@ using System.CommandLine;
 using System.IO;
 using System.Linq;
 using QuantizationAwareTraining;
+using SoftRound.Tf.Quantization;
 using Spectre.Console;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 // Trains a small CNN on Fashion-MNIST in floating point, quantizes it after training (8, 4, 3, 2 bits) and trains it
-// quantization-aware at the same widths with three rounding surrogates, then runs the integer export of the QAT models.
+// quantization-aware at the same widths with three rounding surrogates; repeats post-training quantization and
+// straight-through QAT with the first and last layers kept at 8 bits (LSQ's protocol); then runs the integer export of
+// the straight-through QAT models.
 var full = new Option<bool>("--full") { Description = "The full run: all 12,000 training images, 30 float epochs and 5 QAT epochs per model (about 8 minutes on 2 cores)." };
 var images = new Option<int>("--train-images") { Description = "Training images to use (128 to 12,000; for a quick look).", DefaultValueFactory = _ => 12000 };
 var testImages = new Option<int>("--test-images") { Description = "Test images to evaluate on (100 to 10,000; for a quick look).", DefaultValueFactory = _ => 10000 };
@@ -52,13 +55,15 @@ AnsiConsole.Progress()
         (Sequential trained, Outcome floatOutcome) = experiment.TrainFloat();
         outcomes.Add(floatOutcome);
         foreach (int bits in Experiment.Widths) outcomes.Add(experiment.PostTraining(trained, bits).outcome);
+        foreach (int bits in Experiment.Widths.Where(b => b < 8)) outcomes.Add(experiment.PostTraining(trained, bits, edgesAt8Bits: true).outcome);
         foreach (Surrogate surrogate in Experiment.Surrogates)
         {
             foreach (int bits in Experiment.Widths)
             {
+                if (surrogate.EdgesAt8Bits && bits == 8) continue;
                 (Sequential model, Outcome outcome) = experiment.QuantizationAware(trained, bits, surrogate);
                 outcomes.Add(outcome);
-                if (surrogate == Experiment.Surrogates[0]) integers.Add(experiment.Integer(model, outcome));
+                if (surrogate.Rounding == RoundingGradient.StraightThrough) integers.Add(experiment.Integer(model, outcome));
             }
         }
     });
@@ -71,8 +76,8 @@ foreach (var group in outcomes.Skip(1).GroupBy(o => o.Method))
 {
     table.AddRow(new[] { Markup.Escape(group.Key) }.Concat(Experiment.Widths.Select(b =>
     {
-        Outcome o = group.First(x => x.Bits == b);
-        return $"{o.Accuracy:P2} ({(o.Accuracy - floatAccuracy) * 100:+0.00;-0.00})";
+        Outcome? o = group.FirstOrDefault(x => x.Bits == b);
+        return o is null ? "—" : $"{o.Accuracy:P2} ({(o.Accuracy - floatAccuracy) * 100:+0.00;-0.00})";
     })).ToArray());
 }
 AnsiConsole.MarkupLine("[bold]Test accuracy[/] (points against float in brackets):");
@@ -81,7 +86,7 @@ AnsiConsole.Write(table);
 var integerTable = new Table().AddColumns("QAT model (straight-through)", "fake-quantized", "integer inference", "predictions that differ", "weight bytes");
 foreach (IntegerOutcome i in integers)
 {
-    integerTable.AddRow($"{i.Bits} bits", $"{i.FakeQuantizedAccuracy:P2}", $"{i.IntegerAccuracy:P2}", $"{i.Disagreements} of {test.Count:N0}", $"{i.WeightBytes:N0}");
+    integerTable.AddRow(i.Method == Experiment.Surrogates[0].Name ? $"{i.Bits} bits" : $"{i.Bits} bits, first/last layer 8 bits", $"{i.FakeQuantizedAccuracy:P2}", $"{i.IntegerAccuracy:P2}", $"{i.Disagreements} of {test.Count:N0}", $"{i.WeightBytes:N0}");
 }
 AnsiConsole.MarkupLine("[bold]Integer export[/] (int32 accumulation, fixed-point requantization):");
 AnsiConsole.Write(integerTable);

@@ -34,7 +34,7 @@ public sealed class ProgramTests
         {
             (int exitCode, string output) = Run($"--train-images 512 --test-images 500 --float-epochs 1 --qat-epochs 1 --seed 3 --output \"{folder}\"");
             Assert.AreEqual(0, exitCode, output);
-            foreach (string text in new[] { "512 training and 500 test images", "post-training", "straight-thro", "soft", "sigmoid", "Integer export", "of 500" })
+            foreach (string text in new[] { "512 training and 500 test images", "post-training", "straight-thro", "soft", "sigmoid", "first/last", "Integer export", "of 500" })
             {
                 StringAssert.Contains(output, text);
             }
