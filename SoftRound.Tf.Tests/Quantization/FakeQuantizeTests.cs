@@ -316,6 +316,7 @@ public sealed class FakeQuantizeTests
         StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, ones(3, 1), null, spec.per_channel(1))), "QuantizationOps.fake_quantize: scale has shape (3, 1); expected (3).");
         StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, ones(1), null, spec, rounding: (RoundingGradient)7)), "rounding");
         StringAssert.Contains(M(() => QuantizationOps.fake_quantize(zeros(new long[] { 2 }, ScalarType.Int32), ones(1), null, spec)), "x has dtype Int32");
+        StringAssert.Contains(M(() => QuantizationOps.fake_quantize(x, ones(new long[] { 1 }, ScalarType.Int32), null, spec)), "scale has dtype Int32");
         Assert.AreEqual("spec", Assert.Throws<ArgumentNullException>(() => QuantizationOps.fake_quantize(x, ones(1), null, null!)).ParamName);
         // A negative axis counts from the end.
         TensorAssert.Identical(QuantizationOps.fake_quantize(x, full(3, 0.1f), null, spec.per_channel(1)), QuantizationOps.fake_quantize(x, full(3, 0.1f), null, spec.per_channel(-1)));

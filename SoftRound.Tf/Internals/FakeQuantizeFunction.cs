@@ -10,8 +10,9 @@ using static TorchSharp.torch;
 namespace SoftRound.Tf.Internals;
 
 /// <summary>
-/// The autograd function of <see cref="QuantizationOps.fake_quantize"/>, called as <c>apply(x, scale, zero_point or
-/// null, settings)</c> with validated arguments in float32 or float64: y = (clamp(round(x·(1/s)) + Z, qmin, qmax) − Z)·s
+/// The autograd function of <see cref="QuantizationOps.fake_quantize"/>, called as <c>apply(x, scale, zero_point,
+/// settings)</c> with validated arguments in float32 or float64 (the zero point always given, as the caller fills in a
+/// symmetric spec's): y = (clamp(round(x·(1/s)) + Z, qmin, qmax) − Z)·s
 /// with Z = clamp(round(z), qmin, qmax); the gradients of <see cref="FakeQuantizeKernel"/> (PyTorch's learnable
 /// fake-quantize formulas), scaled by the settings' gradient scale for s and z.
 /// </summary>
@@ -30,7 +31,7 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
     public override string Name => "FakeQuantize";
 
     /// <summary>y without an autograd node.</summary>
-    public static Tensor Value(Tensor x, Tensor scale, Tensor? zeroPoint, Settings s)
+    public static Tensor Value(Tensor x, Tensor scale, Tensor zeroPoint, Settings s)
     {
         if (x.device_type != DeviceType.CPU) return CompositeValue(x, scale, zeroPoint, s);
         using var scope = NewDisposeScope();
@@ -44,7 +45,7 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
     }
 
     /// <summary>(dx, ds, dz) for incoming gradient <paramref name="grad"/>; each null when not asked for.</summary>
-    public static (Tensor? dx, Tensor? ds, Tensor? dz) Gradients(Tensor x, Tensor scale, Tensor? zeroPoint, Tensor grad, Settings s, bool needX, bool needScale, bool needZero)
+    public static (Tensor? dx, Tensor? ds, Tensor? dz) Gradients(Tensor x, Tensor scale, Tensor zeroPoint, Tensor grad, Settings s, bool needX, bool needScale, bool needZero)
     {
         if (x.device_type != DeviceType.CPU || is_grad_enabled()) return CompositeGradients(x, scale, zeroPoint, grad, s, needX, needScale, needZero);
         using var scope = NewDisposeScope();
@@ -68,13 +69,13 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
         if (needZero)
         {
             for (int c = 0; c < channels; c++) zeroSums[c] *= -(x.dtype == ScalarType.Float32 ? (float)scales[c] : scales[c]) * s.GradScale;
-            dz = tensor(zeroSums, ScalarType.Float64).to(zeroPoint!.dtype).reshape(zeroPoint.shape);
+            dz = tensor(zeroSums, ScalarType.Float64).to(zeroPoint.dtype).reshape(zeroPoint.shape);
         }
         return (dx?.MoveToOuterDisposeScope(), ds?.MoveToOuterDisposeScope(), dz?.MoveToOuterDisposeScope());
     }
 
     /// <summary>y composed from torch ops, in the kernel's order of operations.</summary>
-    public static Tensor CompositeValue(Tensor x, Tensor scale, Tensor? zeroPoint, Settings s)
+    public static Tensor CompositeValue(Tensor x, Tensor scale, Tensor zeroPoint, Settings s)
     {
         using var scope = NewDisposeScope();
         (Tensor sc, Tensor inverse, Tensor z) = CompositeGrid(x, scale, zeroPoint, s);
@@ -84,7 +85,7 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
     }
 
     /// <summary>(dx, ds, dz) composed from torch ops; differentiable, so it also serves <c>create_graph</c>.</summary>
-    public static (Tensor? dx, Tensor? ds, Tensor? dz) CompositeGradients(Tensor x, Tensor scale, Tensor? zeroPoint, Tensor grad, Settings s, bool needX, bool needScale, bool needZero)
+    public static (Tensor? dx, Tensor? ds, Tensor? dz) CompositeGradients(Tensor x, Tensor scale, Tensor zeroPoint, Tensor grad, Settings s, bool needX, bool needScale, bool needZero)
     {
         using var scope = NewDisposeScope();
         (Tensor sc, Tensor inverse, Tensor z) = CompositeGrid(x, scale, zeroPoint, s);
@@ -104,7 +105,7 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
         if (needZero)
         {
             Tensor terms = where(inside, zeros_like(grad), grad);
-            dz = (PerChannelSum(terms, s) * PerChannel(sc, s).neg()).reshape(zeroPoint!.shape).to(zeroPoint.dtype) * s.GradScale;
+            dz = (PerChannelSum(terms, s) * sc.flatten().neg()).reshape(zeroPoint.shape).to(zeroPoint.dtype) * s.GradScale;
         }
         return (dx?.MoveToOuterDisposeScope(), ds?.MoveToOuterDisposeScope(), dz?.MoveToOuterDisposeScope());
     }
@@ -115,13 +116,11 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
         ctx.set_materialize_grads(false);
         var x = (Tensor)vars[0];
         var scale = (Tensor)vars[1];
-        var zeroPoint = vars[2] as Tensor;
+        var zeroPoint = (Tensor)vars[2];
         var s = (Settings)vars[3];
-        var saved = new List<Tensor> { x, scale };
-        if (zeroPoint is not null) saved.Add(zeroPoint);
-        ctx.save_for_backward(saved);
+        ctx.save_for_backward(new List<Tensor> { x, scale, zeroPoint });
         ctx.save_data(Key, s);
-        ctx.save_data(NeedKey, new[] { x.requires_grad, scale.requires_grad, zeroPoint is { requires_grad: true } });
+        ctx.save_data(NeedKey, new[] { x.requires_grad, scale.requires_grad, zeroPoint.requires_grad });
         return Value(x, scale, zeroPoint, s);
     }
 
@@ -132,20 +131,17 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
         List<Tensor> saved = ctx.get_saved_variables();
         var s = (Settings)ctx.get_data(Key);
         var need = (bool[])ctx.get_data(NeedKey);
-        (Tensor? dx, Tensor? ds, Tensor? dz) = Gradients(saved[0], saved[1], saved.Count > 2 ? saved[2] : null, grad_output, s, need[0], need[1], need[2]);
+        (Tensor? dx, Tensor? ds, Tensor? dz) = Gradients(saved[0], saved[1], saved[2], grad_output, s, need[0], need[1], need[2]);
         return new List<Tensor> { dx!, ds!, dz!, null! };
     }
 
     /// <summary>Each channel's scale as a double and its integer zero point Z = clamp(round(z), qmin, qmax).</summary>
-    private static (double[] scales, int[] zeros) Grids(Tensor scale, Tensor? zeroPoint, Settings s)
+    private static (double[] scales, int[] zeros) Grids(Tensor scale, Tensor zeroPoint, Settings s)
     {
         double[] scales = scale.detach().to(ScalarType.Float64).cpu().data<double>().ToArray();
+        double[] z = zeroPoint.detach().to(ScalarType.Float64).cpu().data<double>().ToArray();
         var zeros = new int[scales.Length];
-        if (zeroPoint is not null)
-        {
-            double[] z = zeroPoint.detach().to(ScalarType.Float64).cpu().data<double>().ToArray();
-            for (int c = 0; c < zeros.Length; c++) zeros[c] = (int)Math.Clamp(Math.Round(z[c], MidpointRounding.ToEven), s.QMin, s.QMax);
-        }
+        for (int c = 0; c < zeros.Length; c++) zeros[c] = (int)Math.Clamp(Math.Round(z[c], MidpointRounding.ToEven), s.QMin, s.QMax);
         return (scales, zeros);
     }
 
@@ -200,13 +196,11 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
     private static T* Pointer<T>(Tensor t) where T : unmanaged => (T*)Unsafe.AsPointer(ref t.bytes.GetPinnableReference());
 
     /// <summary>The scale (rounded to x's dtype), its reciprocal in x's dtype and Z, each shaped to broadcast along the axis.</summary>
-    private static (Tensor scale, Tensor inverse, Tensor zero) CompositeGrid(Tensor x, Tensor scale, Tensor? zeroPoint, Settings s)
+    private static (Tensor scale, Tensor inverse, Tensor zero) CompositeGrid(Tensor x, Tensor scale, Tensor zeroPoint, Settings s)
     {
         Tensor sc = PerChannelView(scale.to(x.dtype), x, s);
         Tensor inverse = sc.reciprocal();
-        Tensor z = zeroPoint is null
-            ? zeros_like(sc)
-            : PerChannelView(zeroPoint.to(x.dtype).round().clamp(s.QMin, s.QMax), x, s);
+        Tensor z = PerChannelView(zeroPoint.to(x.dtype).round().clamp(s.QMin, s.QMax), x, s);
         return (sc.detach(), inverse.detach(), z.detach());
     }
 
@@ -218,8 +212,6 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
         shape[a] = x.shape[a];
         return v.reshape(shape);
     }
-
-    private static Tensor PerChannel(Tensor viewed, Settings s) => s.Axis is null ? viewed : viewed.flatten();
 
     private static Tensor PerChannelSum(Tensor terms, Settings s)
     {
