@@ -261,9 +261,188 @@ public sealed class IntegerModelTests
         {
             RefusedWith(WithInt(body, pool + 1 + 4 * field, value), message);
         }
-        // A padding of exactly half the window is allowed.
-        byte[] half = WithInt(body, pool + 1 + 4 * 4, 1);
-        IntegerModel.load(new MemoryStream(half.Concat(System.Security.Cryptography.SHA256.HashData(half)).ToArray()));
+        // A padding of exactly half the window is allowed, in either direction.
+        foreach (int field in new[] { 4, 5 })
+        {
+            byte[] half = WithInt(body, pool + 1 + 4 * field, 1);
+            IntegerModel.load(new MemoryStream(half.Concat(System.Security.Cryptography.SHA256.HashData(half)).ToArray()));
+        }
+    }
+
+    [TestMethod]
+    public void Load_NamesABadHeaderStepCountKindAndEnd_BehindAValidChecksum()
+    {
+        using var scope = NewDisposeScope();
+        byte[] body = SmallModelBody();
+        int count = BitConverter.ToUInt16(body, 6);
+        byte[] WithHeader(int offset, ushort value)
+        {
+            byte[] copy = (byte[])body.Clone();
+            BitConverter.GetBytes(value).CopyTo(copy, offset);
+            return copy;
+        }
+        byte[] badMagic = (byte[])body.Clone();
+        badMagic[0] ^= 1;
+        RefusedWith(badMagic, "IntegerModel.load: the stream is not an integer model: it does not start with SRQI.");
+        RefusedWith(WithHeader(4, 2), "its version is 2; this library reads 1");
+        RefusedWith(WithHeader(6, 0), "it has 0 steps");
+        RefusedWith(WithHeader(6, 1025), "it has 1025 steps");
+        RefusedWith(WithHeader(6, (ushort)(count - 1)), "bytes follow the last step");
+        RefusedWith(WithHeader(6, (ushort)(count + 1)), "it ends inside a step");
+        RefusedWith(body.Concat(new byte[] { 1, 2, 3 }).ToArray(), "3 bytes follow the last step");
+        RefusedWith(body[..^3], "it ends inside a step");
+        // A flattening step after the last layer: only ReLU may follow it.
+        RefusedWith(WithHeader(6, (ushort)(count + 1)).Concat(new byte[] { 2 }).ToArray(), "only ReLU may follow its last quantized layer");
+        RefusedWith(WithHeader(6, (ushort)(count + 1)).Concat(new byte[] { 9 }).ToArray(), "a step has the unknown kind 9");
+        // The smallest body the length check lets through (8 bytes and the checksum) reaches the step count.
+        RefusedWith(body[..8].Take(6).Concat(new byte[] { 0, 0 }).ToArray(), "it has 0 steps");
+        byte[] short39 = new byte[39];
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => IntegerModel.load(new MemoryStream(short39))).Message, "it has 39 bytes, fewer than the smallest model");
+        byte[] badSum = body.Concat(new byte[32]).ToArray();
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => IntegerModel.load(new MemoryStream(badSum))).Message, "its checksum does not match its contents");
+        Assert.AreEqual("stream", Assert.ThrowsExactly<ArgumentNullException>(() => IntegerModel.load(null!)).ParamName);
+    }
+
+    [TestMethod]
+    public void IntegerInference_ConvolutionLast_StridedDilatedPaddedAndOneChannel_MatchesLayerByLayer()
+    {
+        // conv 3×3 stride 2 pad 1 (1→3), ReLU, max-pool 3 stride 2 pad 1 (padding the integer model skips), conv 3×3
+        // dilation 2 pad 2 (3→1) last: a 13×13 image gives 7×7, 4×4 and a 1×4×4 output.
+        using var scope = NewDisposeScope();
+        manual_seed(6);
+        Sequential model = nn.Sequential(("conv1", nn.Conv2d(1, 3, 3, stride: 2, padding: 1)), ("relu1", nn.ReLU()),
+            ("pool", nn.MaxPool2d(3, stride: 2, padding: 1)), ("conv2", nn.Conv2d(3, 1, 3, padding: 2, dilation: 2)));
+        Sequential q = QuantizationOps.prepare_qat(model);
+        Tensor x = rand(new long[] { 16, 1, 13, 13 }, generator: new Generator(5));
+        using (no_grad()) q.forward(x);
+        q.eval();
+        IntegerModel integer = IntegerModel.export(q);
+        var stream = new MemoryStream();
+        integer.save(stream);
+        integer = IntegerModel.load(new MemoryStream(stream.ToArray()));
+        Tensor actual = integer.forward(x);
+        CollectionAssert.AreEqual(new long[] { 16, 1, 4, 4 }, actual.shape);
+        var last = (QuantConv2d)q.named_children().Last().module;
+        double step = last.input_quantizer.scale.item<float>() * last.weight_quantizer.scale.max().item<float>();
+        for (int i = 0; i < 16; i++)
+        {
+            using var inner = NewDisposeScope();
+            var codes = integer.InputCodes(x[i].flatten().data<float>().ToArray(), new long[] { 1, 13, 13 });
+            (int[][] reference, Tensor output) = FakeQuantizedLayerByLayer(q, codes, new long[] { 1, 13, 13 });
+            Assert.AreEqual(3 * 4 * 4, reference[0].Length);
+            for (int j = 0; j < reference[0].Length; j++) Assert.IsTrue(Math.Abs(reference[0][j] - codes[1][j]) <= 1, $"sample {i}, code {j}");
+            double worst = (output.squeeze(0) - actual[i]).abs().max().item<float>();
+            Assert.IsTrue(worst <= step, $"sample {i}: {worst} against a step of {step}");
+        }
+        // A 3×3 image gives one position after every step (2×2, then 1×1 through the padded pooling and convolution).
+        CollectionAssert.AreEqual(new long[] { 2, 1, 1, 1 }, integer.forward(rand(2, 1, 3, 3)).shape);
+        // The same model must see 4-dim input with one channel.
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => integer.forward(rand(2, 13, 13))).Message, "x has shape (2, 13, 13); expected (N, 1, H, W) with N ≥ 1.");
+    }
+
+    [TestMethod]
+    public void Export_AcceptsAnAccumulatorBoundUpToInt32Max_AndRefusesOneBeyond()
+    {
+        // uint16 inputs with Z = 0 and int8 weights: each product is at most 65535·128, so 256 inputs reach
+        // 2,147,450,880 ≤ 2³¹ − 1 and 257 reach 2,155,839,360; a bias code of 40,000 adds its magnitude.
+        using var scope = NewDisposeScope();
+        Sequential Model(int inputs, bool withBias)
+        {
+            var layer = new QuantLinear(inputs, 2, hasBias: withBias, inputSpec: new QuantSpec(16, signed: false, symmetric: false),
+                learnScales: false, inputObserver: new MinMaxObserver());
+            Sequential model = nn.Sequential(("fc", layer));
+            using (no_grad())
+            {
+                model.forward(rand(new long[] { 8, inputs }, generator: new Generator(3)));
+                layer.bias?.zero_();
+            }
+            model.eval();
+            return model;
+        }
+        IntegerModel.export(Model(256, withBias: true));
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => IntegerModel.export(Model(257, withBias: false))).Message,
+            "IntegerModel.export: the model cannot be stored: a layer's accumulator could reach 2155839360, beyond int32.");
+        Sequential biased = Model(256, withBias: true);
+        var fc = (QuantLinear)biased.named_children().First().module;
+        using (no_grad())
+        {
+            double step = fc.input_quantizer.scale.item<float>() * fc.weight_quantizer.scale[1].item<float>();
+            fc.bias![1] = (float)(40000 * step);
+        }
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => IntegerModel.export(biased)).Message, "a layer's accumulator could reach 21474");
+    }
+
+    [TestMethod]
+    public void NestedSequential_PerTensorWeights_SymmetricInputs_AndATrailingReLU_MatchTheFakeQuantizedModel()
+    {
+        // fc1 (uint8 affine input, Z = 0, per-tensor weights) · ReLU · fc2 (uint8 symmetric input: Z = 128, so the ReLU
+        // between clamps codes at 128, not at fc1's 0) · ReLU, inside a nested Sequential.
+        using var scope = NewDisposeScope();
+        manual_seed(8);
+        var fc1 = new QuantLinear(6, 5, weightSpec: new QuantSpec(8), learnScales: false);
+        var fc2 = new QuantLinear(5, 4, inputSpec: new QuantSpec(8, signed: false), learnScales: false);
+        Sequential model = nn.Sequential(("block", nn.Sequential(("fc1", fc1), ("relu1", nn.ReLU()), ("fc2", fc2))), ("relu2", nn.ReLU()));
+        Tensor x = rand(new long[] { 32, 6 }, generator: new Generator(4));
+        using (no_grad()) model.forward(x);
+        model.eval();
+        Assert.AreEqual(128, fc2.input_quantizer.spec.symmetric_zero_point);
+        IntegerModel integer = IntegerModel.export(model);
+        Assert.AreEqual(2, integer.layer_count);
+        Tensor expected;
+        using (no_grad()) expected = model.forward(x);
+        Tensor actual = integer.forward(x);
+        Assert.IsTrue(actual.min().item<float>() >= 0, "the trailing ReLU");
+        Assert.IsTrue(expected.gt(0).any().item<bool>() && expected.eq(0).any().item<bool>());
+        // End to end an off-by-one code in fc2's input can move an output by |w|·s_x·s_w, so allow two steps of fc2's weights.
+        double step = fc2.input_quantizer.scale.item<float>() * fc2.weight_quantizer.scale.abs().max().item<float>() * 127;
+        Assert.IsTrue((expected - actual).abs().max().item<float>() <= 2 * step, $"{(expected - actual).abs().max().item<float>()} against {step}");
+    }
+
+    [TestMethod]
+    public void Export_RefusesAHalfInitialisedLayer_AnOverflowingBias_AndAFlattenOfTheBatch()
+    {
+        using var scope = NewDisposeScope();
+        string M(Sequential s) => Assert.ThrowsExactly<ArgumentException>(() => IntegerModel.export(s)).Message;
+        var half = new QuantLinear(2, 2);
+        using (no_grad()) half.weight_quantizer.forward(half.weight);
+        Assert.IsTrue(half.weight_quantizer.is_initialized && !half.input_quantizer.is_initialized);
+        StringAssert.Contains(M(nn.Sequential(("fc", half))), "fc: its quantizers have not been initialised");
+        var big = new QuantLinear(2, 2);
+        var bigModel = nn.Sequential(("fc", big));
+        using (no_grad())
+        {
+            bigModel.forward(rand(4, 2));
+            big.bias![0] = 1e30f;
+        }
+        bigModel.eval();
+        StringAssert.Contains(M(bigModel), "IntegerModel.export: fc: bias[0] = ");
+        var flat = nn.Sequential(("fc", new QuantLinear(2, 2)), ("flatten", nn.Flatten(0)));
+        using (no_grad()) flat.forward(rand(4, 2));
+        StringAssert.Contains(M(flat), "flatten is a Flatten, which the integer format cannot express");
+    }
+
+    [TestMethod]
+    public void Forward_OfALinearFirstModel_NamesTheShapeItNeeds()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(2);
+        Sequential q = QuantizationOps.prepare_qat(nn.Sequential(("fc", nn.Linear(4, 3))));
+        using (no_grad()) q.forward(randn(8, 4));
+        q.eval();
+        IntegerModel integer = IntegerModel.export(q);
+        string M(Tensor x) => Assert.ThrowsExactly<ArgumentException>(() => integer.forward(x)).Message;
+        StringAssert.Contains(M(randn(2, 5)), "IntegerModel.forward: x has shape (2, 5); expected (N, 4) with N ≥ 1.");
+        StringAssert.Contains(M(randn(2, 4, 1)), "x has shape (2, 4, 1); expected (N, 4)");
+        StringAssert.Contains(M(randn(0, 4)), "x has shape (0, 4)");
+        StringAssert.Contains(M(tensor(1.0f)), "x has shape (); expected (N, 4)");
+        Tensor x = randn(5, 4);
+        Tensor y = integer.forward(x);
+        CollectionAssert.AreEqual(new long[] { 5, 3 }, y.shape);
+        Tensor expected;
+        using (no_grad()) expected = q.forward(x);
+        var fc = (QuantLinear)q.named_children().First().module;
+        double step = fc.input_quantizer.scale.item<float>() * fc.weight_quantizer.scale.max().item<float>();
+        Assert.IsTrue((expected - y).abs().max().item<float>() <= step);
     }
 
     [TestMethod]
@@ -291,6 +470,12 @@ public sealed class IntegerModelTests
         IntegerModel model = IntegerModel.export(TrainedCnn(8, 8));
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.forward(rand(2, 3, 12, 12))).Message, "IntegerModel.forward: x has shape (2, 3, 12, 12); expected (N, 1, H, W) with N ≥ 1.");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.forward(full(new long[] { 1, 1, 12, 12 }, float.NaN))).Message, "x must be finite");
+        Tensor oneNaN = rand(2, 1, 12, 12);
+        oneNaN[1, 0, 5, 7] = tensor(float.NaN);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.forward(oneNaN)).Message, "x must be finite");
+        // A 1×1 image survives the padded 3×3 convolution but not the 2×2 pooling (stride 2: ⌊−1/2⌋ + 1 = 0 positions).
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.forward(rand(1, 1, 1, 1))).Message, "IntegerModel.forward: a 1×1 input is smaller than a 2×2 pooling window.");
+        Assert.AreEqual("stream", Assert.ThrowsExactly<ArgumentNullException>(() => model.save(null!)).ParamName);
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.forward(rand(1, 1, 10, 10))).Message, "IntegerModel.forward: a linear layer of 72 inputs gets samples of shape (32).");
     }
 

@@ -78,7 +78,7 @@ public sealed class IntegerModel
         }
         catch (InvalidDataException e)
         {
-            throw new ArgumentException($"IntegerModel.export: {e.Message}", nameof(model));
+            throw new ArgumentException($"IntegerModel.export: the model cannot be stored: {e.Data[Why]}.", nameof(model));
         }
     }
 
@@ -158,7 +158,18 @@ public sealed class IntegerModel
         }
     }
 
-    private static InvalidDataException Bad(string why) => new($"IntegerModel.load: the stream is not an integer model: {why}.");
+    private const string Why = "why";
+
+    /// <summary>
+    /// Output positions of a window of <paramref name="extent"/> (dilation included) sliding by <paramref name="stride"/>
+    /// over <paramref name="length"/> + 2·<paramref name="padding"/>: ⌊(length + 2·padding − extent)/stride⌋ + 1, or 0 when
+    /// the window does not fit (C#'s division truncates toward zero, which would give 1 there).
+    /// </summary>
+    private static long OutputLength(long length, long padding, long extent, long stride) =>
+        length + 2 * padding < extent ? 0 : (length + 2 * padding - extent) / stride + 1;
+
+    /// <summary>A loader's refusal; <see cref="export"/> rethrows the same reason, kept under <see cref="Why"/>, as its own.</summary>
+    private static InvalidDataException Bad(string why) => new($"IntegerModel.load: the stream is not an integer model: {why}.") { Data = { [Why] = why } };
 
     private static IEnumerable<(string, nn.Module)> Flatten(Sequential model, string prefix)
     {
@@ -361,7 +372,7 @@ public sealed class IntegerModel
         public override long[] Shape(long[] input)
         {
             if (input.Length != 3) throw new ArgumentException($"IntegerModel.forward: max pooling needs (C, H, W) samples; got ({string.Join(", ", input)}).");
-            long h = (input[1] + 2 * ph - kh) / sh + 1, w = (input[2] + 2 * pw - kw) / sw + 1;
+            long h = OutputLength(input[1], ph, kh, sh), w = OutputLength(input[2], pw, kw, sw);
             if (h < 1 || w < 1) throw new ArgumentException($"IntegerModel.forward: a {input[1]}×{input[2]} input is smaller than a {kh}×{kw} pooling window.");
             return new[] { input[0], h, w };
         }
@@ -465,7 +476,7 @@ public sealed class IntegerModel
                 return new long[] { OutChannels };
             }
             if (input.Length != 3 || input[0] != InChannels) throw new ArgumentException($"IntegerModel.forward: a convolution of {InChannels} channels gets samples of shape ({string.Join(", ", input)}).");
-            long h = (input[1] + 2 * Ph - Dh * (Kh - 1) - 1) / Sh + 1, w = (input[2] + 2 * Pw - Dw * (Kw - 1) - 1) / Sw + 1;
+            long h = OutputLength(input[1], Ph, Dh * (Kh - 1) + 1, Sh), w = OutputLength(input[2], Pw, Dw * (Kw - 1) + 1, Sw);
             if (h < 1 || w < 1) throw new ArgumentException($"IntegerModel.forward: a {input[1]}×{input[2]} input is smaller than the {Kh}×{Kw} kernel.");
             return new[] { (long)OutChannels, h, w };
         }
