@@ -139,6 +139,21 @@ public sealed unsafe class FakeQuantizeKernelTests
             CollectionAssert.AreEqual(one.dx, two.dx);
             Assert.AreEqual(one.s, two.s);
             Assert.AreEqual(one.z, two.z);
+            // And every chunk is the right one: each element and the sums against the scalar reference.
+            var surrogate = new SteSoftRoundKernel(3);
+            double scaleSum = 0, zeroSum = 0, magnitude = 0;
+            for (int i = 0; i < n; i++)
+            {
+                Assert.AreEqual(FakeQuantizeKernel.Value(x[i], grid), one.y[i], $"y[{i}]");
+                (double d, double ts, double tz) = FakeQuantizeKernel.Gradient(x[i], dy[i], grid, surrogate);
+                Assert.AreEqual(d, one.dx[i], 4 * 2.220446049250313e-16 * Math.Abs(d), $"dx[{i}]");
+                scaleSum += ts;
+                zeroSum += tz;
+                magnitude += Math.Abs(ts) + Math.Abs(tz);
+            }
+            Assert.AreEqual(scaleSum, one.s, 1e-13 * magnitude);
+            Assert.AreEqual(zeroSum, one.z, 1e-13 * magnitude);
+            Assert.AreNotEqual(0.0, one.z);
         }
         finally
         {

@@ -30,6 +30,13 @@ public sealed class LsqObserverTests
         (Tensor sa, Tensor za) = a.calculate_qparams(affine);
         Assert.AreEqual(2 * 1.35 / Math.Sqrt(15), sa.item<float>(), 1e-6);
         Assert.AreEqual(8f, za.item<float>());
+        // Signed affine: Z = 0 on [−8, 7], so the range is [−8·s, 7·s].
+        var signedAffine = new QuantSpec(4, symmetric: false);
+        var b = new LsqObserver();
+        b.observe(x, signedAffine);
+        double sb = 2 * 1.35 / Math.Sqrt(7);
+        Assert.AreEqual(-8 * sb, b.range!.Value.low[0], 1e-6);
+        Assert.AreEqual(7 * sb, b.range!.Value.high[0], 1e-6);
         // Per channel, averaged over two batches.
         var pc = new LsqObserver();
         QuantSpec rows = spec.per_channel(0);

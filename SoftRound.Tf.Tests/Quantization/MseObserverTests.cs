@@ -44,6 +44,22 @@ public sealed class MseObserverTests
     }
 
     [TestMethod]
+    public void DataOnTheAffineGrid_KeepsItsFullRange_AndBatchesAreAveraged()
+    {
+        // 0, 0.1, …, 1.5 lie exactly on the uint4 grid of [0, 1.5] (Z = 0): only the last candidate, the full range,
+        // quantizes them without error. A second batch on [0, 3] averages the ranges to [0, 2.25].
+        using var scope = NewDisposeScope();
+        var spec = new QuantSpec(4, signed: false, symmetric: false);
+        var o = new MseObserver(10);
+        o.observe(arange(16, ScalarType.Float64) * 0.1, spec);
+        Assert.AreEqual(0, o.range!.Value.low[0]);
+        Assert.AreEqual(1.5, o.range!.Value.high[0], 1e-12);
+        o.observe(arange(16, ScalarType.Float64) * 0.2, spec);
+        Assert.AreEqual(0, o.range!.Value.low[0]);
+        Assert.AreEqual(2.25, o.range!.Value.high[0], 1e-12);
+    }
+
+    [TestMethod]
     public void BadCandidates_AreRefused() =>
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new MseObserver(1)).Message, "MseObserver: candidates must be in [2, 10000]; got 1.");
 }

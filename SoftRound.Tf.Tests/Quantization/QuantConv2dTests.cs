@@ -34,13 +34,27 @@ public sealed class QuantConv2dTests
     }
 
     [TestMethod]
+    public void Constructor_BuildsItsOwnConvolution_WithOrWithoutBias()
+    {
+        using var scope = NewDisposeScope();
+        using var withBias = new QuantConv2d(2, 3, 3, stride: 2, padding: 1);
+        CollectionAssert.AreEqual(new long[] { 3, 2, 3, 3 }, withBias.weight.shape);
+        Assert.IsNotNull(withBias.bias);
+        CollectionAssert.AreEqual(new long[] { 2, 2 }, withBias.strides);
+        using var without = new QuantConv2d(2, 3, 1, hasBias: false);
+        Assert.IsNull(without.bias);
+        CollectionAssert.AreEqual(new long[] { 4, 3, 5, 5 }, without.forward(rand(4, 2, 5, 5)).shape);
+    }
+
+    [TestMethod]
     public void OnlyExplicitZeroPadding_IsAccepted()
     {
         using var scope = NewDisposeScope();
         var reflect = nn.Conv2d(1, 1, 3, padding: 1, padding_mode: PaddingModes.Reflect);
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantConv2d.from_conv2d(reflect)).Message, "QuantConv2d: only explicit zero padding is supported");
         var same = nn.Conv2d(1, 1, 3, padding: Padding.Same);
-        Assert.ThrowsExactly<ArgumentException>(() => QuantConv2d.from_conv2d(same));
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantConv2d.from_conv2d(same)).Message, "the convolution has Zeros, Same.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantConv2d.from_conv2d(reflect)).Message, "the convolution has Reflect.");
         Assert.ThrowsExactly<ArgumentNullException>(() => QuantConv2d.from_conv2d(null!));
     }
 }
