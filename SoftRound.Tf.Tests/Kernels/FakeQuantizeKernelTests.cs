@@ -115,7 +115,7 @@ public sealed unsafe class FakeQuantizeKernelTests
     {
         using var scope = NewDisposeScope();
         int before = get_num_threads();
-        const int n = 3 * KernelLoop.MinParallelLength + 17;
+        int n = 3 * KernelLoop.MinParallelLength + 17;
         double[] x = Enumerable.Range(0, n).Select(i => Math.Sin(i * 0.37) * 3).ToArray();
         double[] dy = Enumerable.Range(0, n).Select(i => Math.Cos(i * 0.11)).ToArray();
         var grid = new FakeQuantizeKernel.Grid<double>(0.13, 2, 0, 31);

@@ -1,7 +1,6 @@
 using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Threading.Tasks;
 using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Kernels;
@@ -87,14 +86,7 @@ internal static unsafe class FakeQuantizeKernel
             int start = c * KernelLoop.ChunkLength;
             sums[c] = chunk(start, (int)Math.Min(start + KernelLoop.ChunkLength, n));
         }
-        if (threads <= 1)
-        {
-            for (int c = 0; c < chunks; c++) Run(c);
-        }
-        else
-        {
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, Run);
-        }
+        IntraOpPool.For(chunks, threads, Run);
         (double a, double b) total = (0, 0);
         foreach ((double a, double b) in sums) total = (total.a + a, total.b + b);
         return total;
