@@ -9,7 +9,15 @@ using Perfolizer.Horology;
 using SoftRound.Tf.Benchmarks;
 
 // --quick: a short in-process job over every case, the ratio table in about a minute.
+// --profile: where the codec's and the QAT example's training steps spend their time (StepProfile);
+//   with --keep-freed-memory, after NativeAllocator.keep_freed_memory().
 // Otherwise BenchmarkDotNet's own command line (e.g. --filter '*SoftRound*').
+if (args.Contains("--profile"))
+{
+    if (args.Contains("--keep-freed-memory")) Console.WriteLine($"keep_freed_memory: {SoftRound.Tf.Performance.NativeAllocator.keep_freed_memory()}");
+    StepProfile.Run();
+    return;
+}
 bool quick = args.Contains("--quick");
 string[] rest = args.Where(a => a != "--quick").ToArray();
 

@@ -122,20 +122,35 @@ public sealed class Experiment(FashionMnist train, FashionMnist test, ulong seed
             for (long start = 0; start + BatchSize <= train.Count; start += BatchSize)
             {
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate * 0.5 * (1 + Math.Cos(Math.PI * step / steps));
-                optimizer.zero_grad();
                 using (NewDisposeScope())
                 {
                     Tensor index = order[(int)start..(int)(start + BatchSize)];
-                    Tensor loss = nn.functional.cross_entropy(model.forward(train.Images[index]), train.Labels[index]);
-                    loss.backward();
+                    Step(model, optimizer, train.Images[index], train.Labels[index]);
                 }
-                optimizer.step();
                 step++;
                 task.Increment(1);
             }
             order.Dispose();
         }
         model.eval();
+    }
+
+    /// <summary>
+    /// One training step: the cross-entropy of the batch, its gradient and an optimiser step. <paramref name="phase"/>,
+    /// when given, is called as each phase ends ("forward", "backward", "step"), for profiling.
+    /// </summary>
+    public static void Step(Sequential model, optim.Optimizer optimizer, Tensor images, Tensor labels, Action<string>? phase = null)
+    {
+        optimizer.zero_grad();
+        using (NewDisposeScope())
+        {
+            Tensor loss = nn.functional.cross_entropy(model.forward(images), labels);
+            phase?.Invoke("forward");
+            loss.backward();
+            phase?.Invoke("backward");
+        }
+        optimizer.step();
+        phase?.Invoke("step");
     }
 
     private double Accuracy(Sequential model)
