@@ -254,4 +254,22 @@ public sealed class KernelLoopTests
         Assert.IsFalse(KernelLoop.Supports(zeros(1).expand(600_000_000)));
         Assert.IsTrue(KernelLoop.Supports(zeros(1).expand(500_000_000)));
     }
+
+    [TestMethod]
+    public void IntoGivenOutputs_WritesThemAndReturnsThem_AsTheAllocatingPathComputes()
+    {
+        using var scope = NewDisposeScope();
+        var kernel = new SoftRoundKernel(4);
+        foreach (ScalarType dtype in new[] { ScalarType.Float32, ScalarType.Float64 })
+        {
+            Tensor x = linspace(-3, 3, 13 * (KernelLoop.MinParallelLength / 4 + 1), dtype: dtype).reshape(-1, 13);
+            Tensor grad = x.sin();
+            Tensor y = full(x.shape, 7.0, dtype), dx = full(x.shape, 7.0, dtype);
+            Assert.AreSame(y, KernelLoop.Forward(kernel, x, y));
+            Assert.AreSame(dx, KernelLoop.Backward(kernel, x, grad, dx));
+            TensorAssert.Identical(KernelLoop.Forward(kernel, x), y);
+            TensorAssert.Identical(KernelLoop.Backward(kernel, x, grad), dx);
+            TensorAssert.Close(Reference.Values(x).Select(v => kernel.Value(v)).ToArray(), y, rtol: 1e-6);
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using SoftRound.Tf.Internals;
@@ -39,23 +40,31 @@ internal static unsafe class KernelLoop
         && x.dtype is ScalarType.Float32 or ScalarType.Float64
         && x.numel() * x.ElementSize <= int.MaxValue;
 
-    /// <summary>y = f(x) into a new contiguous tensor; x must satisfy <see cref="Supports"/>.</summary>
-    public static Tensor Forward<TKernel>(TKernel kernel, Tensor x) where TKernel : struct, IRoundKernel
+    /// <summary>
+    /// y = f(x) into a new contiguous tensor, or into <paramref name="output"/> (contiguous, of x's dtype and element
+    /// count, written over) when given; x must satisfy <see cref="Supports"/>.
+    /// </summary>
+    public static Tensor Forward<TKernel>(TKernel kernel, Tensor x, Tensor? output = null) where TKernel : struct, IRoundKernel
     {
         using Tensor input = x.contiguous();
-        Tensor y = empty_like(input);
+        Tensor y = output ?? empty_like(input);
+        Debug.Assert(y.is_contiguous() && y.dtype == x.dtype && y.numel() == x.numel());
         int n = (int)input.numel();
         if (x.dtype == ScalarType.Float32) Run<float, TKernel>(kernel, Pointer<float>(input), null, 0, Pointer<float>(y), n, backward: false);
         else Run<double, TKernel>(kernel, Pointer<double>(input), null, 0, Pointer<double>(y), n, backward: false);
         return y;
     }
 
-    /// <summary>dx = grad·f'(x) into a new contiguous tensor of x's shape; grad broadcast from one value is not copied.</summary>
-    public static Tensor Backward<TKernel>(TKernel kernel, Tensor x, Tensor grad) where TKernel : struct, IRoundKernel
+    /// <summary>
+    /// dx = grad·f'(x) into a new contiguous tensor of x's shape, or into <paramref name="output"/> (as for
+    /// <see cref="Forward"/>) when given; grad broadcast from one value is not copied.
+    /// </summary>
+    public static Tensor Backward<TKernel>(TKernel kernel, Tensor x, Tensor grad, Tensor? output = null) where TKernel : struct, IRoundKernel
     {
+        Tensor dx = output ?? empty(x.shape, x.dtype, x.device);
+        Debug.Assert(dx.is_contiguous() && dx.dtype == x.dtype && dx.numel() == x.numel());
         using var scope = NewDisposeScope();
         Tensor input = x.contiguous();
-        Tensor dx = empty_like(input);
         int n = (int)input.numel();
         bool uniform = grad.numel() == n && n > 0 && Array.TrueForAll(grad.stride(), s => s == 0);
         Tensor g = uniform ? grad : grad.to(x.dtype).expand(x.shape).contiguous();
@@ -64,7 +73,7 @@ internal static unsafe class KernelLoop
             Run<float, TKernel>(kernel, Pointer<float>(input), uniform ? null : Pointer<float>(g), gradValue, Pointer<float>(dx), n, backward: true);
         else
             Run<double, TKernel>(kernel, Pointer<double>(input), uniform ? null : Pointer<double>(g), gradValue, Pointer<double>(dx), n, backward: true);
-        return dx.MoveToOuterDisposeScope();
+        return dx;
     }
 
     private static T* Pointer<T>(Tensor t) where T : unmanaged =>
