@@ -138,8 +138,8 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
     /// <summary>Each channel's scale as a double and its integer zero point Z = clamp(round(z), qmin, qmax).</summary>
     private static (double[] scales, int[] zeros) Grids(Tensor scale, Tensor zeroPoint, Settings s)
     {
-        double[] scales = scale.detach().to(ScalarType.Float64).cpu().data<double>().ToArray();
-        double[] z = zeroPoint.detach().to(ScalarType.Float64).cpu().data<double>().ToArray();
+        double[] scales = Scalars.Values(scale);
+        double[] z = Scalars.Values(zeroPoint);
         var zeros = new int[scales.Length];
         for (int c = 0; c < zeros.Length; c++) zeros[c] = (int)Math.Clamp(Math.Round(z[c], MidpointRounding.ToEven), s.QMin, s.QMax);
         return (scales, zeros);

@@ -56,12 +56,25 @@ internal static class OpGuard
         Entries(op, param, value, x, v => v.isfinite().logical_and(v.gt(0)), bad => OutOfRange(op, param, bad, allowZero: false));
 
     /// <summary>
+    /// Throws what <see cref="Positive"/> and <see cref="Finite"/> throw for the first entry of
+    /// <paramref name="values"/> (a tensor's values already read) that is not finite (and &gt; 0 when
+    /// <paramref name="positive"/>).
+    /// </summary>
+    public static void Values(string op, string param, double[] values, bool positive)
+    {
+        foreach (double v in values)
+        {
+            if (positive && !(double.IsFinite(v) && v > 0)) throw OutOfRange(op, param, v, allowZero: false);
+            if (!double.IsFinite(v)) throw NotFinite(op, param, v);
+        }
+    }
+
+    /// <summary>
     /// Validates a tensor argument of finite values: floating point, broadcasting to <paramref name="x"/>'s shape, with
     /// no NaN or ±∞ (the exception names the first bad entry).
     /// </summary>
     public static void Finite(string op, string param, Tensor value, Tensor x) =>
-        Entries(op, param, value, x, v => v.isfinite(), bad => new ArgumentOutOfRangeException(param, bad,
-            $"{op}: {param} must be finite; got {bad.ToString(CultureInfo.InvariantCulture)}."));
+        Entries(op, param, value, x, v => v.isfinite(), bad => NotFinite(op, param, bad));
 
     /// <summary>
     /// The checks every tensor argument of values gets: floating point, broadcasting to <paramref name="x"/>'s shape, and
@@ -114,6 +127,9 @@ internal static class OpGuard
     private static ArgumentOutOfRangeException OutOfRange(string op, string param, double value, bool allowZero) =>
         new(param, value, $"{op}: {param} must be finite and {(allowZero ? "at least" : "greater than")} 0; " +
                           $"got {value.ToString(CultureInfo.InvariantCulture)}.");
+
+    private static ArgumentOutOfRangeException NotFinite(string op, string param, double value) =>
+        new(param, value, $"{op}: {param} must be finite; got {value.ToString(CultureInfo.InvariantCulture)}.");
 
     private static string Format(long[] shape) => "(" + string.Join(", ", shape) + ")";
 }

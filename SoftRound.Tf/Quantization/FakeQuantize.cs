@@ -1,5 +1,6 @@
 using System;
 using SoftRound.Tf.Internals;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Quantization;
@@ -107,8 +108,7 @@ public static partial class QuantizationOps
         {
             throw new ArgumentException($"{op}: {param} is on {t.device}, x on {x.device}.", param);
         }
-        using Tensor flat = t.detach().reshape(-1);
-        if (positive) OpGuard.Positive(op, param, flat, flat);
-        else OpGuard.Finite(op, param, flat, flat);
+        // Read on the CPU only: on another device that would synchronise it on every call (OpGuard's rule).
+        if (t.device_type == DeviceType.CPU) OpGuard.Values(op, param, Scalars.Values(t), positive);
     }
 }

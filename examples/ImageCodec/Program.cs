@@ -71,6 +71,8 @@ try
         return 0;
     }
     if (command == eval) return Eval(parsed.GetValue(weightsFolder)!, parsed.GetValue(imagesFolder)!, parsed.GetValue(results)!);
+    // Training allocates the same tensors every step: keep freed native memory for them (README, "Speed").
+    SoftRound.Tf.Performance.NativeAllocator.keep_freed_memory();
     Tensor[] images = LoadImages(parsed.GetValue(data)!);
     if (command == train)
     {

@@ -41,6 +41,8 @@ if (seedValue < 0 || imageCount is < 128 or > 12000 || testCount is < 100 or > 1
 DirectoryInfo folder = parsed.GetValue(output)!;
 
 set_num_threads(Math.Min(2, Environment.ProcessorCount));
+// Training allocates the same tensors every step: keep freed native memory for them (README, "Speed").
+SoftRound.Tf.Performance.NativeAllocator.keep_freed_memory();
 string data = Path.Combine(AppContext.BaseDirectory, "data");
 FashionMnist train = FashionMnist.Load(data, "train").Take(imageCount), test = FashionMnist.Load(data, "t10k").Take(testCount);
 AnsiConsole.MarkupLine($"Fashion-MNIST: {train.Count:N0} training and {test.Count:N0} test images; {floatEpochs} float epochs, {qatEpochs} QAT epoch(s) per model, seed {seedValue}.");
