@@ -64,12 +64,12 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
         if (needScale)
         {
             for (int c = 0; c < channels; c++) scaleSums[c] *= s.GradScale;
-            ds = tensor(scaleSums, ScalarType.Float64).to(scale.dtype).reshape(scale.shape);
+            ds = Like(scaleSums, scale);
         }
         if (needZero)
         {
             for (int c = 0; c < channels; c++) zeroSums[c] *= -(x.dtype == ScalarType.Float32 ? (float)scales[c] : scales[c]) * s.GradScale;
-            dz = tensor(zeroSums, ScalarType.Float64).to(zeroPoint.dtype).reshape(zeroPoint.shape);
+            dz = Like(zeroSums, zeroPoint);
         }
         return (dx?.MoveToOuterDisposeScope(), ds?.MoveToOuterDisposeScope(), dz?.MoveToOuterDisposeScope());
     }
@@ -134,6 +134,14 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
         (Tensor? dx, Tensor? ds, Tensor? dz) = Gradients(saved[0], saved[1], saved[2], grad_output, s, need[0], need[1], need[2]);
         return new List<Tensor> { dx!, ds!, dz!, null! };
     }
+
+    /// <summary>A tensor of <paramref name="like"/>'s shape and dtype holding <paramref name="sums"/>, made by one libtorch call for float32 and float64.</summary>
+    private static Tensor Like(double[] sums, Tensor like) => like.dtype switch
+    {
+        ScalarType.Float32 => tensor(Array.ConvertAll(sums, v => (float)v), like.shape),
+        ScalarType.Float64 => tensor(sums, like.shape),
+        _ => tensor(sums, like.shape).to(like.dtype),
+    };
 
     /// <summary>Each channel's scale as a double and its integer zero point Z = clamp(round(z), qmin, qmax).</summary>
     private static (double[] scales, int[] zeros) Grids(Tensor scale, Tensor zeroPoint, Settings s)
