@@ -3,7 +3,8 @@
 #
 #   bash eng/mutation/mutation.sh AREA [extra Stryker options]
 #
-# AREA is one of: formulas, kernels, internals, ops, layers, entropy, compression, quantization, codec (the ImageCodec example's file
+# AREA is one of: formulas, kernels, internals, ops, layers, entropy, compression, performance (the allocator setting,
+# the kernels' thread pool, reading values), quantization, codec (the ImageCodec example's file
 # formats and image handling), all. The report (HTML and JSON) lands in
 # StrykerOutput/<date>/reports/ under SoftRound.Tf.Tests/. Not part of .ci/run: an area takes minutes on 2 cores.
 # Surviving mutants that are equivalent (no test can tell them apart) are listed, with why, in EQUIVALENT.md beside
@@ -26,12 +27,13 @@ case "$area" in
   layers)    globs=("**/*Layer.cs" "**/SteepnessSchedule.cs" "!**/Quantization/**") ;;
   entropy)   globs=("**/Entropy/*.cs") ;;
   compression) globs=("**/Compression/*.cs") ;;
+  performance) globs=("**/Performance/*.cs" "**/Kernels/IntraOpPool.cs" "**/Internals/Scalars.cs") ;;
   quantization) globs=("**/Quantization/*.cs" "**/Kernels/FakeQuantizeKernel.cs" "**/Internals/FakeQuantizeFunction.cs") ;;
   codec)     globs=("**/SrzFile.cs" "**/ModelFile.cs" "**/Weights.cs" "**/Images.cs")
              project=ImageCodec.csproj
              filter="FullyQualifiedName~Examples.ImageCodec&TestCategory!=Training" ;;
   all)       globs=("**/*.cs") ;;
-  *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|entropy|compression|quantization|codec|all [Stryker options]" >&2; exit 2 ;;
+  *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|entropy|compression|performance|quantization|codec|all [Stryker options]" >&2; exit 2 ;;
 esac
 
 dotnet tool restore > /dev/null
