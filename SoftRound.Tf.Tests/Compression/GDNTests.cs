@@ -53,6 +53,35 @@ public sealed class GDNTests
     }
 
     [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void OtherRanks_AndAnEmptyBatch_AreTheFormulaAtEveryPosition(bool inverse)
+    {
+        using var scope = NewDisposeScope();
+        (GDN layer, double[] beta, double[,] gamma) = Random(3, inverse, 4);
+        foreach (long[] shape in new[] { new long[] { 4, 3 }, new long[] { 2, 3, 5 }, new long[] { 2, 3, 2, 2, 3 }, new long[] { 0, 3, 4, 4 } })
+        {
+            Tensor x = randn(shape, ScalarType.Float64, generator: new Generator(5));
+            Tensor y = layer.call(x);
+            CollectionAssert.AreEqual(shape, y.shape);
+            if (x.numel() == 0) continue;
+            // Channels second: each (n, position) pair is one channel vector.
+            long positions = shape.Skip(2).Aggregate(1L, (a, b) => a * b);
+            double[] xs = x.data<double>().ToArray(), expected = new double[xs.Length];
+            for (long n = 0; n < shape[0]; n++)
+            for (long p = 0; p < positions; p++)
+            for (int i = 0; i < 3; i++)
+            {
+                long At(int c) => (n * 3 + c) * positions + p;
+                double norm = beta[i];
+                for (int j = 0; j < 3; j++) norm += gamma[i, j] * xs[At(j)] * xs[At(j)];
+                expected[At(i)] = inverse ? xs[At(i)] * Math.Sqrt(norm) : xs[At(i)] / Math.Sqrt(norm);
+            }
+            TensorAssert.Close(expected, y, 1e-12);
+        }
+    }
+
+    [TestMethod]
     public void Initialisation_IsCompressAIs()
     {
         using var scope = NewDisposeScope();

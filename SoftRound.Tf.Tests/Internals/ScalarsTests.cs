@@ -25,5 +25,19 @@ public sealed class ScalarsTests
         CollectionAssert.AreEqual(new[] { 7.0, 7.0, 7.0 }, Scalars.Values(tensor(7f).expand(3)), "an expanded scalar");
         CollectionAssert.AreEqual(new[] { 4.0 }, Scalars.Values(tensor(4.0)), "0-dim");
         Assert.AreEqual(0, Scalars.Values(zeros(0)).Length, "empty");
+        Assert.AreEqual(0, Scalars.Values(zeros(0, 3, 2)).Length, "empty, 3-dim");
+        Assert.AreEqual(0, Scalars.Values(zeros(new long[] { 2, 0 }, ScalarType.Float64)).Length, "empty, float64");
+    }
+
+    [TestMethod]
+    public void First_ReadsTheFirstElement_OfEveryLayoutAndDtype()
+    {
+        using var scope = NewDisposeScope();
+        Assert.AreEqual(2.5, Scalars.First(tensor(new[] { 2.5f, 1f })));
+        Assert.AreEqual(-0.1, Scalars.First(tensor(new[] { -0.1, 3.0 }).reshape(2, 1)));
+        Assert.AreEqual(3.0, Scalars.First(tensor(new[] { -0.1, 3.0 }).flip(0)), "a view that starts inside its storage");
+        Assert.AreEqual(7.0, Scalars.First(tensor(7f).expand(4, 5)), "an expanded scalar");
+        Assert.AreEqual(1.5, Scalars.First(tensor(1.5).to(ScalarType.Float16)), "float16");
+        Assert.AreEqual(4.0, Scalars.First(tensor(4.0)), "0-dim");
     }
 }

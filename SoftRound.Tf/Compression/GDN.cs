@@ -1,3 +1,4 @@
+using System.Linq;
 using System;
 using SoftRound.Tf.Internals;
 using TorchSharp;
@@ -79,7 +80,8 @@ public sealed class GDN : nn.Module<Tensor, Tensor>
         Tensor g = gammaReparam.forward(gamma).to(x.dtype);
         // Σⱼ γᵢⱼ·xⱼ² + βᵢ as a 1×1 convolution over the channels, the positions flattened to one spatial axis (CompressAI's
         // form): measured 1.3× faster a codec training step than a matmul over channels-last views.
-        Tensor squares = x.square().reshape(x.shape[0], channels, -1, 1);
+        long positions = x.shape.Skip(2).Aggregate(1L, (a, b) => a * b);
+        Tensor squares = x.square().reshape(x.shape[0], channels, positions, 1);
         Tensor norm = nn.functional.conv2d(squares, g.reshape(channels, channels, 1, 1), b).reshape(x.shape);
         Tensor y = inverse ? x * norm.sqrt() : x * norm.rsqrt();
         return y.MoveToOuterDisposeScope();

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Internals;
 
-/// <summary>Reading single values out of tensors.</summary>
+/// <summary>Reading values out of tensors into .NET numbers.</summary>
 internal static class Scalars
 {
     /// <summary>
@@ -30,6 +30,7 @@ internal static class Scalars
     /// </summary>
     public static double[] Values(Tensor t)
     {
+        if (t.numel() == 0) return Array.Empty<double>();
         if (t.device_type == DeviceType.CPU)
         {
             if (t.dtype == ScalarType.Float64) return t.data<double>().ToArray();
