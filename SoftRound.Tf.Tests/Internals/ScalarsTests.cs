@@ -1,6 +1,7 @@
 using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using SoftRound.Tf.Internals;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Tests.Internals;
@@ -38,6 +39,27 @@ public sealed class ScalarsTests
         Assert.AreEqual(3.0, Scalars.First(tensor(new[] { -0.1, 3.0 }).flip(0)), "a view that starts inside its storage");
         Assert.AreEqual(7.0, Scalars.First(tensor(7f).expand(4, 5)), "an expanded scalar");
         Assert.AreEqual(1.5, Scalars.First(tensor(1.5).to(ScalarType.Float16)), "float16");
+        Assert.AreEqual(-2.0, Scalars.First(tensor(new[] { -2.0, 1, 3, 4 }).reshape(2, 2).to(ScalarType.Float16)), "float16, 2-dim");
         Assert.AreEqual(4.0, Scalars.First(tensor(4.0)), "0-dim");
+    }
+
+    [TestMethod]
+    public void CpuFloatAndDouble_AreReadWithoutALibtorchOperation_OtherDtypesThroughOne()
+    {
+        using var scope = NewDisposeScope();
+        Tensor f = tensor(new[] { 1f, 2f, 3f, 4f }).reshape(2, 2).t(), d = tensor(new[] { 1.0, 2.0 }), h = d.to(ScalarType.Float16);
+        Tensor g = tensor(3f).expand(8);
+        Assert.AreEqual(0, Created(() => { Scalars.Values(f); Scalars.Values(d); Scalars.First(g); Scalars.First(d); }), "float32 and float64");
+        Assert.IsTrue(Created(() => Scalars.Values(h)) > 0, "float16 is converted by libtorch");
+        Assert.IsTrue(Created(() => Scalars.First(h)) > 0, "float16 is converted by libtorch");
+    }
+
+    /// <summary>Tensors created while <paramref name="action"/> runs, counted by TorchSharp inside and outside dispose scopes.</summary>
+    private static long Created(System.Action action)
+    {
+        var stats = DisposeScopeManager.Statistics.TensorStatistics;
+        long before = stats.CreatedInScopeCount + stats.CreatedOutsideScopeCount;
+        action();
+        return stats.CreatedInScopeCount + stats.CreatedOutsideScopeCount - before;
     }
 }

@@ -10,7 +10,7 @@ namespace SoftRound.Tf.Tests.Kernels;
 
 /// <summary>The kernels' thread pool: libtorch's OpenMP team on Linux, .NET's pool elsewhere, the same results on both.</summary>
 [TestClass]
-public sealed class IntraOpPoolTests
+public sealed unsafe class IntraOpPoolTests
 {
     private static readonly IntraOpPool.Backend[] Backends = { IntraOpPool.Backend.OpenMp, IntraOpPool.Backend.DotNet };
 
@@ -32,14 +32,50 @@ public sealed class IntraOpPoolTests
                 const int count = 1000;
                 var runs = new int[count];
                 var threadIds = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
+                int running = 0, most = 0;
                 IntraOpPool.For(count, 2, c =>
                 {
+                    int now = Interlocked.Increment(ref running);
+                    int seen;
+                    while (now > (seen = Volatile.Read(ref most)) && Interlocked.CompareExchange(ref most, now, seen) != seen) { }
                     Interlocked.Increment(ref runs[c]);
                     threadIds[Environment.CurrentManagedThreadId] = true;
                     Thread.SpinWait(2000);
+                    Interlocked.Decrement(ref running);
                 });
                 Assert.IsTrue(runs.All(r => r == 1), $"{backend}: every index once");
+                Assert.IsTrue(most <= 2, $"{backend}: {most} chunks ran at once on 2 threads");
                 if (Environment.ProcessorCount > 1) Assert.IsTrue(threadIds.Count >= 2, $"{backend}: {threadIds.Count} thread(s) ran the work");
+            });
+        }
+    }
+
+    [TestMethod]
+    public void OnTheOpenMpBackend_ChunksRunInsideAnOpenMpTeamOfTheAskedSize_OnDotNetOutsideAny()
+    {
+        if (!IntraOpPool.HasOpenMp) Assert.Inconclusive("no OpenMP runtime found.");
+        nint library = NativeLibrary.Load(IntraOpPool.OpenMpLibrary!);
+        var threadNumber = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "omp_get_thread_num");
+        var teamSize = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "omp_get_num_threads");
+        foreach (IntraOpPool.Backend backend in Backends)
+        {
+            Using(backend, () =>
+            {
+                var seen = new System.Collections.Concurrent.ConcurrentBag<(int number, int size)>();
+                IntraOpPool.For(200, 2, c =>
+                {
+                    seen.Add((threadNumber(), teamSize()));
+                    Thread.SpinWait(2000);
+                });
+                if (backend == IntraOpPool.Backend.OpenMp)
+                {
+                    Assert.IsTrue(seen.All(s => s.size == 2), "a team of the two threads asked for");
+                    CollectionAssert.AreEquivalent(new[] { 0, 1 }, seen.Select(s => s.number).Distinct().ToArray(), "both of its threads ran chunks");
+                }
+                else
+                {
+                    Assert.IsTrue(seen.All(s => s == (0, 1)), ".NET's pool runs outside any OpenMP region");
+                }
             });
         }
     }

@@ -36,6 +36,9 @@ internal static unsafe class IntraOpPool
     /// <summary>Whether libtorch's OpenMP runtime was found in this process.</summary>
     internal static bool HasOpenMp => Runtime is not null;
 
+    /// <summary>The path of the OpenMP runtime in use, or null.</summary>
+    internal static string? OpenMpLibrary => Runtime?.Library;
+
     /// <summary>The backend in use: <see cref="Backend.OpenMp"/> when found; settable to compare the two.</summary>
     internal static Backend Current { get; set; } = Runtime is null ? Backend.DotNet : Backend.OpenMp;
 
@@ -89,8 +92,9 @@ internal static unsafe class IntraOpPool
     }
 
     /// <summary>GOMP_parallel of the GNU OpenMP runtime libtorch loaded.</summary>
-    private sealed class OpenMpRuntime(delegate* unmanaged<delegate* unmanaged<nint, void>, nint, uint, uint, void> parallel)
+    private sealed class OpenMpRuntime(string path, delegate* unmanaged<delegate* unmanaged<nint, void>, nint, uint, uint, void> parallel)
     {
+        public readonly string Library = path;
         public readonly delegate* unmanaged<delegate* unmanaged<nint, void>, nint, uint, uint, void> Parallel = parallel;
 
         /// <summary>
@@ -111,7 +115,7 @@ internal static unsafe class IntraOpPool
                 string? gomp = mapped.FirstOrDefault(p => Path.GetDirectoryName(p) == Path.GetDirectoryName(torch) && Path.GetFileName(p).StartsWith("libgomp", StringComparison.Ordinal));
                 if (gomp is null || !NativeLibrary.TryLoad(gomp, out nint library)) return null;
                 if (!NativeLibrary.TryGetExport(library, "GOMP_parallel", out nint parallel)) return null;
-                return new OpenMpRuntime((delegate* unmanaged<delegate* unmanaged<nint, void>, nint, uint, uint, void>)parallel);
+                return new OpenMpRuntime(gomp, (delegate* unmanaged<delegate* unmanaged<nint, void>, nint, uint, uint, void>)parallel);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or DllNotFoundException or BadImageFormatException)
             {

@@ -54,7 +54,8 @@ public static class NativeAllocator
         if (!OperatingSystem.IsLinux()) return false;
         try
         {
-            return mallopt(MmapThresholdParameter, (int)mmapThreshold) == 1 && mallopt(TrimThresholdParameter, (int)trimThreshold) == 1;
+            int mmap = mallopt(MmapThresholdParameter, (int)mmapThreshold), trim = mallopt(TrimThresholdParameter, (int)trimThreshold);
+            return mmap == 1 && trim == 1;
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {
