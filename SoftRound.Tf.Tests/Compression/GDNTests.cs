@@ -32,34 +32,11 @@ public sealed class GDNTests
     [TestMethod]
     [DataRow(false)]
     [DataRow(true)]
-    public void Forward_IsTheFormula(bool inverse)
-    {
-        using var scope = NewDisposeScope();
-        (GDN layer, double[] beta, double[,] gamma) = Random(3, inverse, 1);
-        Tensor x = randn(new long[] { 2, 3, 4, 5 }, ScalarType.Float64, generator: new Generator(2));
-        double[] xs = x.data<double>().ToArray();
-        var expected = new double[xs.Length];
-        for (int n = 0; n < 2; n++)
-        for (int i = 0; i < 3; i++)
-        for (int h = 0; h < 4; h++)
-        for (int w = 0; w < 5; w++)
-        {
-            int At(int c) => ((n * 3 + c) * 4 + h) * 5 + w;
-            double norm = beta[i];
-            for (int j = 0; j < 3; j++) norm += gamma[i, j] * xs[At(j)] * xs[At(j)];
-            expected[At(i)] = inverse ? xs[At(i)] * Math.Sqrt(norm) : xs[At(i)] / Math.Sqrt(norm);
-        }
-        TensorAssert.Close(expected, layer.call(x), 1e-12);
-    }
-
-    [TestMethod]
-    [DataRow(false)]
-    [DataRow(true)]
-    public void OtherRanks_AndAnEmptyBatch_AreTheFormulaAtEveryPosition(bool inverse)
+    public void Forward_IsTheFormula_AtEveryRank_AndForAnEmptyBatch(bool inverse)
     {
         using var scope = NewDisposeScope();
         (GDN layer, double[] beta, double[,] gamma) = Random(3, inverse, 4);
-        foreach (long[] shape in new[] { new long[] { 4, 3 }, new long[] { 2, 3, 5 }, new long[] { 2, 3, 2, 2, 3 }, new long[] { 0, 3, 4, 4 } })
+        foreach (long[] shape in new[] { new long[] { 2, 3, 4, 5 }, new long[] { 4, 3 }, new long[] { 2, 3, 5 }, new long[] { 2, 3, 2, 2, 3 }, new long[] { 0, 3, 4, 4 } })
         {
             Tensor x = randn(shape, ScalarType.Float64, generator: new Generator(5));
             Tensor y = layer.call(x);

@@ -2,7 +2,6 @@ using BenchmarkDotNet.Attributes;
 using QuantizationAwareTraining;
 using SoftRound.Tf.Quantization;
 using TorchSharp.Modules;
-using SoftRound.Tf.Performance;
 using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Benchmarks;
@@ -12,25 +11,17 @@ namespace SoftRound.Tf.Benchmarks;
 /// CNN (the baseline), and its 4-bit quantized copy with learned step sizes (LSQ) and a straight-through or soft-round
 /// (α = 2) rounding gradient. The same steps in PyTorch are benchmarks/pytorch/training_step.py.
 /// </summary>
-public class QatTrainingStepBenchmark
+public class QatTrainingStepBenchmark : TrainingStepBenchmark
 {
     private Sequential floatModel = null!, straightThrough = null!, softRound = null!;
     private optim.Optimizer floatAdam = null!, straightThroughAdam = null!, softRoundAdam = null!;
     private Tensor images = null!, labels = null!;
 
-    /// <summary>
-    /// Whether <see cref="NativeAllocator.keep_freed_memory"/> is called first. The setting lasts for the process: each
-    /// case runs in its own process in BenchmarkDotNet's default (out-of-process) jobs, not with --quick.
-    /// </summary>
-    [Params(false, true)]
-    public bool KeepFreedMemory { get; set; }
-
     /// <summary>Seeded models, their Adam optimisers and one fixed batch (the scales initialised on it).</summary>
     [GlobalSetup]
     public void Setup()
     {
-        if (KeepFreedMemory) NativeAllocator.keep_freed_memory();
-        TorchSharp.torch.set_num_threads(Threads.Count);
+        Prepare();
         manual_seed(1);
         images = rand(128, 1, 28, 28);
         labels = randint(0, 10, new long[] { 128 });
