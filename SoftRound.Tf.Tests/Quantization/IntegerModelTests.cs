@@ -226,7 +226,8 @@ public sealed class IntegerModelTests
         const string geometry = "a layer's geometry is out of range";
         foreach ((int field, int value, string message) in new[]
         {
-            (0, 0, "a layer has 0 output channels"), (1, 0, "a layer has 0 → 2 channels"), (1, 65537, "a layer has 65537 → 2 channels"),
+            (0, 0, "a layer has 1 → 0 channels"), (0, 65537, "a layer has 1 → 65537 channels"), (1, 0, "a layer has 0 → 2 channels"),
+            (1, 65537, "a layer has 65537 → 2 channels"),
             (2, 0, geometry), (2, 65, geometry), (3, 0, geometry), (3, 65, geometry), (4, 0, geometry), (4, 65, geometry), (5, 0, geometry),
             (5, 65, geometry), (6, -1, geometry), (6, 65, geometry), (7, -1, geometry), (7, 65, geometry), (8, 0, geometry), (8, 65, geometry),
             (9, 0, geometry), (9, 65, geometry), (10, 0, "a layer has 0 groups"), (10, 2, "a layer has 2 groups for 1 → 2 channels"),
@@ -248,6 +249,13 @@ public sealed class IntegerModelTests
         RefusedWith(WithInt(body, grid + 8, 0), "a layer's input grid [0, 0]");
         RefusedWith(WithInt(body, grid, -1), "with zero point -1 is invalid");
         RefusedWith(WithInt(body, grid, 256), "with zero point 256 is invalid");
+        // The weights' length must be what the shape needs (2·1·3·3 int8 codes), and the shape must fit 2^28 bytes.
+        int lengthAt = grid + 12 + 1 + 8;
+        Assert.AreEqual(18, BitConverter.ToInt32(body, lengthAt));
+        RefusedWith(WithInt(body, lengthAt, 17), "a layer has 17 weight bytes; its shape needs 18");
+        RefusedWith(WithInt(body, lengthAt, int.MaxValue), $"a layer has {int.MaxValue} weight bytes; its shape needs 18");
+        RefusedWith(WithInt(body, lengthAt, -1), "a layer has -1 weight bytes");
+        RefusedWith(WithInt(WithInt(body, Field(0), 65536), Field(1), 65536), $"a layer's weights take {65536L * 65536 * 9} bytes, more than {1 << 28}");
         // After the bias and the weights: ReLU (kind 1), then the pooling step (kind 3) with kH, kW, sH, sW, pH, pW.
         int weightLength = BitConverter.ToInt32(body, grid + 12 + 1 + 8);
         int pool = grid + 12 + 1 + 8 + 4 + weightLength + 1;
@@ -461,6 +469,27 @@ public sealed class IntegerModelTests
         floatFirst.forward(ones(1, 2));
         StringAssert.Contains(M(floatFirst), "it does not start with a quantized layer");
         Assert.ThrowsExactly<ArgumentNullException>(() => IntegerModel.export(null!));
+    }
+
+    [TestMethod]
+    public void Export_RefusesWhatTheLoaderWouldRefuse_ChannelsAScaleAndAPoolingWindow()
+    {
+        using var scope = NewDisposeScope();
+        var wide = nn.Sequential(("fc", new QuantLinear(1, 65537)));
+        wide.forward(ones(1, 1));
+        Assert.AreEqual("IntegerModel.export: the model cannot be stored: a layer has 1 → 65537 channels. (Parameter 'model')",
+            Assert.ThrowsExactly<ArgumentException>(() => IntegerModel.export(wide)).Message);
+        var fc = new QuantLinear(2, 2);
+        var negative = nn.Sequential(("fc", fc));
+        negative.forward(ones(1, 2));
+        using (no_grad()) fc.input_quantizer.scale.fill_(-0.5);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => IntegerModel.export(negative)).Message,
+            "IntegerModel.export: the model cannot be stored: a layer's input scale is -0.5.");
+        // A pooling window the loader would refuse is refused when exported, not written.
+        var widePool = nn.Sequential(("fc", new QuantConv2d(1, 1, 1)), ("pool", nn.MaxPool2d(65)), ("fc2", new QuantConv2d(1, 1, 1)));
+        widePool.forward(ones(1, 1, 65, 65));
+        Assert.AreEqual("IntegerModel.export: the model cannot be stored: a pooling step has the geometry (65, 65, 65, 65, 0, 0). (Parameter 'model')",
+            Assert.ThrowsExactly<ArgumentException>(() => IntegerModel.export(widePool)).Message);
     }
 
     [TestMethod]

@@ -51,29 +51,29 @@ public sealed class IntegerModel
 
     /// <summary>Exports a trained quantization-aware model (its quantizers must be initialised).</summary>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
-    /// <exception cref="ArgumentException">The model holds a module this format cannot express, weights that are not symmetric or wider than 8 bits, an uninitialised quantizer, or a bias that does not fit in int32.</exception>
+    /// <exception cref="ArgumentException">The model holds a module this format cannot express, weights that are not symmetric or wider than 8 bits, an uninitialised quantizer, a bias that does not fit in int32, or sizes, scales or accumulators beyond what <see cref="load"/> accepts (the message says which).</exception>
     public static IntegerModel export(Sequential model)
     {
         ArgumentNullException.ThrowIfNull(model, nameof(model));
-        var list = new List<Step>();
-        foreach ((string name, nn.Module module) in Flatten(model, ""))
-        {
-            list.Add(module switch
-            {
-                QuantLinear l => FromLayer(name, false, l.weight, l.bias, l.weight_quantizer, l.input_quantizer, l.out_features, l.in_features, new long[] { 1, 1 }, new long[] { 1, 1 }, new long[] { 0, 0 }, new long[] { 1, 1 }, 1),
-                QuantConv2d c => FromLayer(name, true, c.weight, c.bias, c.weight_quantizer, c.input_quantizer, c.out_channels, c.in_channels, c.weight.shape[2..],
-                    c.strides, c.paddings, c.dilations, c.groups),
-                ReLU => new Relu(),
-                Flatten f when f.start_dim == 1 && f.end_dim == -1 => new FlattenStep(),
-                MaxPool2d p when p.dilation.All(d => d == 1) && !p.ceil_mode => new Pool((int)p.kernel_size[0], (int)p.kernel_size[^1],
-                    (int)(p.stride ?? p.kernel_size)[0], (int)(p.stride ?? p.kernel_size)[^1], (int)p.padding[0], (int)p.padding[^1]),
-                Dropout => null!,
-                _ => throw new ArgumentException($"IntegerModel.export: {name} is a {module.GetType().Name}, which the integer format cannot express.", nameof(model)),
-            });
-        }
-        list.RemoveAll(s => s is null);
         try
         {
+            var list = new List<Step>();
+            foreach ((string name, nn.Module module) in Flatten(model, ""))
+            {
+                list.Add(module switch
+                {
+                    QuantLinear l => FromLayer(name, false, l.weight, l.bias, l.weight_quantizer, l.input_quantizer, l.out_features, l.in_features, new long[] { 1, 1 }, new long[] { 1, 1 }, new long[] { 0, 0 }, new long[] { 1, 1 }, 1),
+                    QuantConv2d c => FromLayer(name, true, c.weight, c.bias, c.weight_quantizer, c.input_quantizer, c.out_channels, c.in_channels, c.weight.shape[2..],
+                        c.strides, c.paddings, c.dilations, c.groups),
+                    ReLU => new Relu(),
+                    Flatten f when f.start_dim == 1 && f.end_dim == -1 => new FlattenStep(),
+                    MaxPool2d p when p.dilation.All(d => d == 1) && !p.ceil_mode => new Pool((int)p.kernel_size[0], (int)p.kernel_size[^1],
+                        (int)(p.stride ?? p.kernel_size)[0], (int)(p.stride ?? p.kernel_size)[^1], (int)p.padding[0], (int)p.padding[^1]),
+                    Dropout => null!,
+                    _ => throw new ArgumentException($"IntegerModel.export: {name} is a {module.GetType().Name}, which the integer format cannot express.", nameof(model)),
+                });
+            }
+            list.RemoveAll(s => s is null);
             return new IntegerModel(list.ToArray());
         }
         catch (InvalidDataException e)
@@ -218,18 +218,22 @@ public sealed class IntegerModel
                 biasCodes[c] = (int)q;
             }
         }
-        return new Layer(convolution, (int)outC, (int)inC, (int)kernel[0], (int)kernel[^1], (int)stride[0], (int)stride[^1], (int)padding[0], (int)padding[^1],
-            (int)dilation[0], (int)dilation[^1], (int)groups, ws.bits, ws.qmin, ws.qmax, wScales, sx, zx, xq.spec.qmin, xq.spec.qmax, biasCodes, Pack(codes, ws.bits));
+        int[] geometry = new[] { outC, inC, kernel[0], kernel[^1], stride[0], stride[^1], padding[0], padding[^1], dilation[0], dilation[^1], groups }
+            .Select(v => (int)v).Concat(new[] { ws.bits, ws.qmin, ws.qmax }).ToArray();
+        return new Layer(convolution, geometry, wScales, sx, zx, xq.spec.qmin, xq.spec.qmax, biasCodes, Pack(codes, ws.bits));
     }
 
     /// <summary>The float32 value of a scale, as the fake-quantized model uses it.</summary>
     private static double Single(double v) => (float)v;
 
+    /// <summary>The bytes <paramref name="count"/> codes take: one each, or one per two int4 codes.</summary>
+    private static long WeightBytes(long count, int bits) => bits > 4 ? count : (count + 1) / 2;
+
     /// <summary>int8 codes as bytes, or int4 codes two per byte (the even index in the low nibble).</summary>
     internal static byte[] Pack(sbyte[] codes, int bits)
     {
         if (bits > 4) return codes.Select(c => (byte)c).ToArray();
-        var packed = new byte[(codes.Length + 1) / 2];
+        var packed = new byte[WeightBytes(codes.Length, bits)];
         for (int i = 0; i < codes.Length; i++) packed[i / 2] |= (byte)((codes[i] & 0xF) << (4 * (i % 2)));
         return packed;
     }
@@ -353,8 +357,20 @@ public sealed class IntegerModel
         public override long[] Shape(long[] input) => new[] { input.Aggregate(1L, (a, b) => a * b) };
     }
 
-    private sealed class Pool(int kh, int kw, int sh, int sw, int ph, int pw) : Step
+    private sealed class Pool : Step
     {
+        private readonly int kh, kw, sh, sw, ph, pw;
+
+        /// <summary>Max pooling over kh×kw windows with strides sh, sw and paddings ph, pw; throws the loader's refusal unless
+        /// windows and strides are 1 to 64 and each padding at most half its window.</summary>
+        public Pool(int kh, int kw, int sh, int sw, int ph, int pw)
+        {
+            int[] v = { kh, kw, sh, sw, ph, pw };
+            if (v[..4].Any(k => k is < 1 or > MaxKernel) || v[4..].Any(p => p < 0 || p > MaxKernel)) throw Bad($"a pooling step has the geometry ({string.Join(", ", v)})");
+            if (ph > kh / 2 || pw > kw / 2) throw Bad("a pooling step pads more than half its window");
+            (this.kh, this.kw, this.sh, this.sw, this.ph, this.pw) = (kh, kw, sh, sw, ph, pw);
+        }
+
         public override void Write(BinaryWriter w)
         {
             w.Write((byte)3);
@@ -364,8 +380,6 @@ public sealed class IntegerModel
         public static Pool Read(BinaryReader r)
         {
             int[] v = Enumerable.Range(0, 6).Select(_ => r.ReadInt32()).ToArray();
-            if (v[..4].Any(k => k is < 1 or > MaxKernel) || v[4..].Any(p => p < 0 || p > MaxKernel)) throw Bad($"a pooling step has the geometry ({string.Join(", ", v)})");
-            if (v[4] > v[0] / 2 || v[5] > v[1] / 2) throw Bad("a pooling step pads more than half its window");
             return new Pool(v[0], v[1], v[2], v[3], v[4], v[5]);
         }
 
@@ -410,32 +424,48 @@ public sealed class IntegerModel
         public readonly byte[] Weights;
         private readonly sbyte[] codes;
 
-        public Layer(bool convolution, int outChannels, int inChannels, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int groups,
-            int bits, int weightMin, int weightMax, double[] weightScales, double inputScale, int inputZero, int inputMin, int inputMax, int[]? bias, byte[] weights)
+        /// <summary>
+        /// A layer from its geometry (out, in, kH, kW, sH, sW, pH, pW, dH, dW, groups, bits, weight qmin, weight qmax),
+        /// scales, input grid, bias codes and stored weights; throws the loader's refusal for anything out of range.
+        /// </summary>
+        public Layer(bool convolution, int[] geometry, double[] weightScales, double inputScale, int inputZero, int inputMin, int inputMax, int[]? bias, byte[] weights)
         {
-            (Convolution, OutChannels, InChannels, Kh, Kw, Sh, Sw, Ph, Pw, Dh, Dw, Groups) = (convolution, outChannels, inChannels, kh, kw, sh, sw, ph, pw, dh, dw, groups);
-            (Bits, WeightMin, WeightMax, WeightScales, InputScale, InputZero, InputMin, InputMax, Bias, Weights) =
-                (bits, weightMin, weightMax, weightScales, inputScale, inputZero, inputMin, inputMax, bias, weights);
-            CheckRanges();
-            codes = Unpack(weights, bits, WeightCount);
-            if (codes.Any(q => q < weightMin || q > weightMax)) throw Bad("a weight code lies outside its grid");
+            long count = CheckGeometry(convolution, geometry);
+            Convolution = convolution;
+            (OutChannels, InChannels, Kh, Kw, Sh, Sw, Ph, Pw, Dh, Dw, Groups, Bits, WeightMin, WeightMax) = (geometry[0], geometry[1], geometry[2], geometry[3],
+                geometry[4], geometry[5], geometry[6], geometry[7], geometry[8], geometry[9], geometry[10], geometry[11], geometry[12], geometry[13]);
+            (WeightScales, InputScale, InputZero, InputMin, InputMax, Bias, Weights) = (weightScales, inputScale, inputZero, inputMin, inputMax, bias, weights);
+            CheckScalesAndGrid();
+            codes = Unpack(weights, Bits, (int)count);
+            if (codes.Any(q => q < WeightMin || q > WeightMax)) throw Bad("a weight code lies outside its grid");
         }
 
-        private int WeightCount => OutChannels * (InChannels / Groups) * Kh * Kw;
-
-        private void CheckRanges()
+        /// <summary>
+        /// Throws unless <paramref name="v"/> (the constructor's geometry) describes a layer the format holds: 1 to 65536
+        /// channels each way divisible by the groups, kernel, stride and dilation 1 to 64, padding 0 to 64 (a linear layer
+        /// all 1 and padding 0), a symmetric weight grid of 2 to 8 signed bits, at most 2^28 weight bytes.
+        /// </summary>
+        /// <returns>The number of weight codes.</returns>
+        private static long CheckGeometry(bool convolution, int[] v)
         {
-            if (OutChannels is < 1 or > MaxChannels || InChannels is < 1 or > MaxChannels) throw Bad($"a layer has {InChannels} → {OutChannels} channels");
-            if (Groups < 1 || InChannels % Groups != 0 || OutChannels % Groups != 0) throw Bad($"a layer has {Groups} groups for {InChannels} → {OutChannels} channels");
-            if (new[] { Kh, Kw, Sh, Sw, Dh, Dw }.Any(v => v is < 1 or > MaxKernel) || Ph is < 0 or > MaxKernel || Pw is < 0 or > MaxKernel) throw Bad("a layer's geometry is out of range");
-            if (!Convolution && (Kh, Kw, Sh, Sw, Ph, Pw, Dh, Dw, Groups) != (1, 1, 1, 1, 0, 0, 1, 1, 1)) throw Bad("a linear layer has a convolution's geometry");
-            if (Bits is < 2 or > 8 || (WeightMin != -(1 << (Bits - 1)) && WeightMin != 1 - (1 << (Bits - 1))) || WeightMax != (1 << (Bits - 1)) - 1) throw Bad($"a layer's weight grid [{WeightMin}, {WeightMax}] does not fit {Bits} signed bits");
-            if (WeightScales.Length != OutChannels || WeightScales.Any(s => !(s > 0 && double.IsFinite(s)))) throw Bad("a layer's weight scales are not positive and finite");
+            (int outC, int inC, int groups, int bits, int wMin, int wMax) = (v[0], v[1], v[10], v[11], v[12], v[13]);
+            if (outC is < 1 or > MaxChannels || inC is < 1 or > MaxChannels) throw Bad($"a layer has {inC} → {outC} channels");
+            if (groups < 1 || inC % groups != 0 || outC % groups != 0) throw Bad($"a layer has {groups} groups for {inC} → {outC} channels");
+            if (v[2..6].Concat(v[8..10]).Any(k => k is < 1 or > MaxKernel) || v[6..8].Any(p => p is < 0 or > MaxKernel)) throw Bad("a layer's geometry is out of range");
+            if (!convolution && !v[2..11].SequenceEqual(new[] { 1, 1, 1, 1, 0, 0, 1, 1, 1 })) throw Bad("a linear layer has a convolution's geometry");
+            if (bits is < 2 or > 8 || (wMin != -(1 << (bits - 1)) && wMin != 1 - (1 << (bits - 1))) || wMax != (1 << (bits - 1)) - 1) throw Bad($"a layer's weight grid [{wMin}, {wMax}] does not fit {bits} signed bits");
+            long count = (long)outC * (inC / groups) * v[2] * v[3];
+            if (WeightBytes(count, bits) > MaxWeightBytes) throw Bad($"a layer's weights take {WeightBytes(count, bits)} bytes, more than {MaxWeightBytes}");
+            return count;
+        }
+
+
+        /// <summary>Throws unless the weight and input scales are positive and finite and the input grid lies in [−2^15, 2^16 − 1] around its zero point.</summary>
+        private void CheckScalesAndGrid()
+        {
+            if (WeightScales.Any(s => !(s > 0 && double.IsFinite(s)))) throw Bad("a layer's weight scales are not positive and finite");
             if (!(InputScale > 0 && double.IsFinite(InputScale))) throw Bad($"a layer's input scale is {InputScale}");
             if (InputMin < -(1 << 15) || InputMax > (1 << 16) - 1 || InputMin >= InputMax || InputZero < InputMin || InputZero > InputMax) throw Bad($"a layer's input grid [{InputMin}, {InputMax}] with zero point {InputZero} is invalid");
-            if (Bias is not null && Bias.Length != OutChannels) throw Bad("a layer's bias has the wrong length");
-            long bytes = Bits > 4 ? (long)OutChannels * (InChannels / Groups) * Kh * Kw : ((long)OutChannels * (InChannels / Groups) * Kh * Kw + 1) / 2;
-            if (bytes > MaxWeightBytes || Weights.Length != bytes) throw Bad($"a layer has {Weights.Length} weight bytes; its shape needs {bytes}");
         }
 
         public override void Write(BinaryWriter w)
@@ -456,16 +486,16 @@ public sealed class IntegerModel
         {
             bool convolution = r.ReadBoolean();
             int[] v = Enumerable.Range(0, 14).Select(_ => r.ReadInt32()).ToArray();
-            if (v[0] is < 1 or > MaxChannels) throw Bad($"a layer has {v[0]} output channels");
+            long bytes = WeightBytes(CheckGeometry(convolution, v), v[11]);
             double[] scales = Enumerable.Range(0, v[0]).Select(_ => r.ReadDouble()).ToArray();
             double inputScale = r.ReadDouble();
             int[] grid = Enumerable.Range(0, 3).Select(_ => r.ReadInt32()).ToArray();
             int[]? bias = r.ReadBoolean() ? Enumerable.Range(0, v[0]).Select(_ => r.ReadInt32()).ToArray() : null;
             int length = r.ReadInt32();
-            if (length is < 1 or > MaxWeightBytes) throw Bad($"a layer has {length} weight bytes");
+            if (length != bytes) throw Bad($"a layer has {length} weight bytes; its shape needs {bytes}");
             byte[] weights = r.ReadBytes(length);
             if (weights.Length != length) throw new EndOfStreamException();
-            return new Layer(convolution, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], scales, inputScale, grid[0], grid[1], grid[2], bias, weights);
+            return new Layer(convolution, v, scales, inputScale, grid[0], grid[1], grid[2], bias, weights);
         }
 
         public override long[] Shape(long[] input)
