@@ -104,12 +104,30 @@ public sealed class GDNTests
     }
 
     [TestMethod]
+    public void OneChannel_AndAZeroGamma_FollowTheFormula()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { -3.0, -0.5, 0, 0.25, 2 }).reshape(1, 1, 5);
+        double[] values = x.data<double>().ToArray();
+        // β starts at 1 and γ at gammaInit·I: y = x/√(1 + γx²), and with γ = 0 the identity.
+        double[] y = new GDN(1).to(ScalarType.Float64).call(x).data<double>().ToArray();
+        double[] identity = new GDN(1, gammaInit: 0).to(ScalarType.Float64).call(x).data<double>().ToArray();
+        for (int i = 0; i < values.Length; i++)
+        {
+            Assert.AreEqual(values[i] / Math.Sqrt(1 + 0.1 * values[i] * values[i]), y[i], 1e-6);
+            Assert.AreEqual(values[i], identity[i], 1e-6);
+        }
+    }
+
+    [TestMethod]
     public void BadInput()
     {
         using var scope = NewDisposeScope();
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new GDN(0)).Message, "GDN: channels must be at least 1; got 0.");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new GDN(2, betaMin: 0)).Message, "GDN: betaMin must be finite and greater than 0; got 0.");
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new GDN(3).call(zeros(1, 2, 4, 4))).Message, "GDN.forward: x has shape (1, 2, 4, 4); expected (N, 3, …).");
+        StringAssert.StartsWith(Assert.ThrowsExactly<ArgumentException>(() => new GDN(3).call(zeros(1, 2, 4, 4))).Message, "GDN.forward: x has shape (1, 2, 4, 4); expected (N, 3, …).");
+        StringAssert.StartsWith(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new GDN(2, inverse: true, gammaInit: -0.5)).Message, "IGDN: gammaInit must be finite and at least 0; got -0.5.");
+        StringAssert.StartsWith(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new GDN(2, gammaInit: double.NaN)).Message, "GDN: gammaInit must be finite and at least 0; got NaN.");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new GDN(2, inverse: true).call(zeros(new long[] { 1, 2 }, ScalarType.Int32))).Message, "IGDN.forward: x has dtype Int32");
     }
 

@@ -28,7 +28,7 @@ public sealed class GDN : nn.Module<Tensor, Tensor>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of its range (the message names it and the value).</exception>
     public GDN(int channels, bool inverse = false, double betaMin = 1e-6, double gammaInit = 0.1) : base(inverse ? "IGDN" : nameof(GDN))
     {
-        const string Name = nameof(GDN);
+        string Name = GetName();
         if (channels < 1) throw new ArgumentOutOfRangeException(nameof(channels), channels, $"{Name}: channels must be at least 1; got {channels}.");
         OpGuard.Steepness(Name, nameof(betaMin), betaMin, allowZero: false);
         OpGuard.Steepness(Name, nameof(gammaInit), gammaInit, allowZero: true);

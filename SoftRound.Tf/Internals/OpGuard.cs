@@ -47,7 +47,6 @@ internal static class OpGuard
     public static void Steepness(string op, string param, Tensor value, Tensor x, bool allowZero) =>
         Entries(op, param, value, x, v => v.isfinite().logical_and(allowZero ? v.ge(0) : v.gt(0)), bad => OutOfRange(op, param, bad, allowZero));
 
-
     /// <summary>
     /// Validates a tensor of positive values (a scale): floating point, broadcasting to <paramref name="x"/>'s shape,
     /// every entry finite and &gt; 0 (the exception names the first bad entry).
