@@ -519,6 +519,172 @@ public sealed class IntegerModelTests
         }
     }
 
+    [TestMethod]
+    public void FixedPoint_RefusesMultipliersWithoutAFixedPointForm_AndCarriesARoundingUpToTwo()
+    {
+        foreach (double m in new[] { 0.0, -1.0, double.NaN, double.PositiveInfinity, Math.ScaleB(1, 31), Math.ScaleB(1, -33) })
+        {
+            var e = Assert.ThrowsExactly<System.Reflection.TargetInvocationException>(() => IntegerModelFixedPoint(m));
+            Assert.IsInstanceOfType<InvalidDataException>(e.InnerException);
+            StringAssert.Contains(e.InnerException!.Message, $"a requantization multiplier {m} is out of range");
+        }
+        // The edges of 1 ≤ t ≤ 62, and a multiplier whose mantissa rounds up to 2^31.
+        Assert.AreEqual((1L << 30, 62), IntegerModelFixedPoint(Math.ScaleB(1, -32)));
+        Assert.AreEqual((1L << 30, 1), IntegerModelFixedPoint(Math.ScaleB(1, 29)));
+        Assert.AreEqual((1L << 30, 29), IntegerModelFixedPoint(2 - Math.ScaleB(1, -40)));
+    }
+
+    /// <summary>A linear layer (out 1, in 1, 8-bit weights) built as the loader builds it, with the given input grid and bias.</summary>
+    private static object LinearLayer(int zero, int min, int max, int bias)
+    {
+        var type = typeof(IntegerModel).GetNestedType("Layer", System.Reflection.BindingFlags.NonPublic)!;
+        int[] geometry = { 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 8, -128, 127 };
+        return type.GetConstructors()[0].Invoke(new object?[] { false, geometry, new[] { 1.0 }, 1.0, zero, min, max, new[] { bias }, new byte[] { 0x80 } });
+    }
+
+    private static void CheckAccumulator(object layer) =>
+        layer.GetType().GetMethod("CheckAccumulator")!.Invoke(layer, null);
+
+    [TestMethod]
+    public void AccumulatorBound_IsExactAtInt32Max_AndCountsTheInputsDistanceBelowItsZeroPoint()
+    {
+        // |q_x − Z| ≤ 65535 and |q_w| ≤ 128: the products reach 8,388,480; a bias of 2^31 − 1 − that reaches int32's maximum exactly.
+        CheckAccumulator(LinearLayer(0, 0, 65535, int.MaxValue - 8388480));
+        var beyond = Assert.ThrowsExactly<System.Reflection.TargetInvocationException>(() => CheckAccumulator(LinearLayer(0, 0, 65535, int.MaxValue - 8388479)));
+        StringAssert.Contains(beyond.InnerException!.Message, "a layer's accumulator could reach 2147483648, beyond int32");
+        // A signed grid [−32768, 100] around 0: the largest distance is the 32768 below the zero point.
+        CheckAccumulator(LinearLayer(0, -32768, 100, int.MaxValue - 32768 * 128));
+        beyond = Assert.ThrowsExactly<System.Reflection.TargetInvocationException>(() => CheckAccumulator(LinearLayer(0, -32768, 100, int.MaxValue - 32768 * 128 + 1)));
+        StringAssert.Contains(beyond.InnerException!.Message, "beyond int32");
+    }
+
+    [TestMethod]
+    public void Load_AcceptsTheGridsEdges_AndNamesALinearLayerWithAConvolutionsGeometry_AndAWeightOffItsGrid()
+    {
+        using var scope = NewDisposeScope();
+        byte[] body = SmallModelBody();
+        int Field(int i) => 10 + 4 * i;
+        int grid = Field(14) + 16 + 8;
+        int zero = BitConverter.ToInt32(body, grid), min = BitConverter.ToInt32(body, grid + 4), max = BitConverter.ToInt32(body, grid + 8);
+        Assert.IsTrue(min < max);
+        foreach (int z in new[] { min, max })
+        {
+            byte[] edge = WithInt(body, grid, z);
+            IntegerModel.load(new MemoryStream(edge.Concat(System.Security.Cryptography.SHA256.HashData(edge)).ToArray()));
+        }
+        RefusedWith(WithInt(WithInt(body, grid + 4, zero), grid + 8, zero), $"a layer's input grid [{zero}, {zero}] with zero point {zero} is invalid");
+        // The linear layer's 14 integers follow the pooling step (kind and six integers), the flattening step, the
+        // layer's kind and its convolution flag; a stride of 2 is a convolution's.
+        int weightLength = BitConverter.ToInt32(body, grid + 12 + 1 + 8);
+        int pool = grid + 12 + 1 + 8 + 4 + weightLength + 1;
+        int linear = pool + 1 + 24 + 1 + 1 + 1;
+        Assert.AreEqual(0, body[linear - 1]);
+        Assert.AreEqual(8, BitConverter.ToInt32(body, linear + 4));
+        RefusedWith(WithInt(body, linear + 4 * 4, 2), "a linear layer has a convolution's geometry");
+
+        // Narrow-range weights (qmin = 1 − 2^(b−1)) round-trip at 8 and 4 bits; −128 is off an 8-bit narrow grid.
+        foreach (int bits in new[] { 8, 4 })
+        {
+            manual_seed(5);
+            Sequential q = QuantizationOps.prepare_qat(nn.Sequential(("fc", nn.Linear(3, 2))), new QuantSpec(bits, narrowRange: true, axis: 0));
+            q.forward(randn(4, 3));
+            q.eval();
+            var stream = new MemoryStream();
+            IntegerModel.export(q).save(stream);
+            IntegerModel loaded = IntegerModel.load(new MemoryStream(stream.ToArray()));
+            Tensor x = randn(3, 3);
+            Assert.IsTrue(IntegerModel.export(q).forward(x).eq(loaded.forward(x)).all().item<bool>());
+            byte[] narrow = stream.ToArray()[..^32];
+            Assert.AreEqual(1 - (1 << (bits - 1)), BitConverter.ToInt32(narrow, Field(12)));
+            if (bits == 8)
+            {
+                int weights = Field(14) + 16 + 8 + 12 + 1 + 8 + 4; // two scales, the input scale and grid, a bias flag and two biases, the length
+                byte[] offGrid = (byte[])narrow.Clone();
+                offGrid[weights] = 0x80;
+                RefusedWith(offGrid, "a weight code lies outside its grid");
+            }
+        }
+    }
+
+    [TestMethod]
+    public void Export_AcceptsOneAnd1024Steps_WindowsOf1And64_AndAPaddingOf64_AndRefuses1025Steps()
+    {
+        using var scope = NewDisposeScope();
+        IntegerModel Roundtrip(Sequential model)
+        {
+            var stream = new MemoryStream();
+            IntegerModel.export(model).save(stream);
+            return IntegerModel.load(new MemoryStream(stream.ToArray()));
+        }
+        var fc = new QuantLinear(2, 2);
+        fc.forward(ones(1, 2));
+        Assert.AreEqual(1, Roundtrip(nn.Sequential(("fc", fc))).layer_count);
+        Sequential Steps(int reLUs) => nn.Sequential(new[] { ("fc", (nn.Module<Tensor, Tensor>)fc) }.Concat(Enumerable.Range(0, reLUs).Select(i => ($"r{i}", (nn.Module<Tensor, Tensor>)nn.ReLU()))).ToArray());
+        Assert.AreEqual(1, Roundtrip(Steps(1023)).layer_count);
+        Assert.AreEqual("IntegerModel.export: the model cannot be stored: it has 1025 steps. (Parameter 'model')",
+            Assert.ThrowsExactly<ArgumentException>(() => IntegerModel.export(Steps(1024))).Message);
+        var a = new QuantConv2d(1, 2, 1, padding: 64);
+        var b = new QuantConv2d(2, 2, 1);
+        a.forward(rand(1, 1, 2, 2));
+        b.forward(rand(1, 2, 2, 2));
+        IntegerModel model = Roundtrip(nn.Sequential(("a", a), ("one", nn.MaxPool2d(1)), ("wide", nn.MaxPool2d(64)), ("b", b)));
+        CollectionAssert.AreEqual(new long[] { 1, 2, 2, 2 }, model.forward(rand(1, 1, 2, 2)).shape);
+    }
+
+    [TestMethod]
+    public void Forward_NamesInnerShapesALayerOrPoolingCannotTake_AndAConvolutionLastWithTwoChannelsMatches()
+    {
+        using var scope = NewDisposeScope();
+        var fc4 = new QuantLinear(4, 4);
+        var fc2 = new QuantLinear(4, 2);
+        var conv = new QuantConv2d(4, 2, 1);
+        fc4.forward(randn(2, 4));
+        fc2.forward(randn(2, 4));
+        conv.forward(randn(2, 4, 3, 3));
+        string M(Sequential s, Tensor x) => Assert.ThrowsExactly<ArgumentException>(() => IntegerModel.export(s).forward(x)).Message;
+        Assert.AreEqual("IntegerModel.forward: max pooling needs (C, H, W) samples; got (4).",
+            M(nn.Sequential(("fc4", fc4), ("pool", nn.MaxPool2d(2)), ("fc2", fc2)), randn(1, 4)));
+        Assert.AreEqual("IntegerModel.forward: a convolution of 4 channels gets samples of shape (4).", M(nn.Sequential(("fc4", fc4), ("conv", conv)), randn(1, 4)));
+        var first = new QuantConv2d(1, 4, 3);
+        first.forward(rand(1, 1, 5, 5));
+        Assert.AreEqual("IntegerModel.forward: a linear layer of 4 inputs gets samples of shape (4, 3, 1).", M(nn.Sequential(("first", first), ("fc2", fc2)), rand(1, 1, 5, 3)));
+        StringAssert.StartsWith(M(nn.Sequential(("first", first)), rand(1, 1, 12, 2)), "IntegerModel.forward: a 12×2 input is smaller than the 3×3 kernel.");
+        StringAssert.StartsWith(M(nn.Sequential(("first", first)), rand(2, 1)), "IntegerModel.forward: x has shape (2, 1); expected (N, 1, H, W)");
+        // A convolution last with two channels of nine positions each: every output within one step of the fake-quantized model.
+        manual_seed(6);
+        Sequential q = QuantizationOps.prepare_qat(nn.Sequential(("conv", nn.Conv2d(1, 2, 3, padding: 1))));
+        q.forward(rand(4, 1, 3, 3));
+        q.eval();
+        Tensor x = rand(2, 1, 3, 3);
+        Tensor expected;
+        using (no_grad()) expected = q.forward(x);
+        var c = (QuantConv2d)q.named_children().First().module;
+        double step = c.input_quantizer.scale.item<float>() * c.weight_quantizer.scale.max().item<float>();
+        Assert.IsTrue((expected - IntegerModel.export(q).forward(x)).abs().max().item<float>() <= step);
+    }
+
+    [TestMethod]
+    public void Export_NamesNestedModulesByTheirPath_AndItsArgumentAsModel()
+    {
+        using var scope = NewDisposeScope();
+        var fc = new QuantLinear(2, 2);
+        fc.forward(ones(1, 2));
+        var e = Assert.ThrowsExactly<ArgumentException>(() => IntegerModel.export(nn.Sequential(("fc", fc), ("block", nn.Sequential(("t", nn.Tanh()))))));
+        StringAssert.StartsWith(e.Message, "IntegerModel.export: block.t is a Tanh");
+        Assert.AreEqual("model", e.ParamName);
+        Assert.AreEqual("model", Assert.ThrowsExactly<ArgumentException>(() => IntegerModel.export(nn.Sequential(("fc", new QuantLinear(2, 2))))).ParamName);
+        var affine = nn.Sequential(("fc", new QuantLinear(2, 2, weightSpec: new QuantSpec(8, symmetric: false, axis: 0))));
+        affine.forward(ones(1, 2));
+        Assert.AreEqual("model", Assert.ThrowsExactly<ArgumentException>(() => IntegerModel.export(affine)).ParamName);
+        var huge = new QuantLinear(2, 2);
+        var hugeModel = nn.Sequential(("fc", huge));
+        hugeModel.forward(ones(1, 2));
+        using (no_grad()) huge.bias!.fill_(1e30f);
+        var big = Assert.ThrowsExactly<ArgumentException>(() => IntegerModel.export(hugeModel));
+        StringAssert.Contains(big.Message, "IntegerModel.export: fc: bias[0] = ");
+        Assert.AreEqual("model", big.ParamName);
+    }
+
     private static (long, int) IntegerModelFixedPoint(double m)
     {
         var layer = typeof(IntegerModel).GetNestedType("Layer", System.Reflection.BindingFlags.NonPublic)!;

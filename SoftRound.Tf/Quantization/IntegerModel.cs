@@ -146,7 +146,7 @@ public sealed class IntegerModel
             ushort version = r.ReadUInt16();
             if (version != Version) throw Bad($"its version is {version}; this library reads {Version}");
             int count = r.ReadUInt16();
-            if (count is < 1 or > MaxSteps) throw Bad($"it has {count} steps");
+            CheckStepCount(count);
             var steps = new Step[count];
             for (int i = 0; i < count; i++) steps[i] = Step.ReadAny(r);
             if (r.BaseStream.Position != body.Length) throw Bad($"{body.Length - r.BaseStream.Position} bytes follow the last step");
@@ -308,13 +308,20 @@ public sealed class IntegerModel
         return result!;
     }
 
+    /// <summary>Throws unless a model has 1 to 1024 steps (so that <see cref="export"/> writes only what <see cref="load"/> reads).</summary>
+    private static void CheckStepCount(int count)
+    {
+        if (count is < 1 or > MaxSteps) throw Bad($"it has {count} steps");
+    }
+
     /// <summary>
     /// Throws unless the steps start with a layer, only ReLU follows the last, every requantization multiplier has a
     /// fixed-point form, and no accumulator can leave int32.
     /// </summary>
     private static void Validate(Step[] steps)
     {
-        if (steps.Length == 0 || steps[0] is not Layer) throw Bad("it does not start with a quantized layer");
+        CheckStepCount(steps.Length);
+        if (steps[0] is not Layer) throw Bad("it does not start with a quantized layer");
         int last = Array.FindLastIndex(steps, s => s is Layer);
         if (steps.Skip(last + 1).Any(s => s is not Relu)) throw Bad("only ReLU may follow its last quantized layer");
         Layer[] layers = steps.OfType<Layer>().ToArray();
@@ -458,7 +465,6 @@ public sealed class IntegerModel
             if (WeightBytes(count, bits) > MaxWeightBytes) throw Bad($"a layer's weights take {WeightBytes(count, bits)} bytes, more than {MaxWeightBytes}");
             return count;
         }
-
 
         /// <summary>Throws unless the weight and input scales are positive and finite and the input grid lies in [−2^15, 2^16 − 1] around its zero point.</summary>
         private void CheckScalesAndGrid()
