@@ -546,7 +546,7 @@ public sealed class IntegerModelTests
         layer.GetType().GetMethod("CheckAccumulator")!.Invoke(layer, null);
 
     [TestMethod]
-    public void AccumulatorBound_IsExactAtInt32Max_AndCountsTheInputsDistanceBelowItsZeroPoint()
+    public void AccumulatorBound_IsExactAtInt32Max_AndCountsTheInputsLargestDistanceFromItsZeroPoint()
     {
         // |q_x − Z| ≤ 65535 and |q_w| ≤ 128: the products reach 8,388,480; a bias of 2^31 − 1 − that reaches int32's maximum exactly.
         CheckAccumulator(LinearLayer(0, 0, 65535, int.MaxValue - 8388480));
@@ -556,6 +556,21 @@ public sealed class IntegerModelTests
         CheckAccumulator(LinearLayer(0, -32768, 100, int.MaxValue - 32768 * 128));
         beyond = Assert.ThrowsExactly<System.Reflection.TargetInvocationException>(() => CheckAccumulator(LinearLayer(0, -32768, 100, int.MaxValue - 32768 * 128 + 1)));
         StringAssert.Contains(beyond.InnerException!.Message, "beyond int32");
+        // An unsigned grid [0, 65535] around 1000: the largest distance is the 64535 above it.
+        CheckAccumulator(LinearLayer(1000, 0, 65535, int.MaxValue - 64535 * 128));
+        beyond = Assert.ThrowsExactly<System.Reflection.TargetInvocationException>(() => CheckAccumulator(LinearLayer(1000, 0, 65535, int.MaxValue - 64535 * 128 + 1)));
+        StringAssert.Contains(beyond.InnerException!.Message, "beyond int32");
+        // A bias of exactly −2^31 steps fits in int32 (the bias check lets it through); the accumulator bound refuses it.
+        var fc = new QuantLinear(1, 1, learnScales: false);
+        var model = nn.Sequential(("fc", fc));
+        model.forward(ones(1, 1));
+        using (no_grad())
+        {
+            fc.input_quantizer.scale.fill_(0.5);
+            fc.weight_quantizer.scale.fill_(0.25);
+            fc.bias!.fill_(-(float)Math.ScaleB(1, 28));
+        }
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => IntegerModel.export(model)).Message, "the model cannot be stored: a layer's accumulator could reach 2147516288, beyond int32");
     }
 
     [TestMethod]
@@ -648,6 +663,9 @@ public sealed class IntegerModelTests
         var first = new QuantConv2d(1, 4, 3);
         first.forward(rand(1, 1, 5, 5));
         Assert.AreEqual("IntegerModel.forward: a linear layer of 4 inputs gets samples of shape (4, 3, 1).", M(nn.Sequential(("first", first), ("fc2", fc2)), rand(1, 1, 5, 3)));
+        var two = new QuantConv2d(2, 2, 1);
+        two.forward(rand(1, 2, 3, 3));
+        Assert.AreEqual("IntegerModel.forward: a convolution of 2 channels gets samples of shape (4, 3, 3).", M(nn.Sequential(("first", first), ("two", two)), rand(1, 1, 5, 5)));
         StringAssert.StartsWith(M(nn.Sequential(("first", first)), rand(1, 1, 12, 2)), "IntegerModel.forward: a 12×2 input is smaller than the 3×3 kernel.");
         StringAssert.StartsWith(M(nn.Sequential(("first", first)), rand(2, 1)), "IntegerModel.forward: x has shape (2, 1); expected (N, 1, H, W)");
         // A convolution last with two channels of nine positions each: every output within one step of the fake-quantized model.
