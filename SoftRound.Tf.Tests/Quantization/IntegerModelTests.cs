@@ -171,7 +171,7 @@ public sealed class IntegerModelTests
         {
             byte[] changed = (byte[])body.Clone();
             changed[random.Next(changed.Length)] = (byte)random.Next(256);
-            byte[] file = changed.Concat(System.Security.Cryptography.SHA256.HashData(changed)).ToArray();
+            byte[] file = WithChecksum(changed);
             try
             {
                 IntegerModel m = IntegerModel.load(new MemoryStream(file));
@@ -202,9 +202,15 @@ public sealed class IntegerModelTests
         return stream.ToArray()[..^32];
     }
 
+    /// <summary>A model body followed by its SHA-256, as <see cref="IntegerModel.save"/> writes it.</summary>
+    private static byte[] WithChecksum(byte[] body) => body.Concat(System.Security.Cryptography.SHA256.HashData(body)).ToArray();
+
+    /// <summary>Loads a model body with its checksum appended.</summary>
+    private static IntegerModel LoadBody(byte[] body) => IntegerModel.load(new MemoryStream(WithChecksum(body)));
+
     private static void RefusedWith(byte[] body, string message)
     {
-        byte[] file = body.Concat(System.Security.Cryptography.SHA256.HashData(body)).ToArray();
+        byte[] file = WithChecksum(body);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => IntegerModel.load(new MemoryStream(file))).Message, message);
     }
 
@@ -220,7 +226,7 @@ public sealed class IntegerModelTests
     {
         using var scope = NewDisposeScope();
         byte[] body = SmallModelBody();
-        IntegerModel.load(new MemoryStream(body.Concat(System.Security.Cryptography.SHA256.HashData(body)).ToArray()));
+        LoadBody(body);
         // The first layer's 14 integers start at byte 10: out, in, kH, kW, sH, sW, pH, pW, dH, dW, groups, bits, wmin, wmax.
         int Field(int i) => 10 + 4 * i;
         const string geometry = "a layer's geometry is out of range";
@@ -273,7 +279,7 @@ public sealed class IntegerModelTests
         foreach (int field in new[] { 4, 5 })
         {
             byte[] half = WithInt(body, pool + 1 + 4 * field, 1);
-            IntegerModel.load(new MemoryStream(half.Concat(System.Security.Cryptography.SHA256.HashData(half)).ToArray()));
+            LoadBody(half);
         }
     }
 
@@ -585,7 +591,7 @@ public sealed class IntegerModelTests
         foreach (int z in new[] { min, max })
         {
             byte[] edge = WithInt(body, grid, z);
-            IntegerModel.load(new MemoryStream(edge.Concat(System.Security.Cryptography.SHA256.HashData(edge)).ToArray()));
+            LoadBody(edge);
         }
         RefusedWith(WithInt(WithInt(body, grid + 4, zero), grid + 8, zero), $"a layer's input grid [{zero}, {zero}] with zero point {zero} is invalid");
         // The linear layer's 14 integers follow the pooling step (kind and six integers), the flattening step, the
