@@ -155,4 +155,107 @@ public sealed class RansDecoderTests
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new RansDecoder().decode_with_indexes(new byte[5], new[] { 0, 0 }, cdfs, new int[1])).Message,
             "indexes has 2 entries for 1 symbols");
     }
+
+    [TestMethod]
+    public void DecodeStream_InChunks_GivesTheSymbols_InBothLayouts()
+    {
+        foreach (RansStreamLayout layout in Enum.GetValues<RansStreamLayout>())
+        {
+            var encoder = new RansEncoder(layout);
+            var decoder = new RansDecoder(layout);
+            RansEncoderTests.Streams.Select(Gen.Int[0, 300]).Sample((stream, cut) =>
+            {
+                (QuantizedCdf cdfs, int[] symbols, int[] indexes) = stream;
+                symbols = symbols.Select((v, i) => Math.Abs((long)v - cdfs.offset(indexes[i])) >= int.MaxValue / 2 ? cdfs.offset(indexes[i]) : v).ToArray();
+                byte[] bytes = encoder.encode_with_indexes(symbols, indexes, cdfs);
+                int first = Math.Min(cut, symbols.Length);
+                decoder.set_stream(bytes);
+                int[] head = decoder.decode_stream(indexes.AsSpan(0, first), cdfs);
+                var tail = new int[symbols.Length - first];
+                decoder.decode_stream(indexes.AsSpan(first), cdfs, tail);
+                decoder.finish();
+                CollectionAssert.AreEqual(symbols, head.Concat(tail).ToArray(), layout.ToString());
+            }, iter: 500, threads: 1);
+        }
+    }
+
+    [TestMethod]
+    public void Finish_SeesSymbolsLeft_AndUnsetsTheStream()
+    {
+        var cdfs = new QuantizedCdf(new[] { new[] { 0, 30000, 60000, M } }, new[] { 0 });
+        byte[] stream = new RansEncoder().encode_with_indexes(new[] { 1, 0, 2, 1 }, new int[4], cdfs);
+        var decoder = new RansDecoder();
+        decoder.set_stream(stream);
+        CollectionAssert.AreEqual(new[] { 1, 0 }, decoder.decode_stream(new int[2], cdfs));
+        StringAssert.StartsWith(Assert.ThrowsExactly<InvalidDataException>(() => decoder.finish()).Message,
+            "RansDecoder.finish: the stream is truncated, corrupted or was written with other tables or indexes: it ends in state");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => decoder.decode_stream(new int[1], cdfs)).Message,
+            "RansDecoder.decode_stream: no stream is set; call set_stream first.");
+        Assert.ThrowsExactly<InvalidOperationException>(() => decoder.finish());
+    }
+
+    [TestMethod]
+    public void SetStream_KeepsACopy_AndRefusesBadStarts()
+    {
+        var cdfs = new QuantizedCdf(new[] { new[] { 0, 30000, 60000, M } }, new[] { 0 });
+        byte[] stream = new RansEncoder().encode_with_indexes(new[] { 1, 0, 2, 1, 1, 2, 0 }, new int[7], cdfs);
+        var decoder = new RansDecoder();
+        decoder.set_stream(stream);
+        Array.Clear(stream);
+        CollectionAssert.AreEqual(new[] { 1, 0, 2, 1, 1, 2, 0 }, decoder.decode_stream(new int[7], cdfs));
+        decoder.finish();
+        Assert.AreEqual("stream", Assert.ThrowsExactly<ArgumentNullException>(() => decoder.set_stream(null!)).ParamName);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => decoder.set_stream(new byte[4])).Message,
+            "RansDecoder.set_stream: the stream is truncated, corrupted or was written with other tables or indexes: it has 4 bytes, fewer than the 5 of every stream.");
+        // A failed set_stream leaves no stream set.
+        Assert.ThrowsExactly<InvalidOperationException>(() => decoder.decode_stream(new int[1], cdfs));
+        var compressai = new RansDecoder(RansStreamLayout.CompressAI);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => compressai.set_stream(new byte[10])).Message,
+            "it has 10 bytes, where CompressAI's layout writes 8 or more, a multiple of 4.");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => compressai.set_stream(new byte[8])).Message, "its initial state 0 is outside [2^31, 2^63)");
+    }
+
+    [TestMethod]
+    public void DamageSeenByDecodeStream_UnsetsTheStream()
+    {
+        var cdfs = new QuantizedCdf(new[] { new[] { 0, 30000, 60000, M } }, new[] { 0 });
+        byte[] stream = new RansEncoder().encode_with_indexes(new[] { 1, 0 }, new int[2], cdfs);
+        var decoder = new RansDecoder();
+        decoder.set_stream(stream);
+        StringAssert.StartsWith(Assert.ThrowsExactly<InvalidDataException>(() => decoder.decode_stream(new int[100], cdfs)).Message, "RansDecoder.decode_stream: ");
+        Assert.ThrowsExactly<InvalidOperationException>(() => decoder.decode_stream(new int[1], cdfs));
+    }
+
+    [TestMethod]
+    public void CompressAILayout_ReadsCompressAIsStream_AndSeesEveryTruncation()
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        (QuantizedCdf cdfs, int[] symbols, int[] indexes, byte[] stream) = BufferedRansEncoderTests.RansFixture(Helpers.CompressAIFixtures.Read("rans.pt"));
+        var decoder = new RansDecoder(RansStreamLayout.CompressAI);
+        CollectionAssert.AreEqual(symbols, decoder.decode_with_indexes(stream, indexes, cdfs));
+        for (int length = 0; length < stream.Length; length++)
+        {
+            Assert.ThrowsExactly<InvalidDataException>(() => decoder.decode_with_indexes(stream.AsSpan(0, length), indexes, cdfs), $"truncated to {length} bytes");
+        }
+        // The same stream read as this library's layout is refused or decodes to other symbols: the layouts differ.
+        try
+        {
+            CollectionAssert.AreNotEqual(symbols, new RansDecoder().decode_with_indexes(stream, indexes, cdfs));
+        }
+        catch (InvalidDataException)
+        {
+        }
+    }
+
+    [TestMethod]
+    public void CompressAILayout_BypassCountAbove9_IsSeen()
+    {
+        // The escape of a one-value table (slot 65535), then bypass counts 15 and 0: CompressAI's chunked count of 15,
+        // more digits than any int32 needs.
+        var cdfs = new QuantizedCdf(new[] { new[] { 0, M - 1, M } }, new[] { 0 });
+        ulong x = (1UL << 56) | (0UL << 20) | (15UL << 16) | 0xFFFF;
+        byte[] stream = BitConverter.GetBytes(x);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => new RansDecoder(RansStreamLayout.CompressAI).decode_with_indexes(stream, new[] { 0 }, cdfs)).Message,
+            "symbol 0 has 15 bypass digits; at most 9 are written");
+    }
 }

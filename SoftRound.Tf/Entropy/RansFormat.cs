@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.IO;
 
 namespace SoftRound.Tf.Entropy;
@@ -18,6 +19,36 @@ internal static class RansFormat
 
     /// <summary>The largest number of bypass digits (36 bits hold every raw value, &lt; 2³⁴).</summary>
     public const int MaxBypassDigits = 9;
+
+    /// <summary>The largest bypass digit, 15.</summary>
+    public const int DigitMask = (1 << BypassBits) - 1;
+
+    /// <summary>Digit <paramref name="d"/> of <paramref name="raw"/>, 0 the least significant.</summary>
+    public static uint Digit(ulong raw, int d) => (uint)(raw >> (BypassBits * d)) & DigitMask;
+
+    /// <summary>One coded item: the interval [start, start + freq) out of 2^bits.</summary>
+    public readonly record struct Item(uint Start, uint Freq, int Bits)
+    {
+        /// <summary>A bypass digit: frequency 1 out of 2⁴.</summary>
+        public static Item Bypass(uint digit) => new(digit, 1, BypassBits);
+    }
+
+    /// <summary>Throws unless there is one index per symbol, each in [0, <paramref name="tables"/>).</summary>
+    public static void CheckIndexes(string member, int symbolCount, ReadOnlySpan<int> indexes, int tables)
+    {
+        if (indexes.Length != symbolCount)
+        {
+            throw new ArgumentException($"{member}: indexes has {indexes.Length} entries for {symbolCount} symbols.", "indexes");
+        }
+        for (int i = 0; i < indexes.Length; i++)
+        {
+            if ((uint)indexes[i] >= (uint)tables)
+            {
+                throw new ArgumentOutOfRangeException("indexes", indexes[i],
+                    $"{member}: indexes[{i.ToString(CultureInfo.InvariantCulture)}] is {indexes[i]}; expected 0 to {tables - 1}.");
+            }
+        }
+    }
 
     /// <summary>
     /// The raw value r ≥ 0 of a value v outside [0, max): r = −2v − 1 below the table, r = 2(v − max) above it.
@@ -43,14 +74,14 @@ internal static class RansFormat
 
     /// <summary>The number of state bytes a stream of <paramref name="length"/> bytes starts with.</summary>
     /// <exception cref="InvalidDataException">The stream is shorter than the shortest valid one (5 bytes).</exception>
-    public static int StateBytesOfStream(int length)
+    public static int StateBytesOfStream(string member, int length)
     {
-        if (length < 5) throw Damaged($"it has {length} bytes, fewer than the 5 of every stream");
+        if (length < 5) throw Damaged(member, $"it has {length} bytes, fewer than the 5 of every stream");
         int remainder = length % 4;
         return remainder == 0 ? 8 : 4 + remainder;
     }
 
     /// <summary>The exception for a stream the decoder sees is damaged, saying what it saw.</summary>
-    public static InvalidDataException Damaged(string what) =>
-        new($"{nameof(RansDecoder)}.{nameof(RansDecoder.decode_with_indexes)}: the stream is truncated, corrupted or was written with other tables or indexes: {what}.");
+    public static InvalidDataException Damaged(string member, string what) =>
+        new($"{nameof(RansDecoder)}.{member}: the stream is truncated, corrupted or was written with other tables or indexes: {what}.");
 }
