@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -278,7 +279,7 @@ public sealed class EntropyBottleneckTests
         Assert.IsTrue(model.update());
         Assert.IsFalse(model.update(force: false));
         // Values round(y − 0.4) from −⌈2.6⌉ = −3 to ⌈2.7⌉ = 3: seven values and the escape.
-        int[] cdf = model.quantized_cdf![0];
+        int[] cdf = model.coding_tables!.table(0);
         Assert.AreEqual(9, cdf.Length);
         double[] pmf = Enumerable.Range(-3, 7).Select(k =>
         {
@@ -364,8 +365,8 @@ public sealed class EntropyBottleneckTests
         // Channel 0 spans −⌈0 − (−32767)⌉ … ⌈32766 − 0⌉: 65534 values, the most a 16-bit table holds beside the escape.
         using (no_grad()) model.quantiles.copy_(tensor(new[] { -32767f, 0f, 32766f, -1.5f, 0.2f, 1.1f }).reshape(2, 1, 3));
         model.update();
-        Assert.AreEqual(65536, model.quantized_cdf![0].Length);
-        Assert.AreEqual(6, model.quantized_cdf![1].Length, "channel 1: −2 … 1 and the escape");
+        Assert.AreEqual(65536, model.coding_tables!.length(0));
+        Assert.AreEqual(6, model.coding_tables!.length(1), "channel 1: −2 … 1 and the escape");
         using (no_grad()) model.quantiles[0, 0, 2] = tensor(32767f);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => model.update()).Message,
             "EntropyBottleneck.update: channel 0's quantiles (-32767, 0, 32767) span 65535 values; at most 65534 can be tabled.");
@@ -439,5 +440,90 @@ public sealed class EntropyBottleneckTests
         long before = LiveTensors.Count();
         for (int i = 0; i < 10; i++) Step();
         Assert.AreEqual(before, LiveTensors.Count());
+    }
+
+    [TestMethod]
+    public void EvalForward_KeepsFloat16AndBFloat16()
+    {
+        using var scope = NewDisposeScope();
+        var model = new EntropyBottleneck(2);
+        model.eval();
+        Tensor x = tensor(new[] { 0.3f, -1.6f, 2.4f, 7.1f }).reshape(1, 2, 2);
+        (Tensor reference, Tensor referenceP) = model.forward(x);
+        foreach (ScalarType dtype in new[] { ScalarType.Float16, ScalarType.BFloat16 })
+        {
+            (Tensor yHat, Tensor p) = model.forward(x.to(dtype));
+            Assert.AreEqual(dtype, yHat.dtype);
+            Assert.AreEqual(dtype, p.dtype);
+            TensorAssert.Identical(reference.to(dtype), yHat);
+            TensorAssert.Identical(referenceP.to(dtype), p);
+        }
+    }
+
+    [TestMethod]
+    public void UpdateQuantiles_FindsCompressAIsQuantiles()
+    {
+        // The fixture's bottleneck before CompressAI's update(update_quantiles=True), and the quantiles that search found.
+        using var scope = NewDisposeScope();
+        Dictionary<string, Tensor> before = CompressAIFixtures.Read("bmshj2018-factorized.before-update.pt");
+        Dictionary<string, Tensor> io = CompressAIFixtures.Read("bmshj2018-factorized.io.pt");
+        var model = new SoftRound.Tf.Compression.FactorizedPrior(CompressAIFixtures.N, CompressAIFixtures.M);
+        model.load_compressai_state_dict(before);
+        Assert.IsNull(model.EntropyBottleneck.coding_tables, "a checkpoint saved before update() has no tables");
+        Assert.IsTrue(model.update(updateQuantiles: true));
+        Tensor found = model.EntropyBottleneck.quantiles.detach();
+        Tensor expected = io["quantiles_searched"];
+        // Both stop once the bracket is within 1e−3 + 1e−4·|q|, so they agree to about twice that.
+        Assert.IsTrue(found.allclose(expected, rtol: 2e-4, atol: 2e-3), $"largest difference {(found - expected).abs().max().item<float>()}");
+        // And the logits there are the targets −T, 0, T.
+        Tensor logits = model.EntropyBottleneck.logits_cumulative(found.to(ScalarType.Float32));
+        Tensor targets = tensor(new[] { -Math.Log(2 / 1e-9 - 1), 0, Math.Log(2 / 1e-9 - 1) }, ScalarType.Float32).reshape(1, 1, 3);
+        Assert.IsTrue(logits.allclose(targets.expand_as(logits), rtol: 0, atol: 0.05));
+    }
+
+    [TestMethod]
+    public void UpdateQuantiles_BadArguments_NameTheParameter()
+    {
+        var model = new EntropyBottleneck(1);
+        foreach ((string name, Action call) in new (string, Action)[]
+        {
+            ("searchRadius", () => model.update_quantiles(searchRadius: 0)),
+            ("rtol", () => model.update_quantiles(rtol: double.NaN)),
+            ("atol", () => model.update_quantiles(atol: -1)),
+        })
+        {
+            var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(call);
+            Assert.AreEqual(name, e.ParamName);
+            StringAssert.StartsWith(e.Message, "EntropyBottleneck.update_quantiles: ");
+        }
+    }
+
+    [TestMethod]
+    public void Decompress_HugeRequests_AreRefusedBeforeAllocating()
+    {
+        using var scope = NewDisposeScope();
+        var model = new EntropyBottleneck(48);
+        model.update();
+        // A 65535×65535 image's latents at 1/16: 4096·4096·48 elements, more than one call decodes.
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => model.decompress(new[] { new byte[10] }, new long[] { 4096, 4096 }));
+        StringAssert.Contains(e.Message, "EntropyBottleneck.decompress: the request is for 805306368 elements; at most 268435456 are decoded in one call.");
+        Assert.ThrowsExactly<InvalidDataException>(() => model.decompress(new[] { new byte[10] }, new long[] { long.MaxValue, long.MaxValue }));
+        // Within the count, but the untrained tables' symbols cost at least 2.6 bits each: 10 bytes cannot hold 64·64·48.
+        e = Assert.ThrowsExactly<InvalidDataException>(() => model.decompress(new[] { new byte[10] }, new long[] { 64, 64 }));
+        StringAssert.Contains(e.Message, "EntropyBottleneck.decompress: strings[0] has 10 bytes, but its 196608 symbols need at least");
+    }
+
+    [TestMethod]
+    public void Tables_AsCompressAIStoresThem()
+    {
+        using var scope = NewDisposeScope();
+        var model = new EntropyBottleneck(2);
+        using (no_grad()) model.quantiles.copy_(tensor(new[] { -2.2f, 0.4f, 3.1f, -1.5f, 0.2f, 1.1f }).reshape(2, 1, 3));
+        Assert.IsNull(model.quantized_cdf);
+        model.update();
+        // Channel 0: −⌈2.6⌉ … ⌈2.7⌉, 7 values; channel 1: −⌈1.7⌉ … ⌈0.9⌉, 4 values.
+        CollectionAssert.AreEqual(new[] { -3, -2 }, model.offset!.data<int>().ToArray());
+        CollectionAssert.AreEqual(new[] { 9, 6 }, model.cdf_length!.data<int>().ToArray());
+        CollectionAssert.AreEqual(model.coding_tables!.table(1).Concat(new int[3]).ToArray(), model.quantized_cdf![1].data<int>().ToArray());
     }
 }

@@ -34,7 +34,8 @@ public sealed class GaussianConditionalTests
     [TestMethod]
     public void Likelihood_IsCompressAIsFormula()
     {
-        // p = Φ((½ − |ŷ − μ|)/σ') − Φ((−½ − |ŷ − μ|)/σ'), σ' = max(σ, 0.11), floored at 1e−9; eval ŷ = round(y − μ) + μ.
+        // p = Φ((½ − |ŷ − μ|)/σ') − Φ((−½ − |ŷ − μ|)/σ'), σ' = max(σ, 0.11f) (CompressAI's float32 bound), floored at
+        // 1e−9; eval ŷ = round(y − μ) + μ.
         using var scope = NewDisposeScope();
         var model = new GaussianConditional();
         model.eval();
@@ -44,7 +45,7 @@ public sealed class GaussianConditionalTests
         TensorAssert.Close(expectedHat, yHat, 0);
         double[] expected = expectedHat.Select((h, i) =>
         {
-            double v = Math.Abs(h - mu[i]), s = Math.Max(sigma[i], 0.11);
+            double v = Math.Abs(h - mu[i]), s = Math.Max(sigma[i], (double)0.11f);
             return Math.Max(Phi((0.5 - v) / s) - Phi((-0.5 - v) / s), 1e-9);
         }).ToArray();
         TensorAssert.Close(expected, p, 1e-13);
@@ -70,7 +71,7 @@ public sealed class GaussianConditionalTests
         Assert.IsTrue(model.update());
         Assert.IsFalse(model.update(force: false));
         // Table j holds |v| ≤ ⌈σ_j·6.1094…⌉ = 1, 7, 1565: 2c + 1 values, the escape and the leading 0.
-        int[][] tables = model.quantized_cdf!;
+        int[][] tables = Tables(model.coding_tables!);
         CollectionAssert.AreEqual(new[] { 1, 7, 1565 }.Select(c => 2 * c + 3).ToArray(), tables.Select(t => t.Length).ToArray());
         CollectionAssert.AreEqual(new[] { 1, 7, 1565 }, new[] { 0.11, 1.0, 256.0 }.Select(v => (int)Math.Ceiling(v * Multiplier)).ToArray());
         // The middle frequency of the unit-scale table is the mass of [−½, ½] under N(0, 1) in 16 bits, give or take the
@@ -143,8 +144,8 @@ public sealed class GaussianConditionalTests
     {
         using var scope = NewDisposeScope();
         var model = new GaussianConditional();
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.forward(zeros(3), tensor(new[] { 1f, 0f, 1f }))).Message,
-            "GaussianConditional.forward: scales must be finite and greater than 0; got 0.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.forward(zeros(3), tensor(new[] { 1f, float.NaN, 1f }))).Message,
+            "GaussianConditional.forward: scales must be finite; got NaN.");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.forward(tensor(new[] { float.PositiveInfinity }), ones(1))).Message,
             "GaussianConditional.forward: x must be finite; got Infinity.");
         StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => model.compress(zeros(1, 2), zeros(new long[] { 1, 2 }, ScalarType.Int32))).Message,
@@ -159,7 +160,7 @@ public sealed class GaussianConditionalTests
         byte[][] strings = model.compress(randn(1, 30) * 3, full(new long[] { 1, 30 }, 20, ScalarType.Int32));
         Assert.ThrowsExactly<InvalidDataException>(() => model.decompress(new[] { strings[0][..^4] }, full(new long[] { 1, 30 }, 20, ScalarType.Int32)));
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new GaussianConditional(new[] { 1.0, 0.5 })).Message,
-            "GaussianConditional: scaleTable[1] is 0.5; the entries must be finite, > 0 and strictly increasing.");
+            "GaussianConditional: scaleTable[1] is 0.5; the entries must be finite, > 0 and strictly increasing in float32.");
         StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => new GaussianConditional(new[] { 1e5 }).update()).Message,
             "GaussianConditional.update: scale_table[0] = 100000 needs");
     }
@@ -175,7 +176,7 @@ public sealed class GaussianConditionalTests
         Assert.IsTrue(model.update(force: false), "the first update builds the tables");
         Assert.IsFalse(model.update(force: false));
         Assert.IsTrue(model.update());
-        int[][] tables = model.quantized_cdf!;
+        int[][] tables = Tables(model.coding_tables!);
         for (int j = 0; j < scales.Length; j++)
         {
             int c = (int)Math.Ceiling(scales[j]);
@@ -194,7 +195,7 @@ public sealed class GaussianConditionalTests
         double tailMass = 2 * Phi(-1);
         var largest = new GaussianConditional(new[] { 32765.5 }, tailMass: tailMass);
         largest.update();
-        Assert.AreEqual(65535, largest.quantized_cdf![0].Length);
+        Assert.AreEqual(65535, largest.coding_tables!.length(0));
         StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => new GaussianConditional(new[] { 32766.5 }, tailMass: tailMass).update()).Message,
             "GaussianConditional.update: scale_table[0] = 32766.5 needs 65535 values for tail mass");
         StringAssert.EndsWith(Assert.ThrowsExactly<InvalidOperationException>(() => new GaussianConditional(new[] { 32766.5 }, tailMass: tailMass).update()).Message,
@@ -227,7 +228,7 @@ public sealed class GaussianConditionalTests
         {
             var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new GaussianConditional(table));
             Assert.AreEqual("scaleTable", e.ParamName);
-            StringAssert.Contains(e.Message, $"scaleTable[{table.Length - 1}] is {table[^1]}; the entries must be finite, > 0 and strictly increasing.");
+            StringAssert.Contains(e.Message, $"scaleTable[{table.Length - 1}] is {table[^1]}; the entries must be finite, > 0 and strictly increasing in float32.");
         }
         Assert.AreEqual("scaleBound", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new GaussianConditional(scaleBound: 0)).ParamName);
         Assert.AreEqual("scaleBound", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new GaussianConditional(scaleBound: -0.1)).ParamName);
@@ -247,7 +248,7 @@ public sealed class GaussianConditionalTests
         Tensor nan = tensor(new[] { 0f, float.NaN });
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.forward(zeros(new long[] { 2 }, ScalarType.Int32), ones(2))).Message, "GaussianConditional.forward: x has dtype Int32; expected float16");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.forward(zeros(2), ones(2), nan)).Message, "GaussianConditional.forward: means must be finite; got NaN.");
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.build_indexes(tensor(new[] { 1f, -2f }))).Message, "GaussianConditional.build_indexes: scales must be finite and greater than 0; got -2.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.build_indexes(tensor(new[] { 1f, float.NegativeInfinity }))).Message, "GaussianConditional.build_indexes: scales must be finite; got -Infinity.");
         model.update();
         Tensor indexes = zeros(new long[] { 2 }, ScalarType.Int32);
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.compress(zeros(new long[] { 2 }, ScalarType.Int64), indexes)).Message, "GaussianConditional.compress: x has dtype Int64; expected float16");
@@ -274,4 +275,116 @@ public sealed class GaussianConditionalTests
         Assert.AreEqual(ScalarType.Float64, model.scale_table.dtype);
         model.update();
     }
+
+    [TestMethod]
+    public void NonPositiveScales_AreBounded_WithCompressAIsGradientRule()
+    {
+        // CompressAI's mbt2018-mean ends h_s in a plain convolution: scales ≤ 0 must price as σ' = the bound, and their
+        // gradient pass only where a descent step would raise them (incoming gradient < 0). A bound of 1 makes both
+        // cases clear: at ŷ = 0 a larger σ lowers p, at ŷ = 2 it raises p.
+        using var scope = NewDisposeScope();
+        var model = new GaussianConditional(scaleBound: 1.0);
+        model.eval();
+        Tensor scales = tensor(new[] { -3f, 0f, 0.5f, -1f, 1.5f }, requires_grad: true);
+        Tensor y = tensor(new[] { 0f, 0f, 0f, 2f, 0f });
+        (_, Tensor p) = model.forward(y, scales);
+        double F(double v, double s) => -Math.Log(Phi((0.5 - v) / s) - Phi((-0.5 - v) / s));
+        double[] expected = new[] { (0.0, 1.0), (0, 1), (0, 1), (2, 1), (0, 1.5) }.Select(c => Math.Exp(-F(c.Item1, c.Item2))).ToArray();
+        TensorAssert.Close(expected, p, 1e-5);
+        p.log().neg().sum().backward();
+        float[] g = scales.grad!.data<float>().ToArray();
+        double h = 1e-4;
+        double Slope(double v, double s) => (F(v, s + h) - F(v, s - h)) / (2 * h);
+        // Below the bound at ŷ = 0: −log p's gradient is positive, so blocked.
+        CollectionAssert.AreEqual(new[] { 0f, 0f, 0f }, g[..3]);
+        Assert.IsGreaterThan(0, Slope(0, 1));
+        // Below the bound at ŷ = 2: negative, so passed, with the slope at the bound; above the bound: the slope there.
+        Assert.AreEqual(Slope(2, 1), g[3], 1e-3 * Math.Abs(g[3]));
+        Assert.IsLessThan(0f, g[3]);
+        Assert.AreEqual(Slope(0, 1.5), g[4], 1e-3 * Math.Abs(g[4]));
+    }
+
+    [TestMethod]
+    public void BuildIndexes_ScalesAtOrBelowTheBound_UseTableEntry0()
+    {
+        using var scope = NewDisposeScope();
+        var model = new GaussianConditional();
+        float above = MathF.BitIncrement(0.11f);
+        CollectionAssert.AreEqual(new[] { 0, 0, 0, 0, 1 }, model.build_indexes(tensor(new[] { -5f, 0f, 0.01f, 0.11f, above })).data<int>().ToArray());
+        // In float64 the comparison is with the float32 table's values, as CompressAI promotes them: 0.11 lies above 0.11f.
+        CollectionAssert.AreEqual(new[] { 0, 1 }, model.build_indexes(tensor(new[] { (double)0.11f, 0.11 }, ScalarType.Float64)).data<int>().ToArray());
+    }
+
+    [TestMethod]
+    public void BuildIndexes_OfViews_EqualThoseOfContiguousCopies()
+    {
+        using var scope = NewDisposeScope();
+        var model = new GaussianConditional();
+        Tensor scales = rand(new long[] { 6, 7 }, generator: manual_seed(3)) * 40 - 5;
+        Tensor view = scales.t();
+        Assert.IsFalse(view.is_contiguous());
+        TensorAssert.Identical(model.build_indexes(view.contiguous()), model.build_indexes(view));
+        TensorAssert.Identical(model.build_indexes(scales[.., 1..4].contiguous()), model.build_indexes(scales[.., 1..4]));
+    }
+
+    [TestMethod]
+    public void UpdateScaleTable_ReplacesTheTableAndRebuilds_OnlyWhenForcedOrWithoutTables()
+    {
+        using var scope = NewDisposeScope();
+        var model = new GaussianConditional(new[] { 0.5, 1.0 });
+        Assert.IsTrue(model.update_scale_table(new[] { 0.2, 0.4, 8.0 }));
+        CollectionAssert.AreEqual(new[] { 0.2f, 0.4f, 8f }, model.scale_table.data<float>().ToArray());
+        Assert.AreEqual(3, model.coding_tables!.count);
+        Assert.IsFalse(model.update_scale_table(new[] { 1.0 }), "tables exist and force is false");
+        Assert.AreEqual(3, model.coding_tables!.count);
+        Assert.IsTrue(model.update_scale_table(new[] { 1.0 }, force: true));
+        Assert.AreEqual(1, model.coding_tables!.count);
+        // A bad table is refused before anything changes.
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.update_scale_table(new[] { 1.0, 1.0 + 1e-9 }, force: true));
+        StringAssert.Contains(e.Message, "GaussianConditional.update_scale_table: scaleTable[1] is 1.000000001; the entries must be finite, > 0 and strictly increasing in float32.");
+        // A table too wide for its tail mass fails in update(): the previous table and tables stay.
+        var narrow = new GaussianConditional(new[] { 1.0 }, tailMass: 2 * Phi(-1));
+        narrow.update();
+        Assert.ThrowsExactly<InvalidOperationException>(() => narrow.update_scale_table(new[] { 1.0, 40000.0 }, force: true));
+        CollectionAssert.AreEqual(new[] { 1f }, narrow.scale_table.data<float>().ToArray());
+        Assert.AreEqual(1, narrow.coding_tables!.count);
+        narrow.compress(zeros(1, 3), zeros(new long[] { 1, 3 }, ScalarType.Int32));
+    }
+
+    [TestMethod]
+    public void Tables_AsCompressAIStoresThem()
+    {
+        using var scope = NewDisposeScope();
+        var model = new GaussianConditional(new[] { 0.3, 2.0 });
+        Assert.IsNull(model.quantized_cdf);
+        Assert.IsNull(model.offset);
+        Assert.IsNull(model.cdf_length);
+        model.update();
+        QuantizedCdf cdfs = model.coding_tables!;
+        // ⌈0.3·6.109⌉ = 2 and ⌈2·6.109⌉ = 13: tables of 5 and 27 values, each with the escape and the leading 0.
+        CollectionAssert.AreEqual(new[] { -2, -13 }, model.offset!.data<int>().ToArray());
+        CollectionAssert.AreEqual(new[] { 7, 29 }, model.cdf_length!.data<int>().ToArray());
+        Tensor padded = model.quantized_cdf!;
+        CollectionAssert.AreEqual(new long[] { 2, 29 }, padded.shape);
+        CollectionAssert.AreEqual(cdfs.table(0).Concat(new int[22]).ToArray(), padded[0].data<int>().ToArray());
+        CollectionAssert.AreEqual(cdfs.table(1), padded[1].data<int>().ToArray());
+        // The three describe the same tables again.
+        QuantizedCdf again = EntropyTables.ParsePadded(padded, model.cdf_length!, model.offset!);
+        CollectionAssert.AreEqual(cdfs.table(1), again.table(1));
+        Assert.AreEqual(-13, again.offset(1));
+    }
+
+    [TestMethod]
+    public void Decompress_StreamsTooShortForTheirSymbols_AreRefusedBeforeDecoding()
+    {
+        using var scope = NewDisposeScope();
+        var model = new GaussianConditional(new[] { 5.0 });
+        model.update();
+        // Every symbol of a σ = 5 table costs at least −log2 of its likeliest value's frequency, about 3.9 bits: a
+        // 5-byte stream cannot hold 100 of them.
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => model.decompress(new[] { new byte[5] }, zeros(new long[] { 1, 100 }, ScalarType.Int32)));
+        StringAssert.Contains(e.Message, "GaussianConditional.decompress: strings[0] has 5 bytes, but its 100 symbols need at least");
+    }
+
+    private static int[][] Tables(QuantizedCdf cdfs) => Enumerable.Range(0, cdfs.count).Select(cdfs.table).ToArray();
 }

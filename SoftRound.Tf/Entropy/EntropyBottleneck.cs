@@ -66,6 +66,9 @@ public sealed class EntropyBottleneck : DeepFactorized
         register_module(nameof(quantizer), quantizer);
     }
 
+    /// <summary>The most elements <see cref="decompress"/> decodes in one call, 2²⁸; more are refused before anything is allocated.</summary>
+    public const long MaxDecodedElements = EntropyTables.MaxElements;
+
     /// <summary>The quantizer: its <see cref="QuantizationLayer.mode"/> and <see cref="SoftRoundFamilyLayer.alpha"/> (or a schedule) choose the training proxy.</summary>
     public QuantizationLayer quantizer { get; }
 
@@ -115,7 +118,8 @@ public sealed class EntropyBottleneck : DeepFactorized
             mass = Likelihood(outputs - 0.5, outputs + 0.5, false).mass;
         }
         if (likelihood_bound > 0) mass = LowerBound.lower_bound(mass, likelihood_bound);
-        Tensor Back(Tensor t) => t.reshape(Transposed(shape)).transpose(0, 1).contiguous();
+        // In eval the rounded values and the density's masses are float32 for a float16 or bfloat16 input: both go back to its dtype.
+        Tensor Back(Tensor t) => t.reshape(Transposed(shape)).transpose(0, 1).to(x.dtype).contiguous();
         return (Back(outputs).MoveToOuterDisposeScope(), Back(mass).MoveToOuterDisposeScope());
     }
 
@@ -139,10 +143,13 @@ public sealed class EntropyBottleneck : DeepFactorized
     /// (CompressAI's <c>update()</c>). Returns whether it built them: always with <paramref name="force"/> (the
     /// default), otherwise only when there were none.
     /// </summary>
+    /// <param name="force">Rebuild even when there are tables.</param>
+    /// <param name="updateQuantiles">First set the quantiles by <see cref="update_quantiles"/> (newer CompressAI's <c>update_quantiles=True</c>).</param>
     /// <exception cref="InvalidOperationException">A channel's quantiles span more than 65534 values or are not finite (train the auxiliary loss longer).</exception>
-    public bool update(bool force = true)
+    public bool update(bool force = true, bool updateQuantiles = false)
     {
         if (tables is not null && !force) return false;
+        if (updateQuantiles) update_quantiles();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor q = quantiles.detach().to(ScalarType.Float64)[.., 0, ..];
@@ -172,8 +179,54 @@ public sealed class EntropyBottleneck : DeepFactorized
         return true;
     }
 
-    /// <summary>Copies of the coding tables, one per channel (CompressAI's <c>_quantized_cdf</c> rows without their padding), or null before <see cref="update"/>.</summary>
-    public int[][]? quantized_cdf => tables?.Copies();
+    /// <summary>
+    /// Sets the quantiles without the auxiliary loss: for each target t of (−T, 0, T), the y with l(y) = t found by
+    /// bisection in [−<paramref name="searchRadius"/>, <paramref name="searchRadius"/>] until the bracket is within
+    /// <paramref name="atol"/> + <paramref name="rtol"/>·|y| (newer CompressAI's <c>_update_quantiles</c>, in float64
+    /// here). A target outside the bracket's logits leaves that quantile at the nearer end of the bracket.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is not finite and &gt; 0.</exception>
+    public void update_quantiles(double searchRadius = 1e5, double rtol = 1e-4, double atol = 1e-3)
+    {
+        string member = $"{Name}.{nameof(update_quantiles)}";
+        OpGuard.Steepness(member, nameof(searchRadius), searchRadius, allowZero: false);
+        OpGuard.Steepness(member, nameof(rtol), rtol, allowZero: false);
+        OpGuard.Steepness(member, nameof(atol), atol, allowZero: false);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor targets = get_buffer(TargetKey)!.to(ScalarType.Float64);
+        var found = new Tensor[3];
+        for (int i = 0; i < 3; i++)
+        {
+            double target = targets[i].item<double>();
+            Tensor f(Tensor y) => Network(y.to(quantiles.dtype), true, false).logits.to(ScalarType.Float64);
+            Tensor low = full(new long[] { channels, 1, 1 }, -searchRadius, ScalarType.Float64, quantiles.device);
+            Tensor high = full(new long[] { channels, 1, 1 }, searchRadius, ScalarType.Float64, quantiles.device);
+            low = where(f(high).ge(target), low, high);
+            high = where(f(low).le(target), high, low);
+            for (int step = 0; step < 200 && !isclose(low, high, rtol, atol).all().item<bool>(); step++)
+            {
+                Tensor mid = (low + high) / 2;
+                Tensor at = f(mid);
+                low = where(at.le(target), mid, low);
+                high = where(at.ge(target), mid, high);
+            }
+            found[i] = ((low + high) / 2).reshape(channels, 1, 1);
+        }
+        quantiles.copy_(cat(found, 2).to(quantiles.dtype));
+    }
+
+    /// <summary>The coding tables, one per channel, to hand to <see cref="RansEncoder"/> and <see cref="RansDecoder"/>; null before <see cref="update"/>.</summary>
+    public QuantizedCdf? coding_tables => tables?.cdfs;
+
+    /// <summary>The tables as CompressAI's <c>_quantized_cdf</c> buffer: int32 (C, longest length), each row padded with zeros; null before <see cref="update"/>.</summary>
+    public Tensor? quantized_cdf => tables?.Padded();
+
+    /// <summary>CompressAI's <c>_offset</c>: int32 (C), the value of each channel's first table entry, −⌈m − q_lower⌉; null before <see cref="update"/>.</summary>
+    public Tensor? offset => tables?.Offsets();
+
+    /// <summary>CompressAI's <c>_cdf_length</c>: int32 (C), each table's length with the escape and the final 2¹⁶; null before <see cref="update"/>.</summary>
+    public Tensor? cdf_length => tables?.Lengths();
 
     /// <summary>
     /// One stream per batch item of y (N, C, …): the symbols round(y − m), coded channel by channel with the tables
@@ -182,13 +235,13 @@ public sealed class EntropyBottleneck : DeepFactorized
     /// <exception cref="ArgumentException">y is null, not floating point, or not of shape (N, C, …).</exception>
     /// <exception cref="ArgumentOutOfRangeException">An entry of y is NaN or infinite, or its symbol does not fit in int32.</exception>
     /// <exception cref="InvalidOperationException">There are no tables, or the parameters changed since <see cref="update"/>.</exception>
-    public byte[][] compress(Tensor x)
+    public byte[][] compress(Tensor x, RansStreamLayout layout = RansStreamLayout.SoftRound)
     {
         CheckInput(nameof(compress), x);
         QuantizedCdf cdfs = EntropyTables.Current(tables, parameters(), $"{Name}.{nameof(compress)}");
         using var scope = NewDisposeScope();
         Tensor symbols = quantizer.symbols(x, Column(x.dim()));
-        return EntropyTables.Compress(symbols, Indexes(x.shape), cdfs);
+        return EntropyTables.Compress(symbols, Indexes(x.shape), cdfs, layout);
     }
 
     /// <summary>
@@ -200,8 +253,9 @@ public sealed class EntropyBottleneck : DeepFactorized
     /// <exception cref="ArgumentNullException">An argument or a stream is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A size is negative.</exception>
     /// <exception cref="InvalidOperationException">There are no tables, or the parameters changed since <see cref="update"/>.</exception>
-    /// <exception cref="System.IO.InvalidDataException">A stream is truncated, corrupted or not from these tables (where the decoder can tell).</exception>
-    public Tensor decompress(IReadOnlyList<byte[]> strings, long[] size)
+    /// <param name="layout">The layout the streams were written in (default this library's).</param>
+    /// <exception cref="System.IO.InvalidDataException">A stream is truncated, corrupted or not from these tables (where the decoder can tell), too short for the symbols of <paramref name="size"/>, or the request is for more than <see cref="MaxDecodedElements"/> elements (checked before anything is allocated).</exception>
+    public Tensor decompress(IReadOnlyList<byte[]> strings, long[] size, RansStreamLayout layout = RansStreamLayout.SoftRound)
     {
         ArgumentNullException.ThrowIfNull(strings, nameof(strings));
         ArgumentNullException.ThrowIfNull(size, nameof(size));
@@ -213,12 +267,21 @@ public sealed class EntropyBottleneck : DeepFactorized
         {
             if (s < 0) throw new ArgumentOutOfRangeException(nameof(size), s, $"{Name}.{nameof(decompress)}: size has a negative entry {s}.");
         }
-        QuantizedCdf cdfs = EntropyTables.Current(tables, parameters(), $"{Name}.{nameof(decompress)}");
-        using var scope = NewDisposeScope();
+        string member = $"{Name}.{nameof(decompress)}";
+        QuantizedCdf cdfs = EntropyTables.Current(tables, parameters(), member);
         long[] shape = new[] { (long)strings.Count, channels }.Concat(size).ToArray();
-        Tensor symbols = EntropyTables.Decompress(strings, Indexes(shape), cdfs);
+        // In double, so that no product of sizes can overflow before it is compared.
+        double positions = size.Aggregate(1.0, (p, s) => p * s);
+        double elements = positions * channels * strings.Count;
+        double perPosition = Enumerable.Range(0, channels).Sum(cdfs.LeastBits);
+        EntropyTables.CheckRequest(member, strings, elements >= long.MaxValue ? long.MaxValue : (long)elements, _ => perPosition * positions);
+        using var scope = NewDisposeScope();
+        Tensor symbols = EntropyTables.Decompress(member, strings, Indexes(shape), cdfs, layout);
         return quantizer.dequantize(symbols, Column(shape.Length)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Installs tables read from a CompressAI checkpoint, fingerprinted with the parameters as they are now; null removes the tables.</summary>
+    internal void LoadTables(QuantizedCdf? cdfs) => tables = cdfs is null ? null : EntropyTables.Of(cdfs, parameters());
 
     /// <summary>The medians shaped (C, 1, …) to broadcast over an input of <paramref name="dims"/> dimensions (N, C, …).</summary>
     private Tensor Column(long dims) => medians.reshape(new[] { (long)channels }.Concat(Enumerable.Repeat(1L, (int)dims - 2)).ToArray());

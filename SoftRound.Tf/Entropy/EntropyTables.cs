@@ -25,8 +25,20 @@ internal sealed class EntropyTables
     /// <summary>The tables.</summary>
     public QuantizedCdf cdfs { get; }
 
-    /// <summary>Copies of the tables, one per index (CompressAI's <c>_quantized_cdf</c> rows without their padding).</summary>
-    public int[][] Copies() => Enumerable.Range(0, cdfs.count).Select(cdfs.table).ToArray();
+    /// <summary>The tables as CompressAI's <c>_quantized_cdf</c>: int32 (tables, longest length), rows padded with zeros.</summary>
+    public Tensor Padded()
+    {
+        int width = Enumerable.Range(0, cdfs.count).Max(cdfs.length);
+        var all = new int[cdfs.count * width];
+        for (int j = 0; j < cdfs.count; j++) cdfs.table(j).CopyTo(all, j * width);
+        return tensor(all, new long[] { cdfs.count, width }, ScalarType.Int32);
+    }
+
+    /// <summary>CompressAI's <c>_offset</c>: each table's offset, int32.</summary>
+    public Tensor Offsets() => tensor(Enumerable.Range(0, cdfs.count).Select(cdfs.offset).ToArray(), ScalarType.Int32);
+
+    /// <summary>CompressAI's <c>_cdf_length</c>: each table's length, int32.</summary>
+    public Tensor Lengths() => tensor(Enumerable.Range(0, cdfs.count).Select(cdfs.length).ToArray(), ScalarType.Int32);
 
     /// <summary>
     /// Tables from probabilities: row j of <paramref name="pmf"/> (float64, (tables, max length)) holds
@@ -62,6 +74,35 @@ internal sealed class EntropyTables
         return hash.GetHashAndReset();
     }
 
+    /// <summary>
+    /// Tables given as CompressAI stores them: <c>_quantized_cdf</c> rows padded to one length, <c>_cdf_length</c>
+    /// and <c>_offset</c>, each validated as <see cref="QuantizedCdf"/> validates tables.
+    /// </summary>
+    /// <exception cref="ArgumentException">The three do not describe valid tables (the message says which and where).</exception>
+    public static QuantizedCdf ParsePadded(Tensor padded, Tensor lengths, Tensor offsets)
+    {
+        if (padded.dim() != 2 || lengths.dim() != 1 || offsets.dim() != 1 || lengths.shape[0] != padded.shape[0] || offsets.shape[0] != padded.shape[0])
+        {
+            throw new ArgumentException($"the tables have shapes ({string.Join(", ", padded.shape)}), ({string.Join(", ", lengths.shape)}) and ({string.Join(", ", offsets.shape)}); expected (n, w), (n) and (n).");
+        }
+        if (padded.dtype is not (ScalarType.Int32 or ScalarType.Int64) || lengths.dtype is not (ScalarType.Int32 or ScalarType.Int64) || offsets.dtype is not (ScalarType.Int32 or ScalarType.Int64))
+        {
+            throw new ArgumentException($"the tables have dtypes {padded.dtype}, {lengths.dtype} and {offsets.dtype}; expected integers.");
+        }
+        int n = (int)padded.shape[0], width = (int)padded.shape[1];
+        int[] all = Ints(padded), length = Ints(lengths), offset = Ints(offsets);
+        var rows = new int[n][];
+        for (int j = 0; j < n; j++)
+        {
+            if (length[j] < 0 || length[j] > width) throw new ArgumentException($"_cdf_length[{j}] is {length[j]}; expected 0 to {width}.");
+            rows[j] = all.AsSpan(j * width, length[j]).ToArray();
+        }
+        return new QuantizedCdf(rows, offset);
+    }
+
+    /// <summary>Given tables, fingerprinted with <paramref name="parameters"/> as they are now.</summary>
+    public static EntropyTables Of(QuantizedCdf cdfs, IEnumerable<Tensor> parameters) => new(cdfs, Fingerprint(parameters));
+
     /// <summary>Throws unless the tables exist and were built from <paramref name="parameters"/> as they are now.</summary>
     public static QuantizedCdf Current(EntropyTables? tables, IEnumerable<Tensor> parameters, string member)
     {
@@ -74,26 +115,57 @@ internal sealed class EntropyTables
     }
 
     /// <summary>One stream per batch item: item i's symbols (int32, any shape after the batch dimension) with its indexes.</summary>
-    public static byte[][] Compress(Tensor symbols, Tensor indexes, QuantizedCdf cdfs)
+    public static byte[][] Compress(Tensor symbols, Tensor indexes, QuantizedCdf cdfs, RansStreamLayout layout)
     {
         int n = (int)symbols.shape[0];
         int[] s = Ints(symbols);
         int[] idx = Ints(indexes);
         int per = n == 0 ? 0 : s.Length / n;
-        var encoder = new RansEncoder();
+        var encoder = new RansEncoder(layout);
         var strings = new byte[n][];
         for (int i = 0; i < n; i++) strings[i] = encoder.encode_with_indexes(s.AsSpan(i * per, per), idx.AsSpan(i * per, per), cdfs);
         return strings;
     }
 
-    /// <summary>The int32 symbols of <paramref name="strings"/>, in the shape of <paramref name="indexes"/> (batch first).</summary>
-    public static Tensor Decompress(IReadOnlyList<byte[]> strings, Tensor indexes, QuantizedCdf cdfs)
+    /// <summary>The most elements a model's <c>decompress</c> allocates: 2²⁸ (1 GiB of int32 symbols).</summary>
+    public const long MaxElements = 1L << 28;
+
+    /// <summary>
+    /// Throws before anything is allocated when a decompress call asks for more than <see cref="MaxElements"/>
+    /// elements, or when stream i cannot hold its symbols: <paramref name="leastBits"/>(i), a lower bound on the bits
+    /// they need, exceeds the stream's 8·length bits.
+    /// </summary>
+    public static void CheckRequest(string member, IReadOnlyList<byte[]> strings, long elements, Func<int, double> leastBits)
+    {
+        if (elements > MaxElements)
+        {
+            throw new System.IO.InvalidDataException($"{member}: the request is for {elements} elements; at most {MaxElements} are decoded in one call.");
+        }
+        for (int i = 0; i < strings.Count; i++)
+        {
+            double bits = leastBits(i);
+            if (bits > 8.0 * strings[i].Length)
+            {
+                throw new System.IO.InvalidDataException($"{member}: strings[{i}] has {strings[i].Length} bytes, but its {elements / Math.Max(1, strings.Count)} symbols need at least {Math.Ceiling(bits / 8)} with these tables; the stream is truncated or the size is wrong.");
+            }
+        }
+    }
+
+    /// <summary>The int32 symbols of <paramref name="strings"/>, in the shape of <paramref name="indexes"/> (batch first), after <see cref="CheckRequest"/>.</summary>
+    public static Tensor Decompress(string member, IReadOnlyList<byte[]> strings, Tensor indexes, QuantizedCdf cdfs, RansStreamLayout layout)
     {
         int n = (int)indexes.shape[0];
+        CheckRequest(member, strings, indexes.numel(), _ => 0);
         int[] idx = Ints(indexes);
         int per = n == 0 ? 0 : idx.Length / n;
+        CheckRequest(member, strings, idx.Length, i =>
+        {
+            double bits = 0;
+            foreach (int j in idx.AsSpan(i * per, per)) bits += cdfs.LeastBits(j);
+            return bits;
+        });
         var symbols = new int[idx.Length];
-        var decoder = new RansDecoder();
+        var decoder = new RansDecoder(layout);
         for (int i = 0; i < n; i++) decoder.decode_with_indexes(strings[i], idx.AsSpan(i * per, per), cdfs, symbols.AsSpan(i * per, per));
         return tensor(symbols, indexes.shape, ScalarType.Int32);
     }

@@ -16,10 +16,13 @@ namespace SoftRound.Tf.Entropy;
 /// nearest-above entry of a scale table (<see cref="build_indexes"/>), whose tables <see cref="update"/> builds.
 /// </summary>
 /// <remarks>
-/// Differences from CompressAI: σ must be finite and &gt; 0 (CompressAI floors anything, NaN aside); the eval output
-/// passes the gradient straight through; coding with tables older than the scale table throws; with
-/// <see cref="QuantizationMode.SoftRoundNoise"/> the likelihood is that of the soft-rounded latent plus noise
-/// (<see cref="SoftRoundAdapter"/>).
+/// As CompressAI, σ may be any finite value: it is floored at the scale bound, whose gradient rule
+/// (<see cref="LowerBound"/>) still lets a descent step raise a scale held at the bound, so a hyper-decoder that ends
+/// in a plain convolution (mbt2018) trains; the bound is the float32 value of <c>scaleBound</c> (0.11f), as
+/// CompressAI's float32 buffer holds it, so that σ at the bound picks table entry 0. Differences from CompressAI: NaN
+/// and infinite σ are refused; the eval output passes the gradient straight through; coding with tables older than
+/// the scale table throws; with <see cref="QuantizationMode.SoftRoundNoise"/> the likelihood is that of the
+/// soft-rounded latent plus noise (<see cref="SoftRoundAdapter"/>).
 /// </remarks>
 public sealed class GaussianConditional : nn.Module
 {
@@ -39,15 +42,10 @@ public sealed class GaussianConditional : nn.Module
         double scaleBound = 0.11, double tailMass = 1e-9, double likelihoodBound = 1e-9)
         : base(Name)
     {
-        double[] table = (scaleTable ?? get_scale_table()).ToArray();
-        if (table.Length == 0) throw new ArgumentOutOfRangeException(nameof(scaleTable), table.Length, $"{Name}: scaleTable is empty.");
-        for (int i = 0; i < table.Length; i++)
-        {
-            if (!(double.IsFinite(table[i]) && table[i] > 0 && (i == 0 || table[i] > table[i - 1])))
-            {
-                throw new ArgumentOutOfRangeException(nameof(scaleTable), table[i], $"{Name}: scaleTable[{i}] is {table[i]}; the entries must be finite, > 0 and strictly increasing.");
-            }
-        }
+        // Marks the components registered before any field is set: a parent's RegisterComponents() would otherwise
+        // register the quantizer a second time, under its property's backing-field name.
+        RegisterComponents();
+        double[] table = CheckTable(Name, scaleTable ?? get_scale_table());
         OpGuard.Steepness(Name, nameof(scaleBound), scaleBound, allowZero: false);
         if (!(tailMass > 0 && tailMass < 1)) throw new ArgumentOutOfRangeException(nameof(tailMass), tailMass, $"{Name}: tailMass must be in (0, 1); got {tailMass}.");
         OpGuard.Steepness(Name, nameof(likelihoodBound), likelihoodBound, allowZero: true);
@@ -59,6 +57,21 @@ public sealed class GaussianConditional : nn.Module
         register_module(nameof(quantizer), quantizer);
     }
 
+    private static double[] CheckTable(string member, IReadOnlyList<double> scaleTable)
+    {
+        double[] table = scaleTable.ToArray();
+        if (table.Length == 0) throw new ArgumentOutOfRangeException(nameof(scaleTable), table.Length, $"{member}: scaleTable is empty.");
+        for (int i = 0; i < table.Length; i++)
+        {
+            // Compared as the float32 buffer holds them, so that two entries that round to one float are refused.
+            if (!(double.IsFinite(table[i]) && (float)table[i] > 0 && (i == 0 || (float)table[i] > (float)table[i - 1])))
+            {
+                throw new ArgumentOutOfRangeException(nameof(scaleTable), table[i], $"{member}: scaleTable[{i}] is {table[i]}; the entries must be finite, > 0 and strictly increasing in float32.");
+            }
+        }
+        return table;
+    }
+
     /// <summary>
     /// exp of <paramref name="levels"/> points evenly spaced from log <paramref name="min"/> to log
     /// <paramref name="max"/> (CompressAI's <c>get_scale_table</c>; defaults 0.11, 256, 64).
@@ -66,11 +79,17 @@ public sealed class GaussianConditional : nn.Module
     public static double[] get_scale_table(double min = 0.11, double max = 256, int levels = 64) =>
         Enumerable.Range(0, levels).Select(i => Math.Exp(Math.Log(min) + (Math.Log(max) - Math.Log(min)) * i / Math.Max(1, levels - 1))).ToArray();
 
+    /// <summary>The most elements <see cref="decompress"/> decodes in one call, 2²⁸; more are refused before anything is allocated.</summary>
+    public const long MaxDecodedElements = EntropyTables.MaxElements;
+
     /// <summary>The quantizer; its mode and α choose the training proxy.</summary>
     public QuantizationLayer quantizer { get; }
 
-    /// <summary>The floor of the scales.</summary>
+    /// <summary>The floor of the scales, as given.</summary>
     public double scale_bound { get; }
+
+    /// <summary>The floor the scales are bounded at: <see cref="scale_bound"/> rounded to float32, as CompressAI's buffer holds it.</summary>
+    private double Bound => (float)scale_bound;
 
     /// <summary>The tail mass of each table.</summary>
     public double tail_mass { get; }
@@ -88,14 +107,14 @@ public sealed class GaussianConditional : nn.Module
 
     /// <summary>(ŷ, likelihoods) of y with per-element <paramref name="scales"/> and optional <paramref name="means"/>, as the class describes.</summary>
     /// <exception cref="ArgumentException">A tensor is null or not floating point, or scales or means do not broadcast to y.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An entry of y or the means is not finite, or of the scales not finite and &gt; 0 (checked on the CPU).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry of y, the scales or the means is not finite (checked on the CPU).</exception>
     public (Tensor x_hat, Tensor likelihoods) forward(Tensor x, Tensor scales, Tensor? means = null)
     {
         Check(nameof(forward), x, scales, means);
         using var scope = NewDisposeScope();
         Tensor outputs = quantizer.forward(x, means);
         Tensor centred = means is null ? outputs : outputs - means;
-        Tensor s = LowerBound.lower_bound(scales.to(x.dtype), scale_bound);
+        Tensor s = LowerBound.lower_bound(scales.to(x.dtype), Bound);
         // The scales were checked above, and the bound keeps them positive: no second scan.
         IDensity density = NormalDensity.Trusted(zeros(Array.Empty<long>(), x.dtype), s);
         Tensor mass = training && quantizer.mode == QuantizationMode.SoftRoundNoise
@@ -107,18 +126,46 @@ public sealed class GaussianConditional : nn.Module
 
     /// <summary>
     /// The table of each scale: the first entry of the scale table ≥ max(σ, scale bound), or the last entry for larger
-    /// σ (CompressAI's <c>build_indexes</c>); int32, σ's shape.
+    /// σ (CompressAI's <c>build_indexes</c>); int32, σ's shape. The comparison is made in float32 for float32 and
+    /// narrower scales (as CompressAI compares them with its float32 table), in float64 for float64 scales.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="scales"/> is null or not floating point.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An entry of the scales is not finite and &gt; 0.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry of the scales is not finite.</exception>
     public Tensor build_indexes(Tensor scales)
     {
-        OpGuard.Positive($"{Name}.{nameof(build_indexes)}", nameof(scales), scales, scales);
+        string member = $"{Name}.{nameof(build_indexes)}";
+        OpGuard.Finite(member, nameof(scales), scales, scales);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor table = scale_table.to(ScalarType.Float64, scales.device);
-        Tensor s = scales.detach().to(ScalarType.Float64).clamp_min(scale_bound);
-        return bucketize(s, table[..^1], outInt32: true).MoveToOuterDisposeScope();
+        ScalarType compute = scales.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        Tensor table = scale_table.to(compute, scales.device);
+        Tensor s = scales.detach().to(compute).clamp_min(Bound).contiguous();
+        return bucketize(s, table[..^1].contiguous(), outInt32: true).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Replaces the scale table and rebuilds the coding tables (CompressAI's <c>update_scale_table</c>); without
+    /// <paramref name="force"/>, only when there are no tables yet. Returns whether it did.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The table is empty, or an entry is not finite, &gt; 0 and above the one before (in float32).</exception>
+    /// <exception cref="InvalidOperationException">A table would hold more than 65534 values (see <see cref="update"/>).</exception>
+    public bool update_scale_table(IReadOnlyList<double> scaleTable, bool force = false)
+    {
+        ArgumentNullException.ThrowIfNull(scaleTable, nameof(scaleTable));
+        double[] table = CheckTable($"{Name}.{nameof(update_scale_table)}", scaleTable);
+        if (tables is not null && !force) return false;
+        Tensor previous = scale_table;
+        scale_table = tensor(table, ScalarType.Float32).to(previous.device);
+        try
+        {
+            update();
+        }
+        catch
+        {
+            scale_table = previous;
+            throw;
+        }
+        return true;
     }
 
     /// <summary>
@@ -154,8 +201,17 @@ public sealed class GaussianConditional : nn.Module
         return true;
     }
 
-    /// <summary>Copies of the coding tables, one per scale of the table, or null before <see cref="update"/>.</summary>
-    public int[][]? quantized_cdf => tables?.Copies();
+    /// <summary>The coding tables, one per entry of the scale table, to hand to <see cref="RansEncoder"/> and <see cref="RansDecoder"/>; null before <see cref="update"/>.</summary>
+    public QuantizedCdf? coding_tables => tables?.cdfs;
+
+    /// <summary>The tables as CompressAI's <c>_quantized_cdf</c> buffer: int32 (tables, longest length), each row padded with zeros; null before <see cref="update"/>.</summary>
+    public Tensor? quantized_cdf => tables?.Padded();
+
+    /// <summary>CompressAI's <c>_offset</c>: int32 (tables), the value of each table's first entry; null before <see cref="update"/>.</summary>
+    public Tensor? offset => tables?.Offsets();
+
+    /// <summary>CompressAI's <c>_cdf_length</c>: int32 (tables), each table's length with the escape and the final 2¹⁶; null before <see cref="update"/>.</summary>
+    public Tensor? cdf_length => tables?.Lengths();
 
     /// <summary>
     /// One stream per batch item of y (N, …): the symbols round(y − μ), each coded with the table its index names
@@ -164,7 +220,7 @@ public sealed class GaussianConditional : nn.Module
     /// <exception cref="ArgumentException">y or the indexes have the wrong dtype or shape (the indexes must have y's shape), or the means do not broadcast to y.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An entry of y or the means is not finite, a symbol does not fit in int32, or an index is outside the scale table.</exception>
     /// <exception cref="InvalidOperationException">There are no tables, or the scale table changed since <see cref="update"/>.</exception>
-    public byte[][] compress(Tensor x, Tensor indexes, Tensor? means = null)
+    public byte[][] compress(Tensor x, Tensor indexes, Tensor? means = null, RansStreamLayout layout = RansStreamLayout.SoftRound)
     {
         string member = $"{Name}.{nameof(compress)}";
         OpGuard.FloatingPoint(member, nameof(x), x);
@@ -174,7 +230,7 @@ public sealed class GaussianConditional : nn.Module
         CheckIndexes(member, indexes, x.shape);
         QuantizedCdf cdfs = EntropyTables.Current(tables, new[] { scale_table }, member);
         using var scope = NewDisposeScope();
-        return EntropyTables.Compress(quantizer.symbols(x, means), indexes, cdfs);
+        return EntropyTables.Compress(quantizer.symbols(x, means), indexes, cdfs, layout);
     }
 
     /// <summary>ŷ = symbols + μ (in the means' dtype, float32 without means) from the streams of <see cref="compress"/>, in the shape of the indexes; equal bit for bit to the eval forward's ŷ.</summary>
@@ -182,8 +238,8 @@ public sealed class GaussianConditional : nn.Module
     /// <exception cref="ArgumentException">The indexes are not integers of shape (N, …) with N the number of streams, or the means do not broadcast to them.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An index is outside the scale table.</exception>
     /// <exception cref="InvalidOperationException">There are no tables, or the scale table changed since <see cref="update"/>.</exception>
-    /// <exception cref="System.IO.InvalidDataException">A stream is truncated, corrupted or not from these tables (where the decoder can tell).</exception>
-    public Tensor decompress(IReadOnlyList<byte[]> strings, Tensor indexes, Tensor? means = null)
+    /// <exception cref="System.IO.InvalidDataException">A stream is truncated, corrupted or not from these tables (where the decoder can tell), too short for its symbols, or the indexes ask for more than <see cref="MaxDecodedElements"/> elements.</exception>
+    public Tensor decompress(IReadOnlyList<byte[]> strings, Tensor indexes, Tensor? means = null, RansStreamLayout layout = RansStreamLayout.SoftRound)
     {
         string member = $"{Name}.{nameof(decompress)}";
         ArgumentNullException.ThrowIfNull(strings, nameof(strings));
@@ -200,8 +256,21 @@ public sealed class GaussianConditional : nn.Module
         if (means is not null) OpGuard.Finite(member, nameof(means), means, indexes);
         QuantizedCdf cdfs = EntropyTables.Current(tables, new[] { scale_table }, member);
         using var scope = NewDisposeScope();
-        Tensor symbols = EntropyTables.Decompress(strings, indexes, cdfs);
+        Tensor symbols = EntropyTables.Decompress(member, strings, indexes, cdfs, layout);
         return quantizer.dequantize(symbols, means).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The tables, checked to be current for the scale table (what compress and decompress code with).</summary>
+    internal QuantizedCdf CurrentTables(string member) => EntropyTables.Current(tables, new[] { scale_table }, member);
+
+    /// <summary>Installs tables read from a CompressAI checkpoint, fingerprinted with the parameters as they are now; null removes the tables.</summary>
+    internal void LoadTables(QuantizedCdf? cdfs) => tables = cdfs is null ? null : EntropyTables.Of(cdfs, new[] { scale_table });
+
+    /// <summary>Replaces the scale table without building tables (loading a checkpoint).</summary>
+    internal void SetScaleTable(Tensor table)
+    {
+        tables = null;
+        scale_table = table.to(ScalarType.Float32).to(scale_table.device).clone();
     }
 
     private void Check(string member, Tensor x, Tensor scales, Tensor? means)
@@ -209,7 +278,7 @@ public sealed class GaussianConditional : nn.Module
         string name = $"{Name}.{member}";
         OpGuard.FloatingPoint(name, nameof(x), x);
         OpGuard.Finite(name, nameof(x), x, x);
-        OpGuard.Positive(name, nameof(scales), scales, x);
+        OpGuard.Finite(name, nameof(scales), scales, x);
         if (means is not null) OpGuard.Finite(name, nameof(means), means, x);
     }
 

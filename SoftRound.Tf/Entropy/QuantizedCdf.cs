@@ -65,12 +65,22 @@ public sealed class QuantizedCdf
         }
         cdf = new int[total];
         lookup = new ushort[count << LookupBits];
+        leastBits = new double[count];
         for (int j = 0; j < count; j++)
         {
             cdfs[j].CopyTo(cdf, starts[j]);
             BuildLookup(j);
+            int largest = 0;
+            for (int v = 1; v < cdfs[j].Length; v++) largest = Math.Max(largest, cdfs[j][v] - cdfs[j][v - 1]);
+            // rANS can write a symbol in up to log2(1 + 2^16/2^31) ≈ 4.4e−5 bits less than −log2(f/2^16): 2^−13 covers it.
+            leastBits[j] = Math.Max(0, -Math.Log2((double)largest / Total) - 1.0 / (1 << 13));
         }
     }
+
+    private readonly double[] leastBits;
+
+    /// <summary>A lower bound on the bits any stream spends on a symbol of table <paramref name="index"/> (its likeliest value's cost, less rANS's rounding).</summary>
+    internal double LeastBits(int index) => leastBits[index];
 
     /// <summary>The number of tables.</summary>
     public int count => lengths.Length;
