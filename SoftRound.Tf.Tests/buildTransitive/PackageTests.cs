@@ -49,7 +49,7 @@ public sealed class PackageTests
     }
 
     [TestMethod]
-    public void Package_HoldsBothFrameworks_ItsOwnReadme_AndTorchSharpAsItsOnlyDependency()
+    public void Package_HoldsBothFrameworks_ItsOwnReadme_AndTorchSharpAndPyBridgeAsItsOnlyDependencies()
     {
         string package = Path.Combine(feed, $"SoftRound.Tf.{version}.nupkg");
         Assert.IsTrue(File.Exists(Path.Combine(feed, $"SoftRound.Tf.{version}.snupkg")), "symbol package");
@@ -64,7 +64,9 @@ public sealed class PackageTests
         StringAssert.Contains(text, "<license type=\"expression\">MIT</license>");
         StringAssert.Contains(text, "<readme>PackageReadme.md</readme>");
         StringAssert.Contains(text, "<dependency id=\"TorchSharp\" version=\"0.107.0\"");
-        Assert.AreEqual(2, text.Split("<dependency ").Length - 1, "TorchSharp is the only dependency, once per framework");
+        // TorchSharp.PyBridge reads the state dicts CompressAI saved (CompressionModel.load_compressai).
+        StringAssert.Contains(text, "<dependency id=\"TorchSharp.PyBridge\" version=\"1.4.4\"");
+        Assert.AreEqual(4, text.Split("<dependency ").Length - 1, "TorchSharp and TorchSharp.PyBridge are the only dependencies, once per framework");
         using var readme = new StreamReader(zip.GetEntry("PackageReadme.md")!.Open());
         string readmeText = readme.ReadToEnd();
         Assert.IsFalse(readmeText.Contains("](docs/") || readmeText.Contains("](examples/") || readmeText.Contains("![]("),

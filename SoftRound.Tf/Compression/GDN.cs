@@ -1,5 +1,6 @@
 using System.Linq;
 using System;
+using System.Collections.Generic;
 using SoftRound.Tf.Internals;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -64,6 +65,13 @@ public sealed class GDN : nn.Module<Tensor, Tensor>
         get => get_parameter(GammaKey)!;
         private set => ConditionallyRegisterParameter(GammaKey, value);
     }
+
+    /// <summary>CompressAI's constant buffers of this layer (its reparametrisations' pedestals and bounds), by key below the layer.</summary>
+    internal IEnumerable<(string key, double value)> CompressAIConstants() => new[]
+    {
+        ("beta_reparam.pedestal", betaReparam.pedestal), ("beta_reparam.lower_bound.bound", betaReparam.bound),
+        ("gamma_reparam.pedestal", gammaReparam.pedestal), ("gamma_reparam.lower_bound.bound", gammaReparam.bound),
+    };
 
     /// <summary>y = x / √(β + γ·x²) (GDN) or x · √(β + γ·x²) (IGDN), channel-wise at each position.</summary>
     /// <exception cref="ArgumentException">x is null, not floating point, or not (N, C, …) with C the layer's channels.</exception>

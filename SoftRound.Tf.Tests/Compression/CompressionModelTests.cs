@@ -1,0 +1,164 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Compression;
+using SoftRound.Tf.Entropy;
+using SoftRound.Tf.Tests.Helpers;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Tests.Compression;
+
+[TestClass]
+public sealed class CompressionModelTests
+{
+    private const string Fixture = "bmshj2018-hyperprior";
+
+    [TestMethod]
+    public void AuxLoss_IsTheBottlenecksLoss()
+    {
+        using var scope = NewDisposeScope();
+        var model = new ScaleHyperprior(4, 6);
+        Assert.AreEqual(model.EntropyBottleneck.loss().item<float>(), model.aux_loss().item<float>());
+        model.aux_loss().backward();
+        Assert.IsNotNull(model.EntropyBottleneck.quantiles.grad);
+        Assert.IsNull(model.named_parameters().First(p => p.name == "g_a.0.weight").parameter.grad, "the auxiliary loss trains only the quantiles");
+    }
+
+    [TestMethod]
+    public void Update_BuildsEveryModulesTables_ForTheScaleTableGiven()
+    {
+        using var scope = NewDisposeScope();
+        var model = new MeanScaleHyperprior(4, 6);
+        Assert.IsTrue(model.update());
+        Assert.AreEqual(64, model.GaussianConditional.coding_tables!.count);
+        Assert.IsNotNull(model.EntropyBottleneck.coding_tables);
+        Assert.IsFalse(model.update(new[] { 0.5, 1.0 }), "tables exist and force is false");
+        Assert.AreEqual(64, model.GaussianConditional.coding_tables!.count);
+        Assert.IsTrue(model.update(new[] { 0.5, 1.0 }, force: true));
+        Assert.AreEqual(2, model.GaussianConditional.coding_tables!.count);
+    }
+
+    [TestMethod]
+    public void LoadingAnUpdatedCheckpoint_TakesItsTables_AndOldKeyNamesLoad()
+    {
+        using var scope = NewDisposeScope();
+        Dictionary<string, Tensor> checkpoint = CompressAIFixtures.Read($"{Fixture}.pt");
+        var model = new ScaleHyperprior(CompressAIFixtures.N, CompressAIFixtures.M);
+        model.load_compressai_state_dict(checkpoint);
+        TensorAssert.Identical(checkpoint["gaussian_conditional._quantized_cdf"], model.GaussianConditional.quantized_cdf!);
+        TensorAssert.Identical(checkpoint["entropy_bottleneck._offset"], model.EntropyBottleneck.offset!);
+        TensorAssert.Identical(checkpoint["gaussian_conditional.scale_table"], model.GaussianConditional.scale_table);
+        // CompressAI 1.1's names for the density's parameters.
+        var old = checkpoint.ToDictionary(e => e.Key.Replace("entropy_bottleneck.matrices.", "entropy_bottleneck._matrix").Replace("entropy_bottleneck.biases.", "entropy_bottleneck._bias").Replace("entropy_bottleneck.factors.", "entropy_bottleneck._factor"), e => e.Value);
+        Assert.IsTrue(old.ContainsKey("entropy_bottleneck._matrix0"));
+        var again = new ScaleHyperprior(CompressAIFixtures.N, CompressAIFixtures.M);
+        again.load_compressai_state_dict(old);
+        TensorAssert.Identical(model.state_dict()["entropy_bottleneck.matrices.2"], again.state_dict()["entropy_bottleneck.matrices.2"]);
+    }
+
+    [TestMethod]
+    public void CheckpointsThatDoNotFit_AreRefused_AndTheModelIsUnchanged()
+    {
+        using var scope = NewDisposeScope();
+        Dictionary<string, Tensor> good = CompressAIFixtures.Read($"{Fixture}.pt");
+        (string what, Func<Dictionary<string, Tensor>, Dictionary<string, Tensor>> damage, string message)[] cases =
+        {
+            ("a missing key", d => Without(d, "g_s.2.bias"), "missing g_s.2.bias; unexpected none."),
+            ("an extra key", d => With(d, "g_s.9.weight", zeros(1)), "missing none; unexpected g_s.9.weight."),
+            ("a shape", d => With(d, "h_a.0.weight", zeros(8, 12, 5, 5)), "h_a.0.weight has shape (8, 12, 5, 5); this model's has (8, 12, 3, 3)."),
+            ("a dtype", d => With(d, "h_a.0.bias", zeros(new long[] { 8 }, ScalarType.Int32)), "h_a.0.bias has dtype Int32; this model's has Float32."),
+            ("a constant", d => With(d, "entropy_bottleneck.likelihood_lower_bound.bound", tensor(new[] { 1e-6f })), "entropy_bottleneck.likelihood_lower_bound.bound is 9.999999974752427E-07; this model has 1E-09"),
+            ("GDN's constant", d => With(d, "g_a.1.beta_reparam.lower_bound.bound", tensor(new[] { 0.5f })), "g_a.1.beta_reparam.lower_bound.bound is 0.5; this model has"),
+            ("a missing table", d => Without(d, "gaussian_conditional._cdf_length"), "the state dict has no gaussian_conditional._cdf_length, which CompressAI's model saves."),
+            ("a table's order", d => With(d, "entropy_bottleneck._quantized_cdf", Swapped(d["entropy_bottleneck._quantized_cdf"])), "the coding tables entropy_bottleneck._quantized_cdf, _cdf_length and _offset are not valid"),
+            ("a table's length", d => With(d, "gaussian_conditional._cdf_length", d["gaussian_conditional._cdf_length"] + 10000), "not valid: _cdf_length[0] is"),
+            ("the scale table", d => With(d, "gaussian_conditional.scale_table", tensor(new[] { 0.5f, 0.2f })), "gaussian_conditional.scale_table[1] is 0.20000000298023224; the entries must be finite, > 0 and increasing."),
+            ("a null", d => With(d, "g_a.0.bias", null!), "the entry g_a.0.bias is null."),
+        };
+        foreach ((string what, Func<Dictionary<string, Tensor>, Dictionary<string, Tensor>> damage, string message) in cases)
+        {
+            var model = new ScaleHyperprior(CompressAIFixtures.N, CompressAIFixtures.M);
+            model.update();
+            Dictionary<string, Tensor> before = model.state_dict().ToDictionary(e => e.Key, e => e.Value.clone());
+            Tensor tablesBefore = model.GaussianConditional.quantized_cdf!;
+            var e = Assert.ThrowsExactly<InvalidDataException>(() => model.load_compressai_state_dict(damage(good)), what);
+            StringAssert.StartsWith(e.Message, "CompressionModel.load_compressai: ", what);
+            StringAssert.Contains(e.Message, message, what);
+            foreach ((string key, Tensor value) in model.state_dict()) TensorAssert.Identical(before[key], value);
+            TensorAssert.Identical(tablesBefore, model.GaussianConditional.quantized_cdf!);
+            model.compress(CompressionModelChecks.Images(1, 64, 1));
+        }
+        // Another architecture's checkpoint names what does not fit.
+        var factorized = new FactorizedPrior(CompressAIFixtures.N, CompressAIFixtures.M);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => factorized.load_compressai_state_dict(good)).Message,
+            "the state dict does not fit this FactorizedPrior (N = 8, M = 12): missing none; unexpected gaussian_conditional._cdf_length, gaussian_conditional._offset, ");
+        Assert.ThrowsExactly<ArgumentNullException>(() => factorized.load_compressai_state_dict(null!));
+    }
+
+    [TestMethod]
+    public void CheckpointFiles_Truncated_Corrupted_OrRandom_GiveInvalidDataException()
+    {
+        string path = CompressAIFixtures.Path("bmshj2018-factorized.pt");
+        byte[] file = File.ReadAllBytes(path);
+        string scratch = Path.Combine(Path.GetTempPath(), $"softround-fuzz-{Guid.NewGuid():N}.pt");
+        var random = new Random(5);
+        var model = new FactorizedPrior(CompressAIFixtures.N, CompressAIFixtures.M);
+        int refused = 0, loaded = 0;
+        try
+        {
+            IEnumerable<byte[]> inputs = Enumerable.Range(0, 40).Select(i => file[..(int)((long)file.Length * i / 40)])
+                .Concat(Enumerable.Range(0, 60).Select(_ =>
+                {
+                    byte[] flipped = (byte[])file.Clone();
+                    for (int k = 0; k < 4; k++) flipped[random.Next(flipped.Length)] ^= (byte)(1 << random.Next(8));
+                    return flipped;
+                }))
+                .Concat(Enumerable.Range(0, 10).Select(i =>
+                {
+                    var bytes = new byte[random.Next(1, 4096)];
+                    random.NextBytes(bytes);
+                    if (i % 2 == 0) "PK\u0003\u0004"u8.CopyTo(bytes);
+                    return bytes;
+                }));
+            foreach (byte[] input in inputs)
+            {
+                using var scope = NewDisposeScope();
+                File.WriteAllBytes(scratch, input);
+                try
+                {
+                    model.load_compressai(scratch);
+                    loaded++;
+                }
+                catch (InvalidDataException e)
+                {
+                    StringAssert.StartsWith(e.Message, "CompressionModel.load_compressai: ");
+                    refused++;
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(scratch);
+        }
+        Assert.IsGreaterThan(50, refused, $"{refused} refused, {loaded} loaded");
+        Assert.ThrowsExactly<FileNotFoundException>(() => model.load_compressai(scratch));
+    }
+
+    private static Dictionary<string, Tensor> Without(Dictionary<string, Tensor> d, string key) => d.Where(e => e.Key != key).ToDictionary(e => e.Key, e => e.Value);
+
+    private static Dictionary<string, Tensor> With(Dictionary<string, Tensor> d, string key, Tensor value)
+    {
+        var copy = new Dictionary<string, Tensor>(d) { [key] = value };
+        return copy;
+    }
+
+    private static Tensor Swapped(Tensor cdf)
+    {
+        Tensor copy = cdf.clone();
+        copy[0, 1] = cdf[0, 2];
+        copy[0, 2] = cdf[0, 1];
+        return copy;
+    }
+}

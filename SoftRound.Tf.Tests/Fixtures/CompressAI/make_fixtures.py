@@ -1,0 +1,191 @@
+"""Makes the CompressAI fixtures of SoftRound.Tf's tests with CompressAI's own code.
+
+Run on PyTorch (Debian's python3-torch) with CompressAI's source and its built C++ extensions on the path; see the
+README beside this file. Everything is seeded, so a run on the same builds writes the same files.
+"""
+import importlib.abc
+import importlib.machinery
+import os
+import sys
+import types
+
+# CompressAI's package imports its point-cloud and video modules, whose third-party libraries (torch_geometric,
+# pandas, ...) these fixtures never use: stand-ins let the import finish. Nothing here calls them.
+OPTIONAL = {"torch_geometric", "pointops", "pytorch_msssim", "einops", "pandas", "plyfile", "pyntcloud", "open3d", "h5py"}
+
+
+class _Placeholder(types.ModuleType):
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        # A class whose instances, used as decorators, hand back what they decorate.
+        return type(name, (), {"__init__": lambda self, *a, **k: None, "__call__": lambda self, *a, **k: a[0] if a else None})
+
+
+class _Optional(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in OPTIONAL:
+            return importlib.machinery.ModuleSpec(name, self, is_package=True)
+        return None
+
+    def create_module(self, spec):
+        module = _Placeholder(spec.name)
+        module.__path__ = []
+        return module
+
+    def exec_module(self, module):
+        pass
+
+
+sys.meta_path.insert(0, _Optional())
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from compressai import ans  # noqa: E402
+from compressai._CXX import pmf_to_quantized_cdf  # noqa: E402
+from compressai.models import (  # noqa: E402
+    FactorizedPrior,
+    JointAutoregressiveHierarchicalPriors,
+    MeanScaleHyperprior,
+    ScaleHyperprior,
+)
+
+OUT = os.path.dirname(os.path.abspath(__file__))
+N, M = 8, 12
+
+
+def image(seed, h=64, w=64):
+    """A smooth random image in [0, 1]: low-resolution noise, upsampled."""
+    g = torch.Generator().manual_seed(seed)
+    coarse = torch.rand(1, 3, h // 8, w // 8, generator=g)
+    fine = F.interpolate(coarse, size=(h, w), mode="bilinear", align_corners=False)
+    return (fine + 0.05 * torch.rand(1, 3, h, w, generator=g)).clamp(0, 1)
+
+
+def perturb(net, seed):
+    """Moves every parameter away from its initial value, so that the fixtures exercise more than the init."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            if name.endswith("quantiles"):
+                continue
+            p.add_(0.05 * torch.randn(p.shape, generator=g))
+
+
+def hyper_y_hat(net, x, kind):
+    """ŷ and the intermediate tensors of each model's eval forward, as its forward computes them."""
+    y = net.g_a(x)
+    out = {"y": y}
+    if kind == "factorized":
+        y_hat, _ = net.entropy_bottleneck(y)
+        out["y_hat"] = y_hat
+        return out
+    z = net.h_a(torch.abs(y) if kind == "scale" else y)
+    z_hat, _ = net.entropy_bottleneck(z)
+    out["z_hat"] = z_hat
+    params = net.h_s(z_hat)
+    if kind == "scale":
+        out["scales_hat"] = params
+        out["y_hat"], _ = net.gaussian_conditional(y, params)
+    elif kind == "mean":
+        scales, means = params.chunk(2, 1)
+        out["scales_hat"], out["means_hat"] = scales, means
+        out["y_hat"], _ = net.gaussian_conditional(y, scales, means=means)
+    else:
+        y_hat = net.gaussian_conditional.quantize(y, "dequantize")
+        ctx = net.context_prediction(y_hat)
+        scales, means = net.entropy_parameters(torch.cat((params, ctx), dim=1)).chunk(2, 1)
+        out["scales_hat"], out["means_hat"], out["y_hat"] = scales, means, y_hat
+    return out
+
+
+def model_fixture(name, net, kind, seed):
+    torch.manual_seed(seed)
+    perturb(net, seed)
+    net.eval()
+    if kind == "factorized":
+        # Before update(): the quantiles the C# search starts from (one model suffices; the search is per bottleneck).
+        torch.save(net.state_dict(), os.path.join(OUT, f"{name}.before-update.pt"))
+    net.update(force=True, update_quantiles=True)
+    torch.save(net.state_dict(), os.path.join(OUT, f"{name}.pt"))
+    x = image(seed)
+    with torch.no_grad():
+        result = net(x)
+        parts = hyper_y_hat(net, x, kind)
+        compressed = net.compress(x)
+        # ŷ as CompressAI's decompress hands it to g_s, caught on its way in.
+        decoded = []
+        hook = net.g_s.register_forward_pre_hook(lambda module, args: decoded.append(args[0].clone()))
+        decompressed = net.decompress(compressed["strings"], compressed["shape"])
+        hook.remove()
+    record = {"x": x, "x_hat": result["x_hat"], "x_hat_decompressed": decompressed["x_hat"], "y_hat_decoded": decoded[0],
+              "shape": torch.tensor(list(compressed["shape"]), dtype=torch.int64)}
+    for k, v in result["likelihoods"].items():
+        record[f"likelihoods.{k}"] = v
+    record.update(parts)
+    for k, v in zip("yz", compressed["strings"]):
+        record[f"strings.{k}"] = torch.tensor(list(v[0]), dtype=torch.uint8)
+    record["quantiles_searched"] = net.entropy_bottleneck.quantiles.detach()
+    # Each tensor in storage of its own: TorchSharp.PyBridge 1.4.4 misreads views at an offset into a shared storage
+    # (the halves of chunk()).
+    record = {k: v.detach().clone().contiguous() for k, v in record.items()}
+    torch.save(record, os.path.join(OUT, f"{name}.io.pt"))
+
+
+def coder_fixture():
+    """CompressAI's rANS coder on hand-picked symbols: values inside the tables, next to them and far outside."""
+    g = torch.Generator().manual_seed(7)
+    cdfs, lengths, offsets = [], [], []
+    for j, n in enumerate((3, 9, 40)):
+        pmf = torch.rand(n, generator=g, dtype=torch.float64) + 0.01
+        pmf = pmf / pmf.sum() * (1 - 1e-3)
+        cdf = pmf_to_quantized_cdf(pmf.tolist() + [1e-3], 16)
+        cdfs.append(cdf)
+        lengths.append(len(cdf))
+        offsets.append(-(n // 2) + j)
+    width = max(lengths)
+    padded = torch.zeros(len(cdfs), width, dtype=torch.int32)
+    for j, cdf in enumerate(cdfs):
+        padded[j, : len(cdf)] = torch.tensor(cdf, dtype=torch.int32)
+    symbols = [0, 1, -1, 2, 5, -7, 30, -30, 1000, -1000, 70000, -70000, 2**20, -(2**20), 3, 4, 0, 19, -19, 20, -20]
+    symbols += torch.randint(-25, 26, (300,), generator=g).tolist()
+    indexes = [i % 3 for i in range(len(symbols))]
+    stream = ans.RansEncoder().encode_with_indexes(symbols, indexes, padded.tolist(), lengths, offsets)
+    buffered = ans.BufferedRansEncoder()
+    buffered.encode_with_indexes(symbols[:100], indexes[:100], padded.tolist(), lengths, offsets)
+    buffered.encode_with_indexes(symbols[100:], indexes[100:], padded.tolist(), lengths, offsets)
+    assert buffered.flush() == stream
+    decoder = ans.RansDecoder()
+    assert decoder.decode_with_indexes(stream, indexes, padded.tolist(), lengths, offsets) == symbols
+    torch.save({
+        "cdfs": padded, "lengths": torch.tensor(lengths, dtype=torch.int32), "offsets": torch.tensor(offsets, dtype=torch.int32),
+        "symbols": torch.tensor(symbols, dtype=torch.int32), "indexes": torch.tensor(indexes, dtype=torch.int32),
+        "stream": torch.tensor(list(stream), dtype=torch.uint8),
+    }, os.path.join(OUT, "rans.pt"))
+
+    # pmf_to_quantized_cdf on float32 pmfs, sharp and flat, with the tail as CompressAI appends it.
+    rows = []
+    for k in range(40):
+        n = int(torch.randint(1, 200, (1,), generator=g))
+        logits = torch.randn(n, generator=g) * float(k % 8)
+        pmf = torch.softmax(logits, 0).to(torch.float32) * (1 - 1e-6)
+        rows.append((pmf, pmf_to_quantized_cdf(pmf.tolist() + [1e-6], 16)))
+    width = max(len(c) for _, c in rows)
+    pmfs = torch.zeros(len(rows), width - 1)
+    out = torch.zeros(len(rows), width, dtype=torch.int32)
+    for i, (pmf, cdf) in enumerate(rows):
+        pmfs[i, : len(pmf)] = pmf
+        pmfs[i, len(pmf)] = 1e-6
+        out[i, : len(cdf)] = torch.tensor(cdf, dtype=torch.int32)
+    torch.save({"pmfs": pmfs, "lengths": torch.tensor([len(p) + 1 for p, _ in rows], dtype=torch.int32), "cdfs": out},
+               os.path.join(OUT, "pmf_to_quantized_cdf.pt"))
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    model_fixture("bmshj2018-factorized", FactorizedPrior(N, M), "factorized", 1)
+    model_fixture("bmshj2018-hyperprior", ScaleHyperprior(N, M), "scale", 2)
+    model_fixture("mbt2018-mean", MeanScaleHyperprior(N, M), "mean", 3)
+    model_fixture("mbt2018", JointAutoregressiveHierarchicalPriors(N, M), "joint", 4)
+    coder_fixture()
+    print("torch", torch.__version__)

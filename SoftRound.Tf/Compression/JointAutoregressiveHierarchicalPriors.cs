@@ -1,0 +1,177 @@
+using System;
+using System.Collections.Generic;
+using SoftRound.Tf.Entropy;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Compression;
+
+/// <summary>
+/// The joint autoregressive and hierarchical priors of Minnen et al. 2018 (CompressAI's
+/// <c>JointAutoregressiveHierarchicalPriors</c>, <c>mbt2018</c>): the hyperprior of <see cref="MeanScaleHyperprior"/>
+/// (h_a with 5×5 stride-2 convolutions) joined with a context model, a <see cref="MaskedConv2d"/> (5×5, type A, M → 2M)
+/// over the latents already decoded; 1×1 convolutions (<c>entropy_parameters</c>, 4M → 10M/3 → 8M/3 → 2M) turn both
+/// into the scales and means of a <see cref="GaussianConditional"/>. Coding is sequential in raster order: each
+/// position's tables depend on the positions before it, so compress and decompress code one position at a time with a
+/// <see cref="BufferedRansEncoder"/> and an incremental <see cref="RansDecoder"/>.
+/// </summary>
+/// <remarks>
+/// As in CompressAI, the forward pass feeds the context model with ŷ = quantize(y) without means (noise in training,
+/// round(y) in eval) and prices round(y − μ) + μ, while coding uses ŷ = round(y − μ) + μ throughout; so the eval
+/// forward's x̂ is not the decoded image's. <see cref="decompress_latents"/> equals, bit for bit, the ŷ that
+/// <see cref="compress(Tensor, RansStreamLayout, out Tensor)"/> coded.
+/// </remarks>
+public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
+{
+    private const int KernelSize = 5, Padding = 2, ZToY = 4;
+    private readonly Sequential g_a, g_s, h_a, h_s, entropy_parameters;
+    private readonly MaskedConv2d context_prediction;
+    private readonly EntropyBottleneck entropy_bottleneck;
+    private readonly GaussianConditional gaussian_conditional;
+
+    /// <summary>Creates the model with N hidden and M latent channels (CompressAI's defaults 192, 192) and the training quantizer of both entropy models.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">N or M is below 1, or α is not finite and ≥ 0.</exception>
+    public JointAutoregressiveHierarchicalPriors(int N = 192, int M = 192, QuantizationMode mode = QuantizationMode.UniformNoise, double alpha = 5.0)
+        : base(nameof(JointAutoregressiveHierarchicalPriors), N, M)
+    {
+        entropy_bottleneck = new EntropyBottleneck(N, mode, alpha);
+        g_a = Analysis(N, M);
+        g_s = SynthesisTransform(N, M);
+        h_a = nn.Sequential(conv(M, N, 3, 1), nn.LeakyReLU(), conv(N, N), nn.LeakyReLU(), conv(N, N));
+        h_s = nn.Sequential(deconv(N, M), nn.LeakyReLU(), deconv(M, M * 3 / 2), nn.LeakyReLU(), conv(M * 3 / 2, M * 2, 3, 1));
+        entropy_parameters = nn.Sequential(
+            nn.Conv2d(M * 12 / 3, M * 10 / 3, 1), nn.LeakyReLU(),
+            nn.Conv2d(M * 10 / 3, M * 8 / 3, 1), nn.LeakyReLU(),
+            nn.Conv2d(M * 8 / 3, M * 6 / 3, 1));
+        context_prediction = new MaskedConv2d(M, 2 * M, KernelSize, 1, Padding);
+        gaussian_conditional = new GaussianConditional(mode: mode, alpha: alpha);
+        RegisterComponents();
+    }
+
+    /// <summary>The entropy bottleneck of z.</summary>
+    public EntropyBottleneck EntropyBottleneck => entropy_bottleneck;
+
+    /// <summary>The Gaussian conditional of y.</summary>
+    public GaussianConditional GaussianConditional => gaussian_conditional;
+
+    /// <summary>The context model.</summary>
+    public MaskedConv2d ContextPrediction => context_prediction;
+
+    /// <inheritdoc/>
+    public override int downsampling_factor => 64;
+
+    /// <summary>x̂ = g_s(ŷ) and the likelihoods {"y", "z"}, as the class describes.</summary>
+    public override CompressionOutput forward(Tensor x)
+    {
+        CheckImages(nameof(forward), x);
+        using var scope = NewDisposeScope();
+        Tensor y = g_a.call(x);
+        (Tensor zHat, Tensor zLikelihoods) = entropy_bottleneck.forward(h_a.call(y));
+        Tensor parameters = h_s.call(zHat);
+        Tensor yHat = gaussian_conditional.quantizer.forward(y);
+        Tensor[] p = entropy_parameters.call(cat(new[] { parameters, context_prediction.call(yHat) }, 1)).chunk(2, 1);
+        (_, Tensor yLikelihoods) = gaussian_conditional.forward(y, p[0], p[1]);
+        Tensor xHat = g_s.call(yHat);
+        return new CompressionOutput(xHat.MoveToOuterDisposeScope(), new Dictionary<string, Tensor>
+        {
+            ["y"] = yLikelihoods.MoveToOuterDisposeScope(),
+            ["z"] = zLikelihoods.MoveToOuterDisposeScope(),
+        }, yHat.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The streams of ŷ (coded position by position) and ẑ, and ẑ's spatial size.</summary>
+    public override CompressedData compress(Tensor x, RansStreamLayout layout = RansStreamLayout.SoftRound)
+    {
+        CompressedData data = compress(x, layout, out Tensor yHat);
+        yHat.Dispose();
+        return data;
+    }
+
+    /// <summary>As <see cref="compress(Tensor, RansStreamLayout)"/>, also giving the ŷ coded (N, M, H/16, W/16).</summary>
+    public CompressedData compress(Tensor x, RansStreamLayout layout, out Tensor yHat)
+    {
+        const string Member = nameof(compress);
+        CheckImages(Member, x);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor y = g_a.call(x);
+        Tensor z = h_a.call(y);
+        byte[][] zStrings = entropy_bottleneck.compress(z, layout);
+        long[] shape = { z.shape[2], z.shape[3] };
+        Tensor parameters = h_s.call(entropy_bottleneck.decompress(zStrings, shape, layout));
+        QuantizedCdf cdfs = gaussian_conditional.CurrentTables($"{GetName()}.{Member}");
+        Tensor padded = nn.functional.pad(y, new long[] { Padding, Padding, Padding, Padding });
+        var yStrings = new byte[y.shape[0]][];
+        var encoder = new BufferedRansEncoder(layout);
+        for (int i = 0; i < yStrings.Length; i++)
+        {
+            Tensor image = padded[i..(i + 1)];
+            Raster(image, parameters[i..(i + 1)], (scales, means, crop) =>
+            {
+                Tensor symbols = gaussian_conditional.quantizer.symbols(crop, means);
+                encoder.encode_with_indexes(Ints(symbols), Ints(gaussian_conditional.build_indexes(scales)), cdfs);
+                return gaussian_conditional.quantizer.dequantize(symbols, means);
+            });
+            yStrings[i] = encoder.flush();
+        }
+        yHat = Unpad(padded).MoveToOuterDisposeScope();
+        return new CompressedData(new[] { yStrings, zStrings }, shape);
+    }
+
+    /// <summary>ŷ from its streams: ẑ first, then ŷ position by position, each from the hyperprior and the positions before it.</summary>
+    public override Tensor decompress_latents(CompressedData data, RansStreamLayout layout = RansStreamLayout.SoftRound)
+    {
+        const string Member = nameof(decompress_latents);
+        CheckData(Member, data, 2);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor parameters = h_s.call(entropy_bottleneck.decompress(data.strings[1], data.shape, layout));
+        QuantizedCdf cdfs = gaussian_conditional.CurrentTables($"{GetName()}.{Member}");
+        long height = data.shape[0] * ZToY, width = data.shape[1] * ZToY;
+        Tensor padded = zeros(parameters.shape[0], M, height + 2 * Padding, width + 2 * Padding, parameters.dtype, parameters.device);
+        var decoder = new RansDecoder(layout);
+        for (int i = 0; i < data.strings[0].Length; i++)
+        {
+            decoder.set_stream(data.strings[0][i]);
+            Raster(padded[i..(i + 1)], parameters[i..(i + 1)], (scales, means, _) =>
+            {
+                int[] symbols = decoder.decode_stream(Ints(gaussian_conditional.build_indexes(scales)), cdfs);
+                return gaussian_conditional.quantizer.dequantize(tensor(symbols, new long[] { 1, M }, ScalarType.Int32), means);
+            });
+            decoder.finish();
+        }
+        return Unpad(padded).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc/>
+    public override Tensor synthesis(Tensor yHat) => g_s.call(yHat);
+
+    /// <summary>
+    /// Visits the positions of one padded latent (1, M, H + 4, W + 4) in raster order: the context of the 5×5 window,
+    /// with the hyperprior's parameters there, gives the scales and means (1, M); <paramref name="code"/> gets them
+    /// and the window's centre of y (1, M), and returns the ŷ written back at the centre.
+    /// </summary>
+    private void Raster(Tensor padded, Tensor parameters, Func<Tensor, Tensor, Tensor, Tensor> code)
+    {
+        Tensor weight = context_prediction.masked_weight();
+        long height = parameters.shape[2], width = parameters.shape[3];
+        for (int h = 0; h < height; h++)
+        {
+            for (int w = 0; w < width; w++)
+            {
+                using var scope = NewDisposeScope();
+                Tensor crop = padded[.., .., h..(h + KernelSize), w..(w + KernelSize)];
+                Tensor context = nn.functional.conv2d(crop, weight, context_prediction.bias);
+                Tensor p = parameters[.., .., h..(h + 1), w..(w + 1)];
+                Tensor[] gaussian = entropy_parameters.call(cat(new[] { p, context }, 1)).reshape(1, 2 * M).chunk(2, 1);
+                Tensor centre = crop[.., .., Padding, Padding];
+                padded[.., .., h + Padding, w + Padding] = code(gaussian[0], gaussian[1], centre);
+            }
+        }
+    }
+
+    private static Tensor Unpad(Tensor padded) => padded[.., .., Padding..^Padding, Padding..^Padding].contiguous();
+
+    private static int[] Ints(Tensor t) => t.to(ScalarType.Int32).contiguous().data<int>().ToArray();
+}
