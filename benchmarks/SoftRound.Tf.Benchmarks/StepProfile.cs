@@ -43,7 +43,7 @@ public static class StepProfile
         foreach ((string name, nn.Module module) in trainer.Model.named_children())
         {
             if (module is not Sequential transform) continue;
-            Tensor input = name == "g_s" ? trainer.Model.Analysis(batch).round().detach() : x;
+            Tensor input = name == "g_s" ? trainer.Model.analysis(batch).round().detach() : x;
             foreach ((string _, nn.Module child) in transform.named_children())
             {
                 var layer = (nn.Module<Tensor, Tensor>)child;
@@ -54,7 +54,7 @@ public static class StepProfile
             }
             if (name == "g_a") x = input;
         }
-        EntropyBottleneck bottleneck = trainer.Model.Bottleneck;
+        EntropyBottleneck bottleneck = trainer.Model.EntropyBottleneck;
         groups["entropy bottleneck (quantizer + density)"] = Layer(t => { var (yHat, p) = bottleneck.forward(t); return yHat + p; }, x);
         groups["its auxiliary loss"] = Layer(_ => bottleneck.loss(), x);
         Console.WriteLine("| layer kind (codec) | forward ms | forward+backward ms |");

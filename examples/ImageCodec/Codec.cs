@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using static TorchSharp.torch;
+using SoftRound.Tf.Compression;
 
 namespace ImageCodec;
 
@@ -10,15 +11,15 @@ public static class Codec
     /// <summary>
     /// The .srz file of <paramref name="image"/> (1, 3, H, W) in [0, 1]: padded to multiples of 16 by repeating its
     /// edges, y = g_a(x), and the bottleneck's stream of round(y − medians). The model must be in eval mode with
-    /// its tables built (<c>Bottleneck.update()</c>).
+    /// its tables built (<c>EntropyBottleneck.update()</c>).
     /// </summary>
     public static byte[] Compress(FactorizedPrior model, Tensor image)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         int height = (int)image.shape[2], width = (int)image.shape[3];
-        Tensor y = model.Analysis(Images.Pad(image, FactorizedPrior.Stride));
-        byte[] stream = model.Bottleneck.compress(y)[0];
+        Tensor y = model.analysis(Images.Pad(image, model.downsampling_factor));
+        byte[] stream = model.EntropyBottleneck.compress(y)[0];
         return SrzFile.Write(new SrzFile.Header(Weights.Identifier(model), width, height), stream);
     }
 
@@ -29,9 +30,9 @@ public static class Codec
         (SrzFile.Header header, byte[] stream) = SrzFile.Read(file, Weights.Identifier(model));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        long h = (header.Height + FactorizedPrior.Stride - 1) / FactorizedPrior.Stride, w = (header.Width + FactorizedPrior.Stride - 1) / FactorizedPrior.Stride;
-        Tensor yHat = model.Bottleneck.decompress(new[] { stream }, new[] { h, w });
-        Tensor xHat = model.Synthesis(yHat);
+        long h = (header.Height + model.downsampling_factor - 1) / model.downsampling_factor, w = (header.Width + model.downsampling_factor - 1) / model.downsampling_factor;
+        Tensor yHat = model.EntropyBottleneck.decompress(new[] { stream }, new[] { h, w });
+        Tensor xHat = model.synthesis(yHat);
         return Images.Crop(xHat, header.Width, header.Height).clamp(0, 1).contiguous().MoveToOuterDisposeScope();
     }
 
@@ -40,7 +41,8 @@ public static class Codec
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        (Tensor xHat, Tensor likelihoods) = model.call(Images.Pad(image, FactorizedPrior.Stride));
+        CompressionOutput output = model.call(Images.Pad(image, model.downsampling_factor));
+        (Tensor xHat, Tensor likelihoods) = (output.x_hat, output.likelihoods["y"]);
         Tensor cropped = Images.Crop(xHat, (int)image.shape[3], (int)image.shape[2]).clamp(0, 1).contiguous();
         return (cropped.MoveToOuterDisposeScope(), likelihoods.MoveToOuterDisposeScope());
     }

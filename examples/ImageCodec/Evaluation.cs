@@ -5,6 +5,7 @@ using System.Linq;
 using SoftRound.Tf;
 using SoftRound.Tf.Entropy;
 using static TorchSharp.torch;
+using SoftRound.Tf.Compression;
 
 namespace ImageCodec;
 

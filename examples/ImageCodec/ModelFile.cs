@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Security.Cryptography;
 using SoftRound.Tf;
+using SoftRound.Tf.Compression;
 
 namespace ImageCodec;
 
@@ -73,7 +74,7 @@ public static class ModelFile
             model.load(reader);
             if (reader.BaseStream.Position != reader.BaseStream.Length) throw new InvalidDataException($"{path} has {reader.BaseStream.Length - reader.BaseStream.Position} bytes after its weights.");
             model.eval();
-            model.Bottleneck.update();
+            model.EntropyBottleneck.update();
             return (model, config);
         }
         catch (Exception e) when (e is EndOfStreamException or ArgumentException or InvalidOperationException or OverflowException or FormatException or IndexOutOfRangeException)

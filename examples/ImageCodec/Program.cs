@@ -8,6 +8,7 @@ using ImageCodec;
 using SoftRound.Tf;
 using Spectre.Console;
 using static TorchSharp.torch;
+using SoftRound.Tf.Compression;
 
 // A learned image codec (Ballé et al. 2018's factorized prior) built on SoftRound.Tf:
 //   eval        the rate–distortion table and plot of every weights file in a folder against JPEG, on the held-out photographs

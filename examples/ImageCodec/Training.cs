@@ -5,6 +5,7 @@ using SoftRound.Tf;
 using SoftRound.Tf.Entropy;
 using TorchSharp;
 using static TorchSharp.torch;
+using SoftRound.Tf.Compression;
 
 namespace ImageCodec;
 
@@ -40,7 +41,8 @@ public static class Training
     /// </summary>
     public static (Tensor loss, double bpp, double mse) Loss(FactorizedPrior model, Tensor x, double lambda)
     {
-        (Tensor xHat, Tensor likelihoods) = model.call(x);
+        CompressionOutput output = model.call(x);
+        (Tensor xHat, Tensor likelihoods) = (output.x_hat, output.likelihoods["y"]);
         long pixels = x.shape[0] * x.shape[2] * x.shape[3];
         Tensor bpp = Bits.per_pixel(pixels, likelihoods);
         Tensor mse = nn.functional.mse_loss(xHat, x);
@@ -69,7 +71,7 @@ public static class Training
         }
         FactorizedPrior model = trainer.Model;
         model.eval();
-        model.Bottleneck.update();
+        model.EntropyBottleneck.update();
         return model;
     }
 
@@ -109,7 +111,7 @@ public static class Training
         public double Step(Tensor batch, Action<string>? phase = null)
         {
             using var scope = NewDisposeScope();
-            if (anneal is not null) Model.Bottleneck.quantizer.alpha = anneal.at(step);
+            if (anneal is not null) Model.EntropyBottleneck.quantizer.alpha = anneal.at(step);
             main.zero_grad();
             (Tensor loss, _, _) = Loss(Model, batch, options.Lambda);
             phase?.Invoke("forward");
@@ -121,7 +123,7 @@ public static class Training
             decay.step();
             phase?.Invoke("step");
             aux.zero_grad();
-            Model.Bottleneck.loss().backward();
+            Model.EntropyBottleneck.loss().backward();
             aux.step();
             phase?.Invoke("aux");
             step++;

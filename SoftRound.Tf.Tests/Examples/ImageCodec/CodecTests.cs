@@ -7,6 +7,7 @@ using SoftRound.Tf.Tests.Helpers;
 using SoftRound.Tf;
 using TorchSharp;
 using static TorchSharp.torch;
+using SoftRound.Tf.Compression;
 
 namespace SoftRound.Tf.Tests.Examples.ImageCodec;
 

@@ -6,6 +6,7 @@ using ImageCodec;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using SoftRound.Tf;
 using static TorchSharp.torch;
+using SoftRound.Tf.Compression;
 
 namespace SoftRound.Tf.Tests.Examples.ImageCodec;
 

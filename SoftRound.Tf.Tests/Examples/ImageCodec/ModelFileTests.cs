@@ -7,6 +7,7 @@ using ImageCodec;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using SoftRound.Tf.Entropy;
 using static TorchSharp.torch;
+using SoftRound.Tf.Compression;
 
 namespace SoftRound.Tf.Tests.Examples.ImageCodec;
 
@@ -64,7 +65,7 @@ public sealed class ModelFileTests
         Assert.AreEqual(Config, config);
         CollectionAssert.AreEqual(Weights.Identifier(model), Weights.Identifier(loaded));
         Assert.IsFalse(loaded.training);
-        Assert.IsNotNull(loaded.Bottleneck.quantized_cdf);
+        Assert.IsNotNull(loaded.EntropyBottleneck.quantized_cdf);
     }
 
     private static byte[] Encoding(string s) => System.Text.Encoding.ASCII.GetBytes(s);
