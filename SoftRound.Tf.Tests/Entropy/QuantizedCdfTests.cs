@@ -3,6 +3,7 @@ using System.Linq;
 using CsCheck;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using SoftRound.Tf.Entropy;
+using SoftRound.Tf.Tests.Helpers;
 
 namespace SoftRound.Tf.Tests.Entropy;
 
@@ -135,5 +136,35 @@ public sealed class QuantizedCdfTests
                 }
             }
         }, iter: 20, threads: 1);
+    }
+
+    [TestMethod]
+    public void CompressAIQuantization_IsCompressAIs_BitForBit()
+    {
+        // pmf_to_quantized_cdf.pt: 40 float32 pmfs, sharp to flat, and what CompressAI's C++ function made of them.
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var f = CompressAIFixtures.Read("pmf_to_quantized_cdf.pt");
+        int[] lengths = f["lengths"].data<int>().ToArray();
+        for (int i = 0; i < lengths.Length; i++)
+        {
+            float[] row = f["pmfs"][i].data<float>().ToArray()[..lengths[i]];
+            int[] expected = f["cdfs"][i].data<int>().ToArray()[..(lengths[i] + 1)];
+            CollectionAssert.AreEqual(expected, QuantizedCdf.pmf_to_quantized_cdf_compressai(row.AsSpan(0, row.Length - 1), row[^1]), $"row {i}");
+        }
+    }
+
+    [TestMethod]
+    public void CompressAIQuantization_GivesEveryValueAUnit_AndRefusesBadInput()
+    {
+        // Rounded: 32768, 0, 32761, 0 (sum 65529); rescaled ⌊65536·f/65529⌋: 32771, 0, 32764, 0; summed, the last entry
+        // set to 2^16: 0, 32771, 32771, 65535, 65536. The second value's 0 takes a unit from the least frequent value
+        // above 1 (the third, 32764), shifting the entries between them.
+        int[] cdf = QuantizedCdf.pmf_to_quantized_cdf_compressai(new[] { 0.5f, 1e-9f, 0.4999f }, 1e-9f);
+        CollectionAssert.AreEqual(new[] { 0, 32771, 32772, 65535, 65536 }, cdf);
+        var e = Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf_compressai(new[] { 0.5f, float.NaN }, 0));
+        StringAssert.Contains(e.Message, "QuantizedCdf.pmf_to_quantized_cdf_compressai: pmf[1] is NaN; expected a finite value ≥ 0.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf_compressai(new[] { 0.5f }, -1)).Message, "tailMass is -1");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf_compressai(new[] { 1e-9f }, 0)).Message, "every probability rounds to 0 in 16 bits.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf_compressai(ReadOnlySpan<float>.Empty, 1)).Message, "pmf has 0 entries; expected 1 to 65535.");
     }
 }

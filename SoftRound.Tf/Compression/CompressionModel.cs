@@ -86,16 +86,24 @@ public abstract class CompressionModel : nn.Module<Tensor, CompressionOutput>
     /// <see cref="GaussianConditional.get_scale_table(double, double, int)"/>()). Without <paramref name="force"/> a module with tables keeps
     /// them. Returns whether any module built tables.
     /// </summary>
+    /// <param name="scaleTable">The Gaussian conditionals' scale table.</param>
+    /// <param name="force">Rebuild the tables of modules that have them.</param>
+    /// <param name="updateQuantiles">Search the bottlenecks' quantiles first.</param>
+    /// <param name="compressaiTables">
+    /// Build the tables as CompressAI does (float32 masses, its quantization), so that streams written in
+    /// <see cref="RansStreamLayout.CompressAI"/> decode in CompressAI after its own <c>update()</c>; the library's own
+    /// tables (the default) code the same values a little shorter.
+    /// </param>
     /// <exception cref="ArgumentOutOfRangeException">The scale table is empty or not finite, &gt; 0 and increasing.</exception>
     /// <exception cref="InvalidOperationException">A table would be too large (see the entropy models).</exception>
-    public bool update(IReadOnlyList<double>? scaleTable = null, bool force = false, bool updateQuantiles = false)
+    public bool update(IReadOnlyList<double>? scaleTable = null, bool force = false, bool updateQuantiles = false, bool compressaiTables = false)
     {
         IReadOnlyList<double> table = scaleTable ?? GaussianConditional.get_scale_table();
         bool updated = false;
         foreach (nn.Module m in modules())
         {
-            if (m is EntropyBottleneck b) updated |= b.update(force, updateQuantiles);
-            if (m is GaussianConditional g) updated |= g.update_scale_table(table, force);
+            if (m is EntropyBottleneck b) updated |= b.update(force, updateQuantiles, compressaiTables);
+            if (m is GaussianConditional g) updated |= g.update_scale_table(table, force, compressaiTables);
         }
         return updated;
     }

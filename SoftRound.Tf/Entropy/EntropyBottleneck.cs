@@ -145,8 +145,14 @@ public sealed class EntropyBottleneck : DeepFactorized
     /// </summary>
     /// <param name="force">Rebuild even when there are tables.</param>
     /// <param name="updateQuantiles">First set the quantiles by <see cref="update_quantiles"/> (newer CompressAI's <c>update_quantiles=True</c>).</param>
+    /// <param name="compressaiTables">
+    /// Build CompressAI's tables instead: the masses σ(l(v + ½)) − σ(l(v − ½)) in float32 at every channel's values,
+    /// each channel's escape read at the longest channel's last value (CompressAI's way), quantized by
+    /// <see cref="QuantizedCdf.pmf_to_quantized_cdf_compressai"/>; so that streams written in
+    /// <see cref="RansStreamLayout.CompressAI"/> decode in CompressAI with the tables it builds itself.
+    /// </param>
     /// <exception cref="InvalidOperationException">A channel's quantiles span more than 65534 values or are not finite (train the auxiliary loss longer).</exception>
-    public bool update(bool force = true, bool updateQuantiles = false)
+    public bool update(bool force = true, bool updateQuantiles = false, bool compressaiTables = false)
     {
         if (tables is not null && !force) return false;
         if (updateQuantiles) update_quantiles();
@@ -167,6 +173,22 @@ public sealed class EntropyBottleneck : DeepFactorized
             lengths[c] = (int)(below + above + 1);
         }
         int maxLength = lengths.Max();
+        if (compressaiTables)
+        {
+            // CompressAI's update(), in the quantiles' float32: samples = arange + (median − minimum), its own likelihood form.
+            Tensor q32 = quantiles.detach()[.., 0, ..];
+            Tensor low = (q32[.., 1] - q32[.., 0]).ceil().to(ScalarType.Int32).clamp_min(0), high = (q32[.., 2] - q32[.., 1]).ceil().to(ScalarType.Int32).clamp_min(0);
+            minima = low.data<int>().ToArray();
+            lengths = (low + high + 1).data<int>().ToArray();
+            maxLength = lengths.Max();
+            Tensor first = q32[.., 1] - low;
+            Tensor points = (arange(maxLength, ScalarType.Int64).unsqueeze(0) + first.unsqueeze(1)).unsqueeze(1);
+            Tensor below = Network(points - 0.5, true, false).logits, above = Network(points + 0.5, true, false).logits;
+            Tensor masses = (above.sigmoid() - below.sigmoid())[.., 0, ..];
+            Tensor escape = below[.., 0, ..1].sigmoid() + above[.., 0, ^1..].neg().sigmoid();
+            tables = EntropyTables.BuildCompressAI(masses, escape, lengths, minima.Select(v => -v).ToArray(), parameters());
+            return true;
+        }
         Tensor start = tensor(middle, ScalarType.Float64) - tensor(minima.Select(v => (double)v).ToArray(), ScalarType.Float64);
         Tensor samples = arange(maxLength, ScalarType.Float64).unsqueeze(0) + start.unsqueeze(1);
         samples = samples.unsqueeze(1);

@@ -59,6 +59,25 @@ internal sealed class EntropyTables
         return new EntropyTables(new QuantizedCdf(tables, offsets), Fingerprint(parameters));
     }
 
+    /// <summary>
+    /// CompressAI's tables from float32 probabilities (its <c>_pmf_to_cdf</c>): row j of <paramref name="pmf"/> holds
+    /// <paramref name="lengths"/>[j] values, <paramref name="tail"/>[j] the escape's mass, each quantized by
+    /// <see cref="QuantizedCdf.pmf_to_quantized_cdf_compressai"/>.
+    /// </summary>
+    public static EntropyTables BuildCompressAI(Tensor pmf, Tensor tail, int[] lengths, int[] offsets, IEnumerable<Tensor> parameters)
+    {
+        int count = lengths.Length;
+        float[] all = pmf.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+        float[] tails = tail.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+        long width = pmf.shape[1];
+        var tables = new int[count][];
+        for (int j = 0; j < count; j++)
+        {
+            tables[j] = QuantizedCdf.pmf_to_quantized_cdf_compressai(all.AsSpan((int)(j * width), lengths[j]), tails[j]);
+        }
+        return new EntropyTables(new QuantizedCdf(tables, offsets), Fingerprint(parameters));
+    }
+
     /// <summary>SHA-256 over the shapes and float64 values of <paramref name="parameters"/>.</summary>
     public static byte[] Fingerprint(IEnumerable<Tensor> parameters)
     {

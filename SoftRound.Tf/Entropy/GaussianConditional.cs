@@ -149,7 +149,10 @@ public sealed class GaussianConditional : nn.Module
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The table is empty, or an entry is not finite, &gt; 0 and above the one before (in float32).</exception>
     /// <exception cref="InvalidOperationException">A table would hold more than 65534 values (see <see cref="update"/>).</exception>
-    public bool update_scale_table(IReadOnlyList<double> scaleTable, bool force = false)
+    /// <param name="scaleTable">The new scale table.</param>
+    /// <param name="force">Rebuild even when there are tables.</param>
+    /// <param name="compressaiTables">Build CompressAI's tables (see <see cref="update"/>).</param>
+    public bool update_scale_table(IReadOnlyList<double> scaleTable, bool force = false, bool compressaiTables = false)
     {
         ArgumentNullException.ThrowIfNull(scaleTable, nameof(scaleTable));
         double[] table = CheckTable($"{Name}.{nameof(update_scale_table)}", scaleTable);
@@ -158,7 +161,7 @@ public sealed class GaussianConditional : nn.Module
         scale_table = tensor(table, ScalarType.Float32).to(previous.device);
         try
         {
-            update();
+            update(true, compressaiTables);
         }
         catch
         {
@@ -173,15 +176,24 @@ public sealed class GaussianConditional : nn.Module
     /// N(0, σ_j) (in float64), and the escape with the rest (CompressAI's <c>update()</c>). Returns whether it built
     /// them: always with <paramref name="force"/> (the default), otherwise only when there were none.
     /// </summary>
+    /// <param name="force">Rebuild even when there are tables.</param>
+    /// <param name="compressaiTables">
+    /// Build CompressAI's tables instead: the masses in float32 by its formula ½·erfc(−(½ − |v|)/(σ√2)) and its
+    /// <see cref="QuantizedCdf.pmf_to_quantized_cdf_compressai"/>, so that streams written in
+    /// <see cref="RansStreamLayout.CompressAI"/> decode in CompressAI with the tables it builds itself.
+    /// </param>
     /// <exception cref="InvalidOperationException">A table would hold more than 65534 values (a scale too large for its tail mass).</exception>
-    public bool update(bool force = true)
+    public bool update(bool force = true, bool compressaiTables = false)
     {
         if (tables is not null && !force) return false;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         double[] table = scale_table.to(ScalarType.Float64).cpu().data<double>().ToArray();
         double multiplier = -special.ndtri(tensor(tail_mass / 2, ScalarType.Float64)).item<double>();
-        int[] centres = table.Select(s => (int)Math.Min(int.MaxValue / 4, Math.Ceiling(s * multiplier))).ToArray();
+        // CompressAI multiplies its float32 table in float32 before the ceiling.
+        int[] centres = compressaiTables
+            ? (scale_table.cpu() * multiplier).ceil().clamp_max(int.MaxValue / 4).to(ScalarType.Int32).data<int>().ToArray()
+            : table.Select(s => (int)Math.Min(int.MaxValue / 4, Math.Ceiling(s * multiplier))).ToArray();
         for (int j = 0; j < centres.Length; j++)
         {
             if (2L * centres[j] + 1 > QuantizedCdf.Total - 2)
@@ -191,6 +203,16 @@ public sealed class GaussianConditional : nn.Module
         }
         int[] lengths = centres.Select(c => 2 * c + 1).ToArray();
         int maxLength = lengths.Max();
+        if (compressaiTables)
+        {
+            // CompressAI's update(): |v| for v = 0 … max − 1 about each centre, Φ(t) = ½·erfc(−t/√2), all in float32.
+            Tensor distance = (arange(maxLength, ScalarType.Int32).unsqueeze(0) - tensor(centres).unsqueeze(1)).abs().to(ScalarType.Float32);
+            Tensor sigma = scale_table.cpu().unsqueeze(1);
+            Tensor Phi(Tensor t) => (t * -Math.Pow(2, -0.5)).erfc() * 0.5;
+            Tensor upper = Phi((distance.neg() + 0.5) / sigma), lower = Phi((distance.neg() - 0.5) / sigma);
+            tables = EntropyTables.BuildCompressAI(upper - lower, lower[.., ..1] * 2, lengths, centres.Select(c => -c).ToArray(), new[] { scale_table });
+            return true;
+        }
         Tensor scalesColumn = tensor(table, ScalarType.Float64).unsqueeze(1);
         Tensor centre = tensor(centres.Select(c => (double)c).ToArray(), ScalarType.Float64).unsqueeze(1);
         Tensor samples = arange(maxLength, ScalarType.Float64).unsqueeze(0) - centre;

@@ -141,6 +141,74 @@ public sealed class QuantizedCdf
     }
 
     /// <summary>
+    /// CompressAI's <c>pmf_to_quantized_cdf</c>, bit for bit, so that tables built here equal CompressAI's: the
+    /// probabilities (pmf…, tailMass) in float32 become f_i = round(p_i·2¹⁶), rescaled by ⌊2¹⁶·f_i / Σf⌋ and summed, the
+    /// last entry set to 2¹⁶; then each value left with frequency 0 takes one unit from the least frequent value with
+    /// more than one, by shifting the entries between the two. Returns pmf.Length + 2 entries, as
+    /// <see cref="pmf_to_quantized_cdf"/>.
+    /// </summary>
+    /// <remarks>
+    /// The result can code worse than <see cref="pmf_to_quantized_cdf"/>'s (the rounding ignores the code length), which
+    /// is why the library's own tables use that one; this one is for streams CompressAI must read.
+    /// </remarks>
+    /// <exception cref="ArgumentException">
+    /// A probability is negative or not finite, all round to 0, there are more than 2¹⁶ − 1 values, or no value has a
+    /// unit to give (CompressAI asserts there).
+    /// </exception>
+    public static int[] pmf_to_quantized_cdf_compressai(ReadOnlySpan<float> pmf, float tailMass)
+    {
+        const string Name = nameof(QuantizedCdf) + "." + nameof(pmf_to_quantized_cdf_compressai);
+        if (pmf.Length is 0 or >= Total)
+        {
+            throw new ArgumentException($"{Name}: {nameof(pmf)} has {pmf.Length} entries; expected 1 to {Total - 1}.", nameof(pmf));
+        }
+        int n = pmf.Length + 1;
+        var cdf = new long[n + 1];
+        long total = 0;
+        for (int i = 0; i < n; i++)
+        {
+            float p = i < pmf.Length ? pmf[i] : tailMass;
+            if (!float.IsFinite(p) || p < 0)
+            {
+                string param = i < pmf.Length ? $"{nameof(pmf)}[{i}]" : nameof(tailMass);
+                throw new ArgumentException($"{Name}: {param} is {p.ToString(CultureInfo.InvariantCulture)}; expected a finite value ≥ 0.", i < pmf.Length ? nameof(pmf) : nameof(tailMass));
+            }
+            // std::round on the float product (exact: a power of two), half away from zero.
+            cdf[i + 1] = (long)MathF.Round(p * Total, MidpointRounding.AwayFromZero);
+            total += cdf[i + 1];
+        }
+        if (total == 0) throw new ArgumentException($"{Name}: every probability rounds to 0 in 16 bits.", nameof(pmf));
+        for (int i = 1; i <= n; i++) cdf[i] = Total * cdf[i] / total;
+        for (int i = 1; i <= n; i++) cdf[i] += cdf[i - 1];
+        cdf[n] = Total;
+        for (int i = 0; i < n; i++)
+        {
+            if (cdf[i] != cdf[i + 1]) continue;
+            long best = long.MaxValue;
+            int steal = -1;
+            for (int j = 0; j < n; j++)
+            {
+                long f = cdf[j + 1] - cdf[j];
+                if (f > 1 && f < best)
+                {
+                    best = f;
+                    steal = j;
+                }
+            }
+            if (steal < 0) throw new ArgumentException($"{Name}: {n} values cannot each have a frequency ≥ 1 out of 2^16.", nameof(pmf));
+            if (steal < i)
+            {
+                for (int j = steal + 1; j <= i; j++) cdf[j]--;
+            }
+            else
+            {
+                for (int j = i + 1; j <= steal; j++) cdf[j]++;
+            }
+        }
+        return Array.ConvertAll(cdf, v => (int)v);
+    }
+
+    /// <summary>
     /// Changes the frequencies by <paramref name="step"/> <paramref name="units"/> times, each time where −Σp·log f
     /// changes most favourably (a heap of the next change's gain per value); frequencies stay ≥ 1.
     /// </summary>
