@@ -15,7 +15,7 @@ public sealed class BufferedRansEncoderTests
     private const int M = QuantizedCdf.Total;
 
     [TestMethod]
-    public void CallsInChunks_WriteTheStreamOfOneCall_InBothLayouts()
+    public void CallsInChunks_WriteTheStreamOfOneCall_InEveryLayout()
     {
         foreach (RansStreamLayout layout in Enum.GetValues<RansStreamLayout>())
         {

@@ -157,7 +157,7 @@ public sealed class RansDecoderTests
     }
 
     [TestMethod]
-    public void DecodeStream_InChunks_GivesTheSymbols_InBothLayouts()
+    public void DecodeStream_InChunks_GivesTheSymbols_InEveryLayout()
     {
         foreach (RansStreamLayout layout in Enum.GetValues<RansStreamLayout>())
         {
@@ -257,5 +257,34 @@ public sealed class RansDecoderTests
         byte[] stream = BitConverter.GetBytes(x);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => new RansDecoder(RansStreamLayout.CompressAI).decode_with_indexes(stream, new[] { 0 }, cdfs)).Message,
             "symbol 0 has 15 bypass digits; at most 9 are written");
+    }
+
+    [TestMethod]
+    public void Interleaved_EmptyStream_AndDamage_AreSeen()
+    {
+        var cdfs = new QuantizedCdf(new[] { new[] { 0, 30000, 60000, M } }, new[] { 0 });
+        var decoder = new RansDecoder(RansStreamLayout.Interleaved);
+        // The empty stream: a header byte of 0 (two 4-byte states), then 2^31 twice.
+        byte[] empty = new RansEncoder(RansStreamLayout.Interleaved).encode_with_indexes(ReadOnlySpan<int>.Empty, ReadOnlySpan<int>.Empty, cdfs);
+        CollectionAssert.AreEqual(new byte[] { 0, 0, 0, 0, 0x80, 0, 0, 0, 0x80 }, empty);
+        Assert.AreEqual(0, decoder.decode_with_indexes(empty, ReadOnlySpan<int>.Empty, cdfs).Length);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => decoder.decode_with_indexes(new byte[] { 0x50, 0, 0, 0, 0x80, 0, 0, 0, 0x80 }, ReadOnlySpan<int>.Empty, cdfs)).Message,
+            "its header byte 80 gives states of 4 and 9 bytes, where the encoder writes 4 to 8");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => decoder.decode_with_indexes(new byte[] { 0x01, 0, 0, 0, 0x80, 0, 0, 0, 0, 0x80 }, ReadOnlySpan<int>.Empty, cdfs)).Message,
+            "its initial state 2147483648 is written in 5 bytes, where the encoder writes 4");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => decoder.decode_with_indexes(new byte[] { 0x44, 0, 0, 0, 0x80, 0, 0, 0, 0x80 }, ReadOnlySpan<int>.Empty, cdfs)).Message,
+            "it has 9 bytes, fewer than its header and states (17)");
+        // Every truncation of a stream with escapes in both states is seen.
+        var random = new Random(4);
+        int[] symbols = Enumerable.Range(0, 400).Select(i => i % 37 == 0 ? random.Next(-100_000, 100_000) : random.Next(3)).ToArray();
+        byte[] stream = new RansEncoder(RansStreamLayout.Interleaved).encode_with_indexes(symbols, new int[400], cdfs);
+        CollectionAssert.AreEqual(symbols, decoder.decode_with_indexes(stream, new int[400], cdfs));
+        for (int length = 0; length < stream.Length; length++)
+        {
+            Assert.ThrowsExactly<InvalidDataException>(() => decoder.decode_with_indexes(stream.AsSpan(0, length), new int[400], cdfs), $"truncated to {length} bytes");
+        }
+        // The two states take the symbols in turn: the stream differs from the single-state one and is a few bytes longer.
+        byte[] single = new RansEncoder().encode_with_indexes(symbols, new int[400], cdfs);
+        Assert.IsTrue(stream.Length >= single.Length && stream.Length <= single.Length + 12, $"{stream.Length} against {single.Length} bytes");
     }
 }

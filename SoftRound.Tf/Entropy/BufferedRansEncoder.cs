@@ -20,6 +20,7 @@ public sealed class BufferedRansEncoder
 {
     private RansFormat.Item[] items = new RansFormat.Item[256];
     private int count;
+    private long symbolCount;
     private uint[] words = new uint[64];
 
     /// <summary>Creates an encoder for streams of <paramref name="layout"/>.</summary>
@@ -56,16 +57,18 @@ public sealed class BufferedRansEncoder
         for (int i = 0; i < symbols.Length; i++)
         {
             int index = indexes[i];
+            // The interleaved layout codes even positions (counted from the last flush) into state 0, odd into state 1.
+            int st = layout == RansStreamLayout.Interleaved ? (int)((symbolCount + i) & 1) : 0;
             int max = cdfs.length(index) - 2;
             long value = (long)symbols[i] - cdfs.offset(index);
             if (value >= 0 && value < max)
             {
                 (uint s, uint f) = cdfs.Interval(index, (int)value);
-                Add(new RansFormat.Item(s, f, QuantizedCdf.Precision));
+                Add(new RansFormat.Item(s, f, QuantizedCdf.Precision, st));
                 continue;
             }
             (uint escapeStart, uint escapeFreq) = cdfs.Interval(index, max);
-            Add(new RansFormat.Item(escapeStart, escapeFreq, QuantizedCdf.Precision));
+            Add(new RansFormat.Item(escapeStart, escapeFreq, QuantizedCdf.Precision, st));
             ulong raw = RansFormat.ToRaw(value, max);
             if (layout == RansStreamLayout.CompressAI && raw > int.MaxValue)
             {
@@ -74,51 +77,72 @@ public sealed class BufferedRansEncoder
                     $"{name}: symbols[{i.ToString(CultureInfo.InvariantCulture)}] = {symbols[i]} lies {value} from table {index}'s first value; CompressAI's layout carries bypass values below 2^31 only.");
             }
             int digits = RansFormat.Digits(raw);
-            if (layout == RansStreamLayout.SoftRound)
+            if (layout != RansStreamLayout.CompressAI)
             {
-                Add(RansFormat.Item.Bypass((uint)digits));
-                for (int d = digits - 1; d >= 0; d--) Add(RansFormat.Item.Bypass(RansFormat.Digit(raw, d)));
+                Add(RansFormat.Item.Bypass((uint)digits, st));
+                for (int d = digits - 1; d >= 0; d--) Add(RansFormat.Item.Bypass(RansFormat.Digit(raw, d), st));
             }
             else
             {
                 int rest = digits;
-                for (; rest >= RansFormat.DigitMask; rest -= RansFormat.DigitMask) Add(RansFormat.Item.Bypass(RansFormat.DigitMask));
-                Add(RansFormat.Item.Bypass((uint)rest));
-                for (int d = 0; d < digits; d++) Add(RansFormat.Item.Bypass(RansFormat.Digit(raw, d)));
+                for (; rest >= RansFormat.DigitMask; rest -= RansFormat.DigitMask) Add(RansFormat.Item.Bypass(RansFormat.DigitMask, st));
+                Add(RansFormat.Item.Bypass((uint)rest, st));
+                for (int d = 0; d < digits; d++) Add(RansFormat.Item.Bypass(RansFormat.Digit(raw, d), st));
             }
         }
+        symbolCount += symbols.Length;
     }
 
     /// <summary>
     /// The stream of every symbol appended since the last flush, in order; the encoder is then empty. In this library's
     /// layout the stream is the final state in 5 to 8 bytes, then 32-bit words, little-endian; in CompressAI's, the
-    /// state in 8 bytes, then the words.
+    /// state in 8 bytes, then the words; interleaved, a byte with the two states' byte counts, the states in 4 to 8
+    /// bytes each, then the words.
     /// </summary>
     public byte[] flush()
     {
-        ulong x = RansFormat.Lower;
+        Span<ulong> x = stackalloc ulong[2] { RansFormat.Lower, RansFormat.Lower };
         int top = words.Length;
         // rANS is last in, first out: the items go in backwards so that the decoder reads them forwards.
         for (int i = count - 1; i >= 0; i--)
         {
             RansFormat.Item item = items[i];
+            ref ulong state = ref x[item.State];
             ulong limit = ((RansFormat.Lower >> item.Bits) << 32) * item.Freq;
-            if (x >= limit)
+            if (state >= limit)
             {
                 if (top == 0) Grow(ref top);
-                words[--top] = (uint)x;
-                x >>= 32;
+                words[--top] = (uint)state;
+                state >>= 32;
             }
-            x = ((x / item.Freq) << item.Bits) + x % item.Freq + item.Start;
+            state = ((state / item.Freq) << item.Bits) + state % item.Freq + item.Start;
         }
         count = 0;
-        int stateBytes = layout == RansStreamLayout.SoftRound ? RansFormat.StateBytes(x) : 8;
+        symbolCount = 0;
         int wordCount = words.Length - top;
-        var stream = new byte[stateBytes + 4 * wordCount];
-        Span<byte> state = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(state, x);
-        state[..stateBytes].CopyTo(stream);
-        for (int w = 0; w < wordCount; w++) BinaryPrimitives.WriteUInt32LittleEndian(stream.AsSpan(stateBytes + 4 * w), words[top + w]);
+        Span<byte> bytes = stackalloc byte[8];
+        byte[] stream;
+        int at;
+        if (layout == RansStreamLayout.Interleaved)
+        {
+            int k0 = RansFormat.InterleavedStateBytes(x[0]), k1 = RansFormat.InterleavedStateBytes(x[1]);
+            stream = new byte[1 + k0 + k1 + 4 * wordCount];
+            stream[0] = (byte)((k0 - 4) | ((k1 - 4) << 4));
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes, x[0]);
+            bytes[..k0].CopyTo(stream.AsSpan(1));
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes, x[1]);
+            bytes[..k1].CopyTo(stream.AsSpan(1 + k0));
+            at = 1 + k0 + k1;
+        }
+        else
+        {
+            int stateBytes = layout == RansStreamLayout.SoftRound ? RansFormat.StateBytes(x[0]) : 8;
+            stream = new byte[stateBytes + 4 * wordCount];
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes, x[0]);
+            bytes[..stateBytes].CopyTo(stream);
+            at = stateBytes;
+        }
+        for (int w = 0; w < wordCount; w++) BinaryPrimitives.WriteUInt32LittleEndian(stream.AsSpan(at + 4 * w), words[top + w]);
         return stream;
     }
 

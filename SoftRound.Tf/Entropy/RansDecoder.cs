@@ -23,7 +23,8 @@ public sealed class RansDecoder
 {
     private byte[]? stream;
     private int position;
-    private ulong state;
+    private ulong state, state1;
+    private long decoded;
 
     /// <summary>Creates a decoder for streams of <paramref name="layout"/> (default this library's).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="layout"/> is not a defined layout.</exception>
@@ -59,9 +60,9 @@ public sealed class RansDecoder
     {
         const string Member = nameof(decode_with_indexes);
         Check(Member, indexes, cdfs, symbols);
-        ulong x = Start(Member, stream, layout, out int at);
-        Decode<Lookup>(Member, stream, layout, ref x, ref at, indexes, cdfs, symbols);
-        End(Member, stream, x, at);
+        (ulong x, ulong y) = Start(Member, stream, layout, out int at);
+        Decode<Lookup>(Member, stream, layout, ref x, ref y, ref at, 0, indexes, cdfs, symbols);
+        End(Member, stream, x, y, at);
     }
 
     /// <summary>
@@ -75,7 +76,8 @@ public sealed class RansDecoder
         ArgumentNullException.ThrowIfNull(stream, nameof(stream));
         this.stream = null;
         byte[] copy = (byte[])stream.Clone();
-        state = Start(nameof(set_stream), copy, layout, out position);
+        (state, state1) = Start(nameof(set_stream), copy, layout, out position);
+        decoded = 0;
         this.stream = copy;
     }
 
@@ -102,19 +104,19 @@ public sealed class RansDecoder
         const string Member = nameof(decode_stream);
         byte[] current = Current(Member);
         Check(Member, indexes, cdfs, symbols);
-        ulong x = state;
+        ulong x = state, y = state1;
         int at = position;
         try
         {
-            Decode<Lookup>(Member, current, layout, ref x, ref at, indexes, cdfs, symbols);
+            Decode<Lookup>(Member, current, layout, ref x, ref y, ref at, decoded, indexes, cdfs, symbols);
         }
         catch (InvalidDataException)
         {
             stream = null;
             throw;
         }
-        state = x;
-        position = at;
+        (state, state1, position) = (x, y, at);
+        decoded += symbols.Length;
     }
 
     /// <summary>Checks that the stream set ended with the symbols read (its state and length are the encoder's), and unsets it.</summary>
@@ -124,7 +126,7 @@ public sealed class RansDecoder
     {
         byte[] current = Current(nameof(finish));
         stream = null;
-        End(nameof(finish), current, state, position);
+        End(nameof(finish), current, state, state1, position);
     }
 
     /// <summary>The same decoding with CompressAI's linear search for each symbol: the reference the lookup is tested and measured against.</summary>
@@ -132,9 +134,9 @@ public sealed class RansDecoder
     {
         const string Member = nameof(decode_with_indexes);
         Check(Member, indexes, cdfs, symbols);
-        ulong x = Start(Member, stream, RansStreamLayout.SoftRound, out int at);
-        Decode<Linear>(Member, stream, RansStreamLayout.SoftRound, ref x, ref at, indexes, cdfs, symbols);
-        End(Member, stream, x, at);
+        (ulong x, ulong y) = Start(Member, stream, RansStreamLayout.SoftRound, out int at);
+        Decode<Linear>(Member, stream, RansStreamLayout.SoftRound, ref x, ref y, ref at, 0, indexes, cdfs, symbols);
+        End(Member, stream, x, y, at);
     }
 
     private byte[] Current(string member) =>
@@ -146,9 +148,22 @@ public sealed class RansDecoder
         RansFormat.CheckIndexes($"{nameof(RansDecoder)}.{member}", symbols.Length, indexes, cdfs.count);
     }
 
-    /// <summary>The initial state, read as <paramref name="layout"/> writes it; <paramref name="at"/> is the first word's position.</summary>
-    private static ulong Start(string member, ReadOnlySpan<byte> stream, RansStreamLayout layout, out int at)
+    /// <summary>
+    /// The initial states, read as <paramref name="layout"/> writes them (the second is L, unused, but in the
+    /// interleaved layout); <paramref name="at"/> is the first word's position.
+    /// </summary>
+    private static (ulong, ulong) Start(string member, ReadOnlySpan<byte> stream, RansStreamLayout layout, out int at)
     {
+        if (layout == RansStreamLayout.Interleaved)
+        {
+            if (stream.Length < 9) throw RansFormat.Damaged(member, $"it has {stream.Length} bytes, fewer than the 9 of every interleaved stream");
+            int k0 = (stream[0] & 15) + 4, k1 = (stream[0] >> 4) + 4;
+            if (k0 > 8 || k1 > 8) throw RansFormat.Damaged(member, $"its header byte {stream[0]} gives states of {k0} and {k1} bytes, where the encoder writes 4 to 8");
+            if (stream.Length < 1 + k0 + k1) throw RansFormat.Damaged(member, $"it has {stream.Length} bytes, fewer than its header and states ({1 + k0 + k1})");
+            ulong x0 = State(member, stream.Slice(1, k0), RansFormat.InterleavedStateBytes), x1 = State(member, stream.Slice(1 + k0, k1), RansFormat.InterleavedStateBytes);
+            at = 1 + k0 + k1;
+            return (x0, x1);
+        }
         int stateBytes;
         if (layout == RansStreamLayout.SoftRound)
         {
@@ -159,50 +174,87 @@ public sealed class RansDecoder
             if (stream.Length < 8 || stream.Length % 4 != 0) throw RansFormat.Damaged(member, $"it has {stream.Length} bytes, where CompressAI's layout writes 8 or more, a multiple of 4");
             stateBytes = 8;
         }
-        Span<byte> bytes = stackalloc byte[8];
-        bytes.Clear();
-        stream[..stateBytes].CopyTo(bytes);
-        ulong x = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (x < RansFormat.Lower || x >> 63 != 0) throw RansFormat.Damaged(member, $"its initial state {x} is outside [2^31, 2^63)");
-        if (layout == RansStreamLayout.SoftRound && RansFormat.StateBytes(x) != stateBytes)
-        {
-            throw RansFormat.Damaged(member, $"its initial state {x} is written in {stateBytes} bytes, where the encoder writes {RansFormat.StateBytes(x)}");
-        }
         at = stateBytes;
+        return (State(member, stream[..stateBytes], layout == RansStreamLayout.SoftRound ? RansFormat.StateBytes : null), RansFormat.Lower);
+    }
+
+    /// <summary>
+    /// A state written little-endian in <paramref name="source"/>, in [L, 2⁶³), and in the bytes
+    /// <paramref name="fewest"/> says the encoder writes it in (null: any).
+    /// </summary>
+    private static ulong State(string member, ReadOnlySpan<byte> source, Func<ulong, int>? fewest)
+    {
+        Span<byte> buffer = stackalloc byte[8];
+        buffer.Clear();
+        source.CopyTo(buffer);
+        ulong x = BinaryPrimitives.ReadUInt64LittleEndian(buffer);
+        if (x < RansFormat.Lower || x >> 63 != 0) throw RansFormat.Damaged(member, $"its initial state {x} is outside [2^31, 2^63)");
+        if (fewest is not null && fewest(x) != source.Length)
+        {
+            throw RansFormat.Damaged(member, $"its initial state {x} is written in {source.Length} bytes, where the encoder writes {fewest(x)}");
+        }
         return x;
     }
 
-    private static void End(string member, ReadOnlySpan<byte> stream, ulong x, int at)
+    private static void End(string member, ReadOnlySpan<byte> stream, ulong x, ulong y, int at)
     {
-        if (x != RansFormat.Lower || at != stream.Length)
+        if (x != RansFormat.Lower || y != RansFormat.Lower || at != stream.Length)
         {
-            throw RansFormat.Damaged(member, $"it ends in state {x} after {at} of {stream.Length} bytes, where a stream of these symbols ends in state {RansFormat.Lower} after all of them");
+            ulong off = x != RansFormat.Lower ? x : y;
+            throw RansFormat.Damaged(member, $"it ends in state {off} after {at} of {stream.Length} bytes, where a stream of these symbols ends in state {RansFormat.Lower} after all of them");
         }
     }
 
-    private static void Decode<TFind>(string member, ReadOnlySpan<byte> stream, RansStreamLayout layout, ref ulong state, ref int at,
+    /// <summary>
+    /// Decodes the symbols; in the interleaved layout symbol i (counted from the stream's start: <paramref name="first"/>
+    /// symbols were decoded before this call) comes from state (i mod 2), <paramref name="x"/> or <paramref name="y"/>.
+    /// </summary>
+    private static void Decode<TFind>(string member, ReadOnlySpan<byte> stream, RansStreamLayout layout, ref ulong x, ref ulong y, ref int at, long first,
         ReadOnlySpan<int> indexes, QuantizedCdf cdfs, Span<int> symbols)
         where TFind : struct, IFind
     {
-        ulong x = state;
-        int position = at;
-        const uint Mask = QuantizedCdf.Total - 1;
-        for (int i = 0; i < symbols.Length; i++)
+        ulong x0 = x, x1 = y;
+        int position = at, i = 0, n = symbols.Length;
+        if (layout != RansStreamLayout.Interleaved)
         {
-            int index = indexes[i];
-            uint slot = (uint)x & Mask;
-            int value = default(TFind).Find(cdfs, index, slot, out uint start, out uint freq);
-            x = freq * (x >> QuantizedCdf.Precision) + slot - start;
-            if (x < RansFormat.Lower) Refill(member, ref x, stream, ref position);
-            int max = cdfs.length(index) - 2;
-            long decoded = value;
-            if (value == max) decoded = Escaped(member, layout, i, max, ref x, stream, ref position);
-            decoded += cdfs.offset(index);
-            if (decoded is < int.MinValue or > int.MaxValue) throw RansFormat.Damaged(member, $"symbol {i} decodes to {decoded}, outside int32");
-            symbols[i] = (int)decoded;
+            for (; i < n; i++) symbols[i] = One<TFind>(member, stream, layout, ref x0, ref position, indexes[i], cdfs, i);
         }
-        state = x;
+        else
+        {
+            // Two independent chains: the second state's work overlaps the first's.
+            if ((first & 1) == 1 && n > 0)
+            {
+                symbols[0] = One<TFind>(member, stream, layout, ref x1, ref position, indexes[0], cdfs, 0);
+                i = 1;
+            }
+            for (; i + 1 < n; i += 2)
+            {
+                symbols[i] = One<TFind>(member, stream, layout, ref x0, ref position, indexes[i], cdfs, i);
+                symbols[i + 1] = One<TFind>(member, stream, layout, ref x1, ref position, indexes[i + 1], cdfs, i + 1);
+            }
+            if (i < n) symbols[i] = One<TFind>(member, stream, layout, ref x0, ref position, indexes[i], cdfs, i);
+        }
+        x = x0;
+        y = x1;
         at = position;
+    }
+
+    /// <summary>One symbol from state <paramref name="x"/>: its slot's value, the state advanced and refilled, an escape's bypass digits read.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static int One<TFind>(string member, ReadOnlySpan<byte> stream, RansStreamLayout layout, ref ulong x, ref int position, int index, QuantizedCdf cdfs, int i)
+        where TFind : struct, IFind
+    {
+        const uint Mask = QuantizedCdf.Total - 1;
+        uint slot = (uint)x & Mask;
+        int value = default(TFind).Find(cdfs, index, slot, out uint start, out uint freq);
+        x = freq * (x >> QuantizedCdf.Precision) + slot - start;
+        if (x < RansFormat.Lower) Refill(member, ref x, stream, ref position);
+        int max = cdfs.length(index) - 2;
+        long decoded = value;
+        if (value == max) decoded = Escaped(member, layout, i, max, ref x, stream, ref position);
+        decoded += cdfs.offset(index);
+        if (decoded is < int.MinValue or > int.MaxValue) throw RansFormat.Damaged(member, $"symbol {i} decodes to {decoded}, outside int32");
+        return (int)decoded;
     }
 
     /// <summary>The value after an escape, read from its bypass count and digits as <paramref name="layout"/> writes them.</summary>
@@ -222,7 +274,7 @@ public sealed class RansDecoder
         for (int d = 0; d < digits; d++)
         {
             ulong digit = Bypass(member, ref x, stream, ref position);
-            raw = layout == RansStreamLayout.SoftRound ? (raw << RansFormat.BypassBits) | digit : raw | (digit << (RansFormat.BypassBits * d));
+            raw = layout != RansStreamLayout.CompressAI ? (raw << RansFormat.BypassBits) | digit : raw | (digit << (RansFormat.BypassBits * d));
         }
         return RansFormat.FromRaw(raw, max);
     }

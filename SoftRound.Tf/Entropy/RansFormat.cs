@@ -26,12 +26,15 @@ internal static class RansFormat
     /// <summary>Digit <paramref name="d"/> of <paramref name="raw"/>, 0 the least significant.</summary>
     public static uint Digit(ulong raw, int d) => (uint)(raw >> (BypassBits * d)) & DigitMask;
 
-    /// <summary>One coded item: the interval [start, start + freq) out of 2^bits.</summary>
-    public readonly record struct Item(uint Start, uint Freq, int Bits)
+    /// <summary>One coded item: the interval [start, start + freq) out of 2^bits, coded into rANS state <c>State</c> (0 or 1).</summary>
+    public readonly record struct Item(uint Start, uint Freq, int Bits, int State)
     {
         /// <summary>A bypass digit: frequency 1 out of 2⁴.</summary>
-        public static Item Bypass(uint digit) => new(digit, 1, BypassBits);
+        public static Item Bypass(uint digit, int state) => new(digit, 1, BypassBits, state);
     }
+
+    /// <summary>The bytes a final state takes in the interleaved layout: the fewest that hold it, at least 4.</summary>
+    public static int InterleavedStateBytes(ulong state) => Math.Max(4, (64 - System.Numerics.BitOperations.LeadingZeroCount(state) + 7) / 8);
 
     /// <summary>Throws unless there is one index per symbol, each in [0, <paramref name="tables"/>).</summary>
     public static void CheckIndexes(string member, int symbolCount, ReadOnlySpan<int> indexes, int tables)
