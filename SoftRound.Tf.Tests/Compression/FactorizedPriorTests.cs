@@ -5,42 +5,13 @@ using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Tests.Compression;
 
+/// <summary>CompressAI's parity, keys, training, round trips and bad input (<see cref="PortedModelTests"/>).</summary>
 [TestClass]
-public sealed class FactorizedPriorTests
+public sealed class FactorizedPriorTests : PortedModelTests
 {
-    private const string Fixture = "bmshj2018-factorized";
+    protected override string Fixture => "bmshj2018-factorized";
 
-    [TestMethod]
-    public void ForwardAndStreams_MatchCompressAI_OnItsCheckpoint()
-    {
-        using var scope = NewDisposeScope();
-        var model = new FactorizedPrior(CompressAIFixtures.N, CompressAIFixtures.M);
-        var io = CompressAIFixtures.AssertForwardParity(model, Fixture);
-        CompressAIFixtures.AssertStreamParity(model, io);
-    }
+    protected override int Latents => 1;
 
-    [TestMethod]
-    public void StateDict_HasCompressAIsKeys() =>
-        CompressionModelChecks.AssertKeysAreCompressAIs(new FactorizedPrior(CompressAIFixtures.N, CompressAIFixtures.M), Fixture + ".pt");
-
-    [TestMethod]
-    public void Trains_WithEveryQuantizer() => CompressionModelChecks.AssertTrains(mode => new FactorizedPrior(4, 6, mode));
-
-    [TestMethod]
-    public void CompressDecompress_GiveTheCodedLatentsBitForBit()
-    {
-        manual_seed(3);
-        var model = new FactorizedPrior(4, 6);
-        CompressionModelChecks.AssertRoundTrip(model, (x, layout) =>
-        {
-            using (no_grad()) return (model.compress(x, layout), model.call(x).y_hat);
-        });
-    }
-
-    [TestMethod]
-    public void BadInput_IsRefused_WithTheMembersName()
-    {
-        manual_seed(4);
-        CompressionModelChecks.AssertRefusesBadInput(new FactorizedPrior(4, 6), 1);
-    }
+    protected override CompressionModel Make(int n, int m, QuantizationMode mode = QuantizationMode.UniformNoise) => new FactorizedPrior(n, m, mode);
 }

@@ -1,43 +1,22 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using SoftRound.Tf.Compression;
+using SoftRound.Tf.Entropy;
 using SoftRound.Tf.Tests.Helpers;
 using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Tests.Compression;
 
+/// <summary>CompressAI's parity, keys, training, round trips and bad input (<see cref="PortedModelTests"/>).</summary>
 [TestClass]
-public sealed class JointAutoregressiveHierarchicalPriorsTests
+public sealed class JointAutoregressiveHierarchicalPriorsTests : PortedModelTests
 {
-    private const string Fixture = "mbt2018";
+    protected override string Fixture => "mbt2018";
 
-    [TestMethod]
-    public void ForwardAndStreams_MatchCompressAI_OnItsCheckpoint()
-    {
-        using var scope = NewDisposeScope();
-        var model = new JointAutoregressiveHierarchicalPriors(CompressAIFixtures.N, CompressAIFixtures.M);
-        var io = CompressAIFixtures.AssertForwardParity(model, Fixture);
-        CompressAIFixtures.AssertStreamParity(model, io);
-    }
+    protected override int Latents => 2;
 
-    [TestMethod]
-    public void StateDict_HasCompressAIsKeys() =>
-        CompressionModelChecks.AssertKeysAreCompressAIs(new JointAutoregressiveHierarchicalPriors(CompressAIFixtures.N, CompressAIFixtures.M), Fixture + ".pt");
+    /// <summary>The coded ŷ, which compress gives: the forward pass feeds the context model round(y), as CompressAI does.</summary>
+    protected override (CompressedData data, Tensor yHat) Compress(CompressionModel model, Tensor x, RansStreamLayout layout) =>
+        (((JointAutoregressiveHierarchicalPriors)model).compress(x, layout, out Tensor yHat), yHat);
 
-    [TestMethod]
-    public void Trains_WithEveryQuantizer() => CompressionModelChecks.AssertTrains(mode => new JointAutoregressiveHierarchicalPriors(4, 6, mode));
-
-    [TestMethod]
-    public void CompressDecompress_GiveTheCodedLatentsBitForBit()
-    {
-        manual_seed(3);
-        var model = new JointAutoregressiveHierarchicalPriors(4, 6);
-        CompressionModelChecks.AssertRoundTrip(model, (x, layout) => (model.compress(x, layout, out Tensor yHat), yHat));
-    }
-
-    [TestMethod]
-    public void BadInput_IsRefused_WithTheMembersName()
-    {
-        manual_seed(4);
-        CompressionModelChecks.AssertRefusesBadInput(new JointAutoregressiveHierarchicalPriors(4, 6), 2);
-    }
+    protected override CompressionModel Make(int n, int m, QuantizationMode mode = QuantizationMode.UniformNoise) => new JointAutoregressiveHierarchicalPriors(n, m, mode);
 }

@@ -5,42 +5,15 @@ using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Tests.Compression;
 
+/// <summary>CompressAI's parity, keys, training, round trips and bad input (<see cref="PortedModelTests"/>).</summary>
 [TestClass]
-public sealed class MeanScaleHyperpriorTests
+public sealed class MeanScaleHyperpriorTests : PortedModelTests
 {
-    private const string Fixture = "mbt2018-mean";
+    protected override string Fixture => "mbt2018-mean";
 
-    [TestMethod]
-    public void ForwardAndStreams_MatchCompressAI_OnItsCheckpoint()
-    {
-        using var scope = NewDisposeScope();
-        var model = new MeanScaleHyperprior(CompressAIFixtures.N, CompressAIFixtures.M);
-        var io = CompressAIFixtures.AssertForwardParity(model, Fixture, forwardUsesMeans: true);
-        CompressAIFixtures.AssertStreamParity(model, io);
-    }
+    protected override int Latents => 2;
 
-    [TestMethod]
-    public void StateDict_HasCompressAIsKeys() =>
-        CompressionModelChecks.AssertKeysAreCompressAIs(new MeanScaleHyperprior(CompressAIFixtures.N, CompressAIFixtures.M), Fixture + ".pt");
+    protected override bool ForwardUsesMeans => true;
 
-    [TestMethod]
-    public void Trains_WithEveryQuantizer() => CompressionModelChecks.AssertTrains(mode => new MeanScaleHyperprior(4, 6, mode));
-
-    [TestMethod]
-    public void CompressDecompress_GiveTheCodedLatentsBitForBit()
-    {
-        manual_seed(3);
-        var model = new MeanScaleHyperprior(4, 6);
-        CompressionModelChecks.AssertRoundTrip(model, (x, layout) =>
-        {
-            using (no_grad()) return (model.compress(x, layout), model.call(x).y_hat);
-        });
-    }
-
-    [TestMethod]
-    public void BadInput_IsRefused_WithTheMembersName()
-    {
-        manual_seed(4);
-        CompressionModelChecks.AssertRefusesBadInput(new MeanScaleHyperprior(4, 6), 2);
-    }
+    protected override CompressionModel Make(int n, int m, QuantizationMode mode = QuantizationMode.UniformNoise) => new MeanScaleHyperprior(n, m, mode);
 }

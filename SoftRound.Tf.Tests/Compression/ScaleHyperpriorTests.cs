@@ -5,42 +5,13 @@ using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Tests.Compression;
 
+/// <summary>CompressAI's parity, keys, training, round trips and bad input (<see cref="PortedModelTests"/>).</summary>
 [TestClass]
-public sealed class ScaleHyperpriorTests
+public sealed class ScaleHyperpriorTests : PortedModelTests
 {
-    private const string Fixture = "bmshj2018-hyperprior";
+    protected override string Fixture => "bmshj2018-hyperprior";
 
-    [TestMethod]
-    public void ForwardAndStreams_MatchCompressAI_OnItsCheckpoint()
-    {
-        using var scope = NewDisposeScope();
-        var model = new ScaleHyperprior(CompressAIFixtures.N, CompressAIFixtures.M);
-        var io = CompressAIFixtures.AssertForwardParity(model, Fixture);
-        CompressAIFixtures.AssertStreamParity(model, io);
-    }
+    protected override int Latents => 2;
 
-    [TestMethod]
-    public void StateDict_HasCompressAIsKeys() =>
-        CompressionModelChecks.AssertKeysAreCompressAIs(new ScaleHyperprior(CompressAIFixtures.N, CompressAIFixtures.M), Fixture + ".pt");
-
-    [TestMethod]
-    public void Trains_WithEveryQuantizer() => CompressionModelChecks.AssertTrains(mode => new ScaleHyperprior(4, 6, mode));
-
-    [TestMethod]
-    public void CompressDecompress_GiveTheCodedLatentsBitForBit()
-    {
-        manual_seed(3);
-        var model = new ScaleHyperprior(4, 6);
-        CompressionModelChecks.AssertRoundTrip(model, (x, layout) =>
-        {
-            using (no_grad()) return (model.compress(x, layout), model.call(x).y_hat);
-        });
-    }
-
-    [TestMethod]
-    public void BadInput_IsRefused_WithTheMembersName()
-    {
-        manual_seed(4);
-        CompressionModelChecks.AssertRefusesBadInput(new ScaleHyperprior(4, 6), 2);
-    }
+    protected override CompressionModel Make(int n, int m, QuantizationMode mode = QuantizationMode.UniformNoise) => new ScaleHyperprior(n, m, mode);
 }

@@ -172,6 +172,25 @@ public abstract class CompressionModel : nn.Module<Tensor, CompressionOutput>
         }
     }
 
+    /// <summary>The forward pass's output, its tensors moved out of the caller's dispose scope.</summary>
+    protected static CompressionOutput Output(Tensor xHat, Tensor yHat, Tensor yLikelihoods, Tensor? zLikelihoods = null)
+    {
+        var likelihoods = new Dictionary<string, Tensor> { ["y"] = yLikelihoods.MoveToOuterDisposeScope() };
+        if (zLikelihoods is not null) likelihoods["z"] = zLikelihoods.MoveToOuterDisposeScope();
+        return new CompressionOutput(xHat.MoveToOuterDisposeScope(), likelihoods, yHat.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The hyperprior's side: z's streams, its spatial size and ẑ as the decoder will have it (decoded from those
+    /// streams), which the hyper-decoder turns into ŷ's parameters on both sides.
+    /// </summary>
+    protected static (byte[][] strings, long[] shape, Tensor zHat) CodeHyperLatent(EntropyBottleneck bottleneck, Tensor z, RansStreamLayout layout)
+    {
+        byte[][] strings = bottleneck.compress(z, layout);
+        long[] shape = { z.shape[2], z.shape[3] };
+        return (strings, shape, bottleneck.decompress(strings, shape, layout));
+    }
+
     /// <summary>CompressAI's <c>conv</c>: a k×k convolution with stride s and padding k/2.</summary>
     protected static Conv2d conv(long inChannels, long outChannels, int kernelSize = 5, int stride = 2) =>
         nn.Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: kernelSize / 2);

@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using SoftRound.Tf.Entropy;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -40,7 +39,7 @@ public sealed class FactorizedPrior : CompressionModel
         using var scope = NewDisposeScope();
         (Tensor yHat, Tensor likelihoods) = entropy_bottleneck.forward(g_a.call(x));
         Tensor xHat = g_s.call(yHat);
-        return new CompressionOutput(xHat.MoveToOuterDisposeScope(), new Dictionary<string, Tensor> { ["y"] = likelihoods.MoveToOuterDisposeScope() }, yHat.MoveToOuterDisposeScope());
+        return Output(xHat, yHat, likelihoods);
     }
 
     /// <summary>The latent y = g_a(x).</summary>

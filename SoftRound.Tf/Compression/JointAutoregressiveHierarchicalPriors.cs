@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using SoftRound.Tf.Entropy;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -73,11 +72,7 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
         Tensor[] p = entropy_parameters.call(cat(new[] { parameters, context_prediction.call(yHat) }, 1)).chunk(2, 1);
         (_, Tensor yLikelihoods) = gaussian_conditional.forward(y, p[0], p[1]);
         Tensor xHat = g_s.call(yHat);
-        return new CompressionOutput(xHat.MoveToOuterDisposeScope(), new Dictionary<string, Tensor>
-        {
-            ["y"] = yLikelihoods.MoveToOuterDisposeScope(),
-            ["z"] = zLikelihoods.MoveToOuterDisposeScope(),
-        }, yHat.MoveToOuterDisposeScope());
+        return Output(xHat, yHat, yLikelihoods, zLikelihoods);
     }
 
     /// <summary>The streams of ŷ (coded position by position) and ẑ, and ẑ's spatial size.</summary>
@@ -96,10 +91,8 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor y = g_a.call(x);
-        Tensor z = h_a.call(y);
-        byte[][] zStrings = entropy_bottleneck.compress(z, layout);
-        long[] shape = { z.shape[2], z.shape[3] };
-        Tensor parameters = h_s.call(entropy_bottleneck.decompress(zStrings, shape, layout));
+        (byte[][] zStrings, long[] shape, Tensor zHat) = CodeHyperLatent(entropy_bottleneck, h_a.call(y), layout);
+        Tensor parameters = h_s.call(zHat);
         QuantizedCdf cdfs = gaussian_conditional.CurrentTables($"{GetName()}.{Member}");
         Tensor padded = nn.functional.pad(y, new long[] { Padding, Padding, Padding, Padding });
         var yStrings = new byte[y.shape[0]][];

@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using SoftRound.Tf.Entropy;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -51,11 +50,7 @@ public sealed class MeanScaleHyperprior : CompressionModel
         Tensor[] p = h_s.call(zHat).chunk(2, 1);
         (Tensor yHat, Tensor yLikelihoods) = gaussian_conditional.forward(y, p[0], p[1]);
         Tensor xHat = g_s.call(yHat);
-        return new CompressionOutput(xHat.MoveToOuterDisposeScope(), new Dictionary<string, Tensor>
-        {
-            ["y"] = yLikelihoods.MoveToOuterDisposeScope(),
-            ["z"] = zLikelihoods.MoveToOuterDisposeScope(),
-        }, yHat.MoveToOuterDisposeScope());
+        return Output(xHat, yHat, yLikelihoods, zLikelihoods);
     }
 
     /// <summary>The streams of ŷ and ẑ, and ẑ's spatial size.</summary>
@@ -65,10 +60,8 @@ public sealed class MeanScaleHyperprior : CompressionModel
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor y = g_a.call(x);
-        Tensor z = h_a.call(y);
-        byte[][] zStrings = entropy_bottleneck.compress(z, layout);
-        long[] shape = { z.shape[2], z.shape[3] };
-        Tensor[] p = h_s.call(entropy_bottleneck.decompress(zStrings, shape, layout)).chunk(2, 1);
+        (byte[][] zStrings, long[] shape, Tensor zHat) = CodeHyperLatent(entropy_bottleneck, h_a.call(y), layout);
+        Tensor[] p = h_s.call(zHat).chunk(2, 1);
         Tensor indexes = gaussian_conditional.build_indexes(p[0]);
         return new CompressedData(new[] { gaussian_conditional.compress(y, indexes, p[1], layout), zStrings }, shape);
     }

@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using SoftRound.Tf.Entropy;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -52,11 +51,7 @@ public sealed class ScaleHyperprior : CompressionModel
         (Tensor zHat, Tensor zLikelihoods) = entropy_bottleneck.forward(h_a.call(y.abs()));
         (Tensor yHat, Tensor yLikelihoods) = gaussian_conditional.forward(y, h_s.call(zHat));
         Tensor xHat = g_s.call(yHat);
-        return new CompressionOutput(xHat.MoveToOuterDisposeScope(), new Dictionary<string, Tensor>
-        {
-            ["y"] = yLikelihoods.MoveToOuterDisposeScope(),
-            ["z"] = zLikelihoods.MoveToOuterDisposeScope(),
-        }, yHat.MoveToOuterDisposeScope());
+        return Output(xHat, yHat, yLikelihoods, zLikelihoods);
     }
 
     /// <summary>The streams of ŷ and ẑ, and ẑ's spatial size.</summary>
@@ -66,10 +61,7 @@ public sealed class ScaleHyperprior : CompressionModel
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor y = g_a.call(x);
-        Tensor z = h_a.call(y.abs());
-        byte[][] zStrings = entropy_bottleneck.compress(z, layout);
-        long[] shape = { z.shape[2], z.shape[3] };
-        Tensor zHat = entropy_bottleneck.decompress(zStrings, shape, layout);
+        (byte[][] zStrings, long[] shape, Tensor zHat) = CodeHyperLatent(entropy_bottleneck, h_a.call(y.abs()), layout);
         Tensor indexes = gaussian_conditional.build_indexes(h_s.call(zHat));
         return new CompressedData(new[] { gaussian_conditional.compress(y, indexes, null, layout), zStrings }, shape);
     }

@@ -1,0 +1,58 @@
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Compression;
+using SoftRound.Tf.Entropy;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Tests.Helpers;
+
+/// <summary>The tests every CompressAI model port runs; a model's test class names its fixture and how to build it.</summary>
+public abstract class PortedModelTests
+{
+    /// <summary>The fixture's name (CompressAI's registry name of the model).</summary>
+    protected abstract string Fixture { get; }
+
+    /// <summary>The number of latents with streams: 1 (factorized) or 2.</summary>
+    protected abstract int Latents { get; }
+
+    /// <summary>Whether the eval forward's ŷ is round(y − μ) + μ.</summary>
+    protected virtual bool ForwardUsesMeans => false;
+
+    /// <summary>The model with N, M and the training quantizer.</summary>
+    protected abstract CompressionModel Make(int n, int m, QuantizationMode mode = QuantizationMode.UniformNoise);
+
+    /// <summary>The streams of x and the ŷ they code (by default the eval forward's).</summary>
+    protected virtual (CompressedData data, Tensor yHat) Compress(CompressionModel model, Tensor x, RansStreamLayout layout)
+    {
+        using (no_grad()) return (model.compress(x, layout), model.call(x).y_hat);
+    }
+
+    [TestMethod]
+    public void ForwardAndStreams_MatchCompressAI_OnItsCheckpoint()
+    {
+        using var scope = NewDisposeScope();
+        CompressionModel model = Make(CompressAIFixtures.N, CompressAIFixtures.M);
+        var io = CompressAIFixtures.AssertForwardParity(model, Fixture, ForwardUsesMeans);
+        CompressAIFixtures.AssertStreamParity(model, io);
+    }
+
+    [TestMethod]
+    public void StateDict_HasCompressAIsKeys() => CompressionModelChecks.AssertKeysAreCompressAIs(Make(CompressAIFixtures.N, CompressAIFixtures.M), Fixture + ".pt");
+
+    [TestMethod]
+    public void Trains_WithEveryQuantizer() => CompressionModelChecks.AssertTrains(mode => Make(4, 6, mode));
+
+    [TestMethod]
+    public void CompressDecompress_GiveTheCodedLatentsBitForBit()
+    {
+        manual_seed(3);
+        CompressionModel model = Make(4, 6);
+        CompressionModelChecks.AssertRoundTrip(model, (x, layout) => Compress(model, x, layout));
+    }
+
+    [TestMethod]
+    public void BadInput_IsRefused_WithTheMembersName()
+    {
+        manual_seed(4);
+        CompressionModelChecks.AssertRefusesBadInput(Make(4, 6), Latents);
+    }
+}
