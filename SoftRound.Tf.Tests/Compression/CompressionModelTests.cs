@@ -124,6 +124,10 @@ public sealed class CompressionModelTests
         {
             ("a missing key", d => Without(d, "g_s.2.bias"), "missing g_s.2.bias; unexpected none."),
             ("an extra key", d => With(d, "g_s.9.weight", zeros(1)), "missing none; unexpected g_s.9.weight."),
+            ("six extra keys", d => Enumerable.Range(0, 6).Aggregate(d, (a, k) => With(a, $"extra.{k}", zeros(1))), "missing none; unexpected extra.0, extra.1, extra.2, extra.3, extra.4, extra.5."),
+            ("an old name outside a bottleneck", d => With(d, "h_a._bias1", zeros(1)), "missing none; unexpected h_a._bias1."),
+            ("a constant's shape", d => With(d, "gaussian_conditional.scale_bound", tensor(new[] { 0.11f, 0.11f })), "gaussian_conditional.scale_bound is a tensor of shape (2); this model has 0.11"),
+            ("a scale table's shape", d => With(d, "gaussian_conditional.scale_table", zeros(2, 2)), "gaussian_conditional.scale_table has shape (2, 2) and dtype Float32; expected a 1-dim float tensor."),
             ("a shape", d => With(d, "h_a.0.weight", zeros(8, 12, 5, 5)), "h_a.0.weight has shape (8, 12, 5, 5); this model's has (8, 12, 3, 3)."),
             ("a dtype", d => With(d, "h_a.0.bias", zeros(new long[] { 8 }, ScalarType.Int32)), "h_a.0.bias has dtype Int32; this model's has Float32."),
             ("a constant", d => With(d, "entropy_bottleneck.likelihood_lower_bound.bound", tensor(new[] { 1e-6f })), "entropy_bottleneck.likelihood_lower_bound.bound is 9.999999974752427E-07; this model has 1E-09"),
@@ -151,6 +155,7 @@ public sealed class CompressionModelTests
         var factorized = new FactorizedPrior(CompressAIFixtures.N, CompressAIFixtures.M);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => factorized.load_compressai_state_dict(good)).Message,
             "the state dict does not fit this FactorizedPrior (N = 8, M = 12): missing none; unexpected gaussian_conditional._cdf_length, gaussian_conditional._offset, ");
+        StringAssert.EndsWith(Assert.ThrowsExactly<InvalidDataException>(() => factorized.load_compressai_state_dict(good)).Message, " and 13 more.");
         Assert.ThrowsExactly<ArgumentNullException>(() => factorized.load_compressai_state_dict(null!));
     }
 
@@ -201,6 +206,62 @@ public sealed class CompressionModelTests
         }
         Assert.IsGreaterThan(50, refused, $"{refused} refused, {loaded} loaded");
         Assert.ThrowsExactly<FileNotFoundException>(() => model.load_compressai(scratch));
+    }
+
+    [TestMethod]
+    public void ACheckpointNeverUpdated_KeepsTheModelsScaleTable_AndLeavesNoTables()
+    {
+        // CompressAI's GaussianConditional(None) saves an empty scale table and empty tables until update().
+        using var scope = NewDisposeScope();
+        Dictionary<string, Tensor> d = CompressAIFixtures.Read($"{Fixture}.pt");
+        foreach (string key in new[] { "gaussian_conditional.scale_table", "gaussian_conditional._quantized_cdf", "gaussian_conditional._offset", "gaussian_conditional._cdf_length" })
+        {
+            d[key] = key.EndsWith("scale_table", StringComparison.Ordinal) ? zeros(0) : zeros(new long[] { 0 }, ScalarType.Int32);
+        }
+        var model = new ScaleHyperprior(CompressAIFixtures.N, CompressAIFixtures.M);
+        model.update();
+        model.load_compressai_state_dict(d);
+        Assert.AreEqual(64, model.GaussianConditional.scale_table.shape[0]);
+        Assert.IsNull(model.GaussianConditional.coding_tables);
+        Assert.IsNotNull(model.EntropyBottleneck.coding_tables);
+    }
+
+    [TestMethod]
+    public void Update_ReportsAnUpdate_WhenOnlyTheGaussianConditionalBuilds()
+    {
+        using var scope = NewDisposeScope();
+        var model = new ScaleHyperprior(4, 6);
+        model.EntropyBottleneck.update();
+        Assert.IsTrue(model.update(), "the bottleneck keeps its tables, the conditional builds its own");
+        Assert.IsFalse(model.update());
+    }
+
+    [TestMethod]
+    public void LoadingAFile_LeavesNoTensorBehind_AndBadPathsAndEntriesAreNamed()
+    {
+        var model = new FactorizedPrior(CompressAIFixtures.N, CompressAIFixtures.M);
+        string path = CompressAIFixtures.Path("bmshj2018-factorized.pt");
+        model.load_compressai(path);
+        long before = LiveTensors.Count();
+        for (int i = 0; i < 3; i++) model.load_compressai(path);
+        Assert.AreEqual(before, LiveTensors.Count(), "live tensors after loading a checkpoint");
+        Assert.AreEqual("path", Assert.ThrowsExactly<ArgumentNullException>(() => model.load_compressai(null!)).ParamName);
+        string missing = Path.Combine(Path.GetTempPath(), "softround-no-such-checkpoint.pt");
+        StringAssert.StartsWith(Assert.ThrowsExactly<FileNotFoundException>(() => model.load_compressai(missing)).Message, $"CompressionModel.load_compressai: there is no file {missing}.");
+        string notStateDict = CompressAIFixtures.Path("not-a-state-dict.pt");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => model.load_compressai(notStateDict)).Message,
+            "not-a-state-dict.pt holds an entry epoch of type Int32; a state dict maps names to tensors.");
+    }
+
+    [TestMethod]
+    public void Construction_RefusesChannelCountsBelowOne()
+    {
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new FactorizedPrior(0, 3));
+        Assert.AreEqual("n", e.ParamName);
+        StringAssert.StartsWith(e.Message, "FactorizedPrior: N must be at least 1; got 0.");
+        e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new MeanScaleHyperprior(2, -1));
+        Assert.AreEqual("m", e.ParamName);
+        StringAssert.StartsWith(e.Message, "MeanScaleHyperprior: M must be at least 1; got -1.");
     }
 
     private static Dictionary<string, Tensor> Without(Dictionary<string, Tensor> d, string key) => d.Where(e => e.Key != key).ToDictionary(e => e.Key, e => e.Value);

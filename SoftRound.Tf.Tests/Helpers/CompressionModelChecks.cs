@@ -126,6 +126,8 @@ internal static class CompressionModelChecks
         using var scope = NewDisposeScope();
         model.update(force: true);
         string name = model.GetName();
+        StringAssert.StartsWith(Assert.ThrowsExactly<ArgumentException>(() => model.call(zeros(1, 3, 64, 40))).Message,
+            $"{name}.forward: x has shape (1, 3, 64, 40); expected (N, 3, H, W) with H and W positive multiples of {model.downsampling_factor} (pad the image).");
         foreach (Tensor bad in new[] { zeros(1, 3, 64, 40), zeros(1, 1, 64, 64), zeros(3, 64, 64), zeros(new long[] { 1, 3, 64, 64 }, ScalarType.Int32) })
         {
             var e = Assert.ThrowsExactly<ArgumentException>(() => model.call(bad));
@@ -135,6 +137,16 @@ internal static class CompressionModelChecks
         CompressedData good = model.compress(Images(1, 64, 1));
         StringAssert.StartsWith(Assert.ThrowsExactly<ArgumentException>(() => model.decompress(good with { strings = good.strings.Take(latents - 1).ToArray() })).Message,
             $"{name}.decompress_latents: data.strings must hold {latents} lists");
+        if (latents > 1)
+        {
+            byte[][][] uneven = good.strings.Select((s, k) => k == 0 ? s.Concat(s).ToArray() : s).ToArray();
+            StringAssert.StartsWith(Assert.ThrowsExactly<ArgumentException>(() => model.decompress(good with { strings = uneven })).Message,
+                $"{name}.decompress_latents: data.strings must hold {latents} lists of equally many non-null streams");
+        }
+        // A null stream beside a good one, and a null list.
+        byte[][][] withNull = good.strings.Select(s => new[] { s[0], null! }).ToArray();
+        Assert.ThrowsExactly<ArgumentException>(() => model.decompress(good with { strings = withNull }));
+        Assert.ThrowsExactly<ArgumentException>(() => model.decompress(good with { strings = good.strings.Select((s, k) => k == 0 ? null! : s).ToArray() }));
         StringAssert.StartsWith(Assert.ThrowsExactly<ArgumentException>(() => model.decompress(good with { shape = new long[] { 1, 0 } })).Message,
             $"{name}.decompress_latents: data.shape is (1, 0); expected two sizes ≥ 1.");
         Assert.ThrowsExactly<ArgumentNullException>(() => model.decompress(null!));

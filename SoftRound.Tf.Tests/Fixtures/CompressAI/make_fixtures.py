@@ -181,6 +181,11 @@ def coder_fixture():
                os.path.join(OUT, "pmf_to_quantized_cdf.pt"))
 
 
+def non_tensor_fixture():
+    """A torch.save'd dictionary with a value that is not a tensor: not a state dict."""
+    torch.save({"g_a.0.bias": torch.zeros(2), "epoch": 3}, os.path.join(OUT, "not-a-state-dict.pt"))
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
     model_fixture("bmshj2018-factorized", FactorizedPrior(N, M), "factorized", 1)
@@ -188,4 +193,5 @@ if __name__ == "__main__":
     model_fixture("mbt2018-mean", MeanScaleHyperprior(N, M), "mean", 3)
     model_fixture("mbt2018", JointAutoregressiveHierarchicalPriors(N, M), "joint", 4)
     coder_fixture()
+    non_tensor_fixture()
     print("torch", torch.__version__)
