@@ -289,12 +289,17 @@ public sealed class RansDecoder
     }
 
     /// <summary>x ← x·2³² + the next word.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static void Refill(string member, ref ulong x, ReadOnlySpan<byte> stream, ref int position)
     {
-        if (position > stream.Length - 4) throw RansFormat.Damaged(member, $"it ends after {stream.Length} bytes, before its symbols do");
+        if (position > stream.Length - 4) EndedEarly(member, stream.Length);
         x = (x << 32) | BinaryPrimitives.ReadUInt32LittleEndian(stream[position..]);
         position += 4;
     }
+
+    /// <summary>Throws for a stream that ends before its symbols do (kept out of <see cref="Refill"/>, which is inlined).</summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void EndedEarly(string member, int length) => throw RansFormat.Damaged(member, $"it ends after {length} bytes, before its symbols do");
 
     private interface IFind
     {
