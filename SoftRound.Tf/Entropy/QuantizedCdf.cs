@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace SoftRound.Tf.Entropy;
 
@@ -237,17 +239,28 @@ public sealed class QuantizedCdf
         return ((uint)cdf[at], (uint)(cdf[at + 1] - cdf[at]));
     }
 
-    /// <summary>The value v of table <paramref name="index"/> with cdf[v] ≤ <paramref name="slot"/> &lt; cdf[v + 1], through the lookup.</summary>
+    /// <summary>
+    /// The value v of table <paramref name="index"/> with cdf[v] ≤ <paramref name="slot"/> &lt; cdf[v + 1], through the
+    /// lookup. The decoder's inner loop: it reads without bounds checks, which is safe for an index in [0, count) (the
+    /// callers check every index first) and a slot below 2¹⁶: the lookup starts at or below the value, and the scan
+    /// stops at the latest at the table's last entry, 2¹⁶.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int Find(int index, uint slot, out uint start, out uint freq)
     {
-        int at = starts[index];
-        int v = lookup[(index << LookupBits) + (int)(slot >> (Precision - LookupBits))];
-        ReadOnlySpan<int> table = cdf.AsSpan(at, lengths[index]);
-        while ((uint)table[v + 1] <= slot) v++;
-        start = (uint)table[v];
-        freq = (uint)(table[v + 1] - table[v]);
+        ref int table = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(cdf), Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(starts), index));
+        int v = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(lookup), (index << LookupBits) + (int)(slot >> (Precision - LookupBits)));
+        uint next;
+        while ((next = (uint)Unsafe.Add(ref table, v + 1)) <= slot) v++;
+        start = (uint)Unsafe.Add(ref table, v);
+        freq = next - start;
         return v;
     }
+
+    /// <summary><see cref="length"/> − 2 (the escape's value) and <see cref="offset"/> of table <paramref name="index"/>, unchecked: for the decoder, whose indexes are checked first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal (int escape, int offset) EscapeAndOffset(int index) =>
+        (Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(lengths), index) - 2, Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(offsets), index));
 
     /// <summary>The same value as <see cref="Find"/>, by a linear search from value 0 (CompressAI's way): the reference the lookup is tested against.</summary>
     internal int FindLinear(int index, uint slot, out uint start, out uint freq)

@@ -249,10 +249,10 @@ public sealed class RansDecoder
         int value = default(TFind).Find(cdfs, index, slot, out uint start, out uint freq);
         x = freq * (x >> QuantizedCdf.Precision) + slot - start;
         if (x < RansFormat.Lower) Refill(member, ref x, stream, ref position);
-        int max = cdfs.length(index) - 2;
+        (int max, int offset) = cdfs.EscapeAndOffset(index);
         long decoded = value;
         if (value == max) decoded = Escaped(member, layout, i, max, ref x, stream, ref position);
-        decoded += cdfs.offset(index);
+        decoded += offset;
         if (decoded is < int.MinValue or > int.MaxValue) throw RansFormat.Damaged(member, $"symbol {i} decodes to {decoded}, outside int32");
         return (int)decoded;
     }
