@@ -113,6 +113,6 @@ public sealed class BufferedRansEncoderTests
             f["indexes"].data<int>().ToArray(), f["stream"].data<byte>().ToArray());
 
     /// <summary>The symbols with those too far outside their tables for CompressAI's layout moved back inside.</summary>
-    private static int[] Fitting(int[] symbols, int[] indexes, QuantizedCdf cdfs) =>
+    internal static int[] Fitting(int[] symbols, int[] indexes, QuantizedCdf cdfs) =>
         symbols.Select((s, i) => Math.Abs((long)s - cdfs.offset(indexes[i])) >= int.MaxValue / 2 ? cdfs.offset(indexes[i]) : s).ToArray();
 }

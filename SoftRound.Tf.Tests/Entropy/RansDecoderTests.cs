@@ -166,7 +166,7 @@ public sealed class RansDecoderTests
             RansEncoderTests.Streams.Select(Gen.Int[0, 300]).Sample((stream, cut) =>
             {
                 (QuantizedCdf cdfs, int[] symbols, int[] indexes) = stream;
-                symbols = symbols.Select((v, i) => Math.Abs((long)v - cdfs.offset(indexes[i])) >= int.MaxValue / 2 ? cdfs.offset(indexes[i]) : v).ToArray();
+                symbols = BufferedRansEncoderTests.Fitting(symbols, indexes, cdfs);
                 byte[] bytes = encoder.encode_with_indexes(symbols, indexes, cdfs);
                 int first = Math.Min(cut, symbols.Length);
                 decoder.set_stream(bytes);

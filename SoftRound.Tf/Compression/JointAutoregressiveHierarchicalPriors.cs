@@ -103,7 +103,7 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
             Raster(image, parameters[i..(i + 1)], (scales, means, crop) =>
             {
                 Tensor symbols = gaussian_conditional.quantizer.symbols(crop, means);
-                encoder.encode_with_indexes(Ints(symbols), Ints(gaussian_conditional.build_indexes(scales)), cdfs);
+                encoder.encode_with_indexes(EntropyTables.Ints(symbols), EntropyTables.Ints(gaussian_conditional.build_indexes(scales)), cdfs);
                 return gaussian_conditional.quantizer.dequantize(symbols, means);
             });
             yStrings[i] = encoder.flush();
@@ -129,7 +129,7 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
             decoder.set_stream(data.strings[0][i]);
             Raster(padded[i..(i + 1)], parameters[i..(i + 1)], (scales, means, _) =>
             {
-                int[] symbols = decoder.decode_stream(Ints(gaussian_conditional.build_indexes(scales)), cdfs);
+                int[] symbols = decoder.decode_stream(EntropyTables.Ints(gaussian_conditional.build_indexes(scales)), cdfs);
                 return gaussian_conditional.quantizer.dequantize(tensor(symbols, new long[] { 1, M }, ScalarType.Int32), means);
             });
             decoder.finish();
@@ -166,5 +166,4 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
 
     private static Tensor Unpad(Tensor padded) => padded[.., .., Padding..^Padding, Padding..^Padding].contiguous();
 
-    private static int[] Ints(Tensor t) => t.to(ScalarType.Int32).contiguous().data<int>().ToArray();
 }

@@ -186,7 +186,7 @@ public sealed class EntropyBottleneck : DeepFactorized
             Tensor below = Network(points - 0.5, true, false).logits, above = Network(points + 0.5, true, false).logits;
             Tensor masses = (above.sigmoid() - below.sigmoid())[.., 0, ..];
             Tensor escape = below[.., 0, ..1].sigmoid() + above[.., 0, ^1..].neg().sigmoid();
-            tables = EntropyTables.BuildCompressAI(masses, escape, lengths, minima.Select(v => -v).ToArray(), parameters());
+            tables = EntropyTables.Build(masses, escape, lengths, minima.Select(v => -v).ToArray(), parameters(), compressai: true);
             return true;
         }
         Tensor start = tensor(middle, ScalarType.Float64) - tensor(minima.Select(v => (double)v).ToArray(), ScalarType.Float64);

@@ -41,41 +41,30 @@ internal sealed class EntropyTables
     public Tensor Lengths() => tensor(Enumerable.Range(0, cdfs.count).Select(cdfs.length).ToArray(), ScalarType.Int32);
 
     /// <summary>
-    /// Tables from probabilities: row j of <paramref name="pmf"/> (float64, (tables, max length)) holds
+    /// Tables from probabilities: row j of <paramref name="pmf"/> ((tables, max length)) holds
     /// <paramref name="lengths"/>[j] regular values starting at value <paramref name="offsets"/>[j], and
-    /// <paramref name="tail"/>[j] is the mass outside them.
+    /// <paramref name="tail"/>[j] is the mass outside them; quantized by <see cref="QuantizedCdf.pmf_to_quantized_cdf"/>
+    /// in float64, or with <paramref name="compressai"/> by <see cref="QuantizedCdf.pmf_to_quantized_cdf_compressai"/> in
+    /// float32 (CompressAI's <c>_pmf_to_cdf</c>).
     /// </summary>
-    public static EntropyTables Build(Tensor pmf, Tensor tail, int[] lengths, int[] offsets, IEnumerable<Tensor> parameters)
+    public static EntropyTables Build(Tensor pmf, Tensor tail, int[] lengths, int[] offsets, IEnumerable<Tensor> parameters, bool compressai = false)
     {
         int count = lengths.Length;
-        double[] all = pmf.to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
-        double[] tails = tail.to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
         long width = pmf.shape[1];
         var tables = new int[count][];
-        for (int j = 0; j < count; j++)
+        if (compressai)
         {
-            tables[j] = QuantizedCdf.pmf_to_quantized_cdf(all.AsSpan((int)(j * width), lengths[j]), tails[j]);
+            float[] all = pmf.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+            float[] tails = tail.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+            for (int j = 0; j < count; j++) tables[j] = QuantizedCdf.pmf_to_quantized_cdf_compressai(all.AsSpan((int)(j * width), lengths[j]), tails[j]);
         }
-        return new EntropyTables(new QuantizedCdf(tables, offsets), Fingerprint(parameters));
-    }
-
-    /// <summary>
-    /// CompressAI's tables from float32 probabilities (its <c>_pmf_to_cdf</c>): row j of <paramref name="pmf"/> holds
-    /// <paramref name="lengths"/>[j] values, <paramref name="tail"/>[j] the escape's mass, each quantized by
-    /// <see cref="QuantizedCdf.pmf_to_quantized_cdf_compressai"/>.
-    /// </summary>
-    public static EntropyTables BuildCompressAI(Tensor pmf, Tensor tail, int[] lengths, int[] offsets, IEnumerable<Tensor> parameters)
-    {
-        int count = lengths.Length;
-        float[] all = pmf.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
-        float[] tails = tail.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
-        long width = pmf.shape[1];
-        var tables = new int[count][];
-        for (int j = 0; j < count; j++)
+        else
         {
-            tables[j] = QuantizedCdf.pmf_to_quantized_cdf_compressai(all.AsSpan((int)(j * width), lengths[j]), tails[j]);
+            double[] all = pmf.to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
+            double[] tails = tail.to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
+            for (int j = 0; j < count; j++) tables[j] = QuantizedCdf.pmf_to_quantized_cdf(all.AsSpan((int)(j * width), lengths[j]), tails[j]);
         }
-        return new EntropyTables(new QuantizedCdf(tables, offsets), Fingerprint(parameters));
+        return Of(new QuantizedCdf(tables, offsets), parameters);
     }
 
     /// <summary>SHA-256 over the shapes and float64 values of <paramref name="parameters"/>.</summary>
@@ -189,6 +178,6 @@ internal sealed class EntropyTables
         return tensor(symbols, indexes.shape, ScalarType.Int32);
     }
 
-    /// <summary>The entries as int32, in row-major order (TorchSharp's accessor cannot copy an empty tensor).</summary>
-    private static int[] Ints(Tensor t) => t.numel() == 0 ? Array.Empty<int>() : t.to(ScalarType.Int32).cpu().contiguous().data<int>().ToArray();
+    /// <summary>The entries as int32, in row-major order, on the host (TorchSharp's accessor cannot copy an empty tensor).</summary>
+    internal static int[] Ints(Tensor t) => t.numel() == 0 ? Array.Empty<int>() : t.to(ScalarType.Int32).cpu().contiguous().data<int>().ToArray();
 }

@@ -210,7 +210,7 @@ public sealed class GaussianConditional : nn.Module
             Tensor sigma = scale_table.cpu().unsqueeze(1);
             Tensor Phi(Tensor t) => (t * -Math.Pow(2, -0.5)).erfc() * 0.5;
             Tensor upper = Phi((distance.neg() + 0.5) / sigma), lower = Phi((distance.neg() - 0.5) / sigma);
-            tables = EntropyTables.BuildCompressAI(upper - lower, lower[.., ..1] * 2, lengths, centres.Select(c => -c).ToArray(), new[] { scale_table });
+            tables = EntropyTables.Build(upper - lower, lower[.., ..1] * 2, lengths, centres.Select(c => -c).ToArray(), new[] { scale_table }, compressai: true);
             return true;
         }
         Tensor scalesColumn = tensor(table, ScalarType.Float64).unsqueeze(1);

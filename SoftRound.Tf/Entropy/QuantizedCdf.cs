@@ -118,11 +118,7 @@ public sealed class QuantizedCdf
         for (int i = 0; i < n; i++)
         {
             double value = i < pmf.Length ? pmf[i] : tailMass;
-            if (!double.IsFinite(value) || value < 0)
-            {
-                string param = i < pmf.Length ? $"{nameof(pmf)}[{i}]" : nameof(tailMass);
-                throw new ArgumentException($"{Name}: {param} is {value.ToString(CultureInfo.InvariantCulture)}; expected a finite value ≥ 0.", i < pmf.Length ? nameof(pmf) : nameof(tailMass));
-            }
+            CheckProbability(Name, i, pmf.Length, value);
             p[i] = value;
             sum += value;
         }
@@ -170,11 +166,7 @@ public sealed class QuantizedCdf
         for (int i = 0; i < n; i++)
         {
             float p = i < pmf.Length ? pmf[i] : tailMass;
-            if (!float.IsFinite(p) || p < 0)
-            {
-                string param = i < pmf.Length ? $"{nameof(pmf)}[{i}]" : nameof(tailMass);
-                throw new ArgumentException($"{Name}: {param} is {p.ToString(CultureInfo.InvariantCulture)}; expected a finite value ≥ 0.", i < pmf.Length ? nameof(pmf) : nameof(tailMass));
-            }
+            CheckProbability(Name, i, pmf.Length, p);
             // std::round on the float product (exact: a power of two), half away from zero.
             cdf[i + 1] = (long)MathF.Round(p * Total, MidpointRounding.AwayFromZero);
             total += cdf[i + 1];
@@ -208,6 +200,14 @@ public sealed class QuantizedCdf
             }
         }
         return Array.ConvertAll(cdf, v => (int)v);
+    }
+
+    /// <summary>Throws unless probability <paramref name="i"/> (the tail when i = <paramref name="pmfLength"/>) is finite and ≥ 0.</summary>
+    private static void CheckProbability(string member, int i, int pmfLength, double value)
+    {
+        if (double.IsFinite(value) && value >= 0) return;
+        string param = i < pmfLength ? $"pmf[{i}]" : "tailMass";
+        throw new ArgumentException($"{member}: {param} is {value.ToString(CultureInfo.InvariantCulture)}; expected a finite value ≥ 0.", i < pmfLength ? "pmf" : "tailMass");
     }
 
     /// <summary>

@@ -34,7 +34,10 @@ internal static class RansFormat
     }
 
     /// <summary>The bytes a final state takes in the interleaved layout: the fewest that hold it, at least 4.</summary>
-    public static int InterleavedStateBytes(ulong state) => Math.Max(4, (64 - System.Numerics.BitOperations.LeadingZeroCount(state) + 7) / 8);
+    public static int InterleavedStateBytes(ulong state) => Math.Max(4, Bytes(state));
+
+    /// <summary>The fewest bytes that hold <paramref name="state"/>.</summary>
+    private static int Bytes(ulong state) => (64 - System.Numerics.BitOperations.LeadingZeroCount(state) + 7) / 8;
 
     /// <summary>Throws unless there is one index per symbol, each in [0, <paramref name="tables"/>).</summary>
     public static void CheckIndexes(string member, int symbolCount, ReadOnlySpan<int> indexes, int tables)
@@ -73,7 +76,7 @@ internal static class RansFormat
     /// The bytes the final state is written in: the fewest that hold it, but at least 5, so that the stream's length
     /// modulo 4 tells the decoder (5, 6, 7 and 8 bytes leave remainders 1, 2, 3 and 0).
     /// </summary>
-    public static int StateBytes(ulong state) => Math.Max(5, (64 - System.Numerics.BitOperations.LeadingZeroCount(state) + 7) / 8);
+    public static int StateBytes(ulong state) => Math.Max(5, Bytes(state));
 
     /// <summary>The number of state bytes a stream of <paramref name="length"/> bytes starts with.</summary>
     /// <exception cref="InvalidDataException">The stream is shorter than the shortest valid one (5 bytes).</exception>
