@@ -13,11 +13,11 @@ public sealed class RansDecoderTests
     private const int M = QuantizedCdf.Total;
 
     /// <summary>Decodes, allowing only <see cref="InvalidDataException"/>; true when the damage was seen.</summary>
-    private static bool Detected(byte[] stream, int[] indexes, QuantizedCdf cdfs)
+    private static bool Detected(byte[] stream, int[] indexes, QuantizedCdf cdfs, RansStreamLayout layout = RansStreamLayout.SoftRound)
     {
         try
         {
-            new RansDecoder().decode_with_indexes(stream, indexes, cdfs);
+            new RansDecoder(layout).decode_with_indexes(stream, indexes, cdfs);
             return false;
         }
         catch (InvalidDataException e)
@@ -30,12 +30,26 @@ public sealed class RansDecoderTests
     [TestMethod]
     public void RandomBytes_NeverCrash()
     {
-        // Any bytes, any tables and counts: an InvalidDataException or some symbols, never another exception or a hang.
+        // Any bytes, any tables and counts, in every layout: an InvalidDataException or some symbols, never another
+        // exception or a hang; the incremental decoder likewise, in two calls.
         Gen.Select(QuantizedCdfTests.Tables, Gen.Byte.Array[0, 200], Gen.Int[0, 400], Gen.Int[0, int.MaxValue]).Sample((cdfs, bytes, n, seed) =>
         {
             var random = new Random(seed);
             int[] indexes = Enumerable.Range(0, n).Select(_ => random.Next(cdfs.count)).ToArray();
-            Detected(bytes, indexes, cdfs);
+            var layout = (RansStreamLayout)(seed % 3);
+            Detected(bytes, indexes, cdfs, layout);
+            var decoder = new RansDecoder(layout);
+            try
+            {
+                decoder.set_stream(bytes);
+                decoder.decode_stream(indexes.AsSpan(0, n / 2), cdfs);
+                decoder.decode_stream(indexes.AsSpan(n / 2), cdfs);
+                decoder.finish();
+            }
+            catch (InvalidDataException e)
+            {
+                StringAssert.StartsWith(e.Message, "RansDecoder.");
+            }
         }, iter: 3000, threads: 1);
     }
 
