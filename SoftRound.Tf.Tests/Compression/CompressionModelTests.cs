@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 namespace SoftRound.Tf.Tests.Compression;
 
 [TestClass]
-public sealed class CompressionModelTests
+public sealed class CompressionModelTests : WithoutOneDnn
 {
     private const string Fixture = "bmshj2018-hyperprior";
 

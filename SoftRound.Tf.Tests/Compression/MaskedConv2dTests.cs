@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace SoftRound.Tf.Tests.Compression;
 
 [TestClass]
-public sealed class MaskedConv2dTests
+public sealed class MaskedConv2dTests : WithoutOneDnn
 {
     [TestMethod]
     public void Mask_IsPixelCNNs_ForTypesAAndB()

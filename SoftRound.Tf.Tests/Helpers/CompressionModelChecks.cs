@@ -38,24 +38,10 @@ internal static class CompressionModelChecks
     /// <summary>
     /// With every training quantizer, a forward and backward pass of R + λ·D gives finite gradients to every
     /// parameter but the quantiles (which only the auxiliary loss trains); with the default one, 25 seeded steps of Adam
-    /// lower the loss. oneDNN is off meanwhile: its convolution backward can give NaN input gradients on two threads
-    /// (<see cref="SoftRound.Tf.Performance.MkldnnBackend"/>), which the hyperprior models' small 3×3 convolutions hit.
+    /// lower the loss. Run it with oneDNN off (<see cref="WithoutOneDnn"/>): its convolution backward can give NaN input
+    /// gradients on two threads, which the hyperprior models' small 3×3 convolutions hit.
     /// </summary>
     public static void AssertTrains(Func<QuantizationMode, CompressionModel> make)
-    {
-        bool oneDnn = SoftRound.Tf.Performance.MkldnnBackend.enabled;
-        SoftRound.Tf.Performance.MkldnnBackend.enabled = false;
-        try
-        {
-            Train(make);
-        }
-        finally
-        {
-            SoftRound.Tf.Performance.MkldnnBackend.enabled = oneDnn;
-        }
-    }
-
-    private static void Train(Func<QuantizationMode, CompressionModel> make)
     {
         using var scope = NewDisposeScope();
         Tensor x = Images(2, 64, 5);

@@ -5,8 +5,11 @@ using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Tests.Helpers;
 
-/// <summary>The tests every CompressAI model port runs; a model's test class names its fixture and how to build it.</summary>
-public abstract class PortedModelTests
+/// <summary>
+/// The tests every CompressAI model port runs (with oneDNN off, <see cref="WithoutOneDnn"/>); a model's test class names
+/// its fixture and how to build it.
+/// </summary>
+public abstract class PortedModelTests : WithoutOneDnn
 {
     /// <summary>The fixture's name (CompressAI's registry name of the model).</summary>
     protected abstract string Fixture { get; }
