@@ -13,27 +13,52 @@ public static class Images
     public const int MaxSide = 65535;
 
     /// <summary>Decodes an image file's bytes (PNG, JPEG, or anything else Skia reads) to RGB.</summary>
-    /// <exception cref="InvalidDataException">The bytes are not an image Skia can decode, or a side is above <see cref="MaxSide"/>.</exception>
-    public static Tensor Decode(byte[] bytes)
+    /// <exception cref="InvalidDataException">As <see cref="Decode(byte[], out string?)"/>.</exception>
+    public static Tensor Decode(byte[] bytes) => Decode(bytes, out _);
+
+    /// <summary>
+    /// Decodes an image file's bytes (PNG, JPEG, or anything else Skia reads) to RGB. <paramref name="conversion"/> says
+    /// what the file became when that is not itself: a grey image becomes RGB with three equal channels, a PNG with 16
+    /// bits per channel becomes 8 bits per channel; null for 8-bit colour.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not an image Skia can decode, a side is above
+    /// <see cref="MaxSide"/>, or a pixel is not opaque (the codec codes colour only, and would lose the alpha).</exception>
+    public static Tensor Decode(byte[] bytes, out string? conversion)
     {
         using SKData encoded = SKData.CreateCopy(bytes);
         using SKCodec? codec = SKCodec.Create(encoded);
-        using SKBitmap? decoded = codec is null ? null : SKBitmap.Decode(codec);
-        if (decoded is null) throw new InvalidDataException("not an image this program can read (PNG or JPEG).");
-        if (decoded.Width > MaxSide || decoded.Height > MaxSide) throw new InvalidDataException($"the image is {decoded.Width}×{decoded.Height}; at most {MaxSide} pixels a side.");
-        using SKBitmap rgba = decoded.ColorType == SKColorType.Rgba8888 && decoded.AlphaType == SKAlphaType.Unpremul
-            ? decoded.Copy()
-            : Convert(decoded);
-        int w = rgba.Width, h = rgba.Height;
+        if (codec is null) throw new InvalidDataException("not an image this program can read (PNG or JPEG).");
+        int w = codec.Info.Width, h = codec.Info.Height;
+        if (w > MaxSide || h > MaxSide) throw new InvalidDataException($"the image is {w}×{h}; at most {MaxSide} pixels a side.");
+        using SKBitmap? rgba = SKBitmap.Decode(codec, new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        if (rgba is null) throw new InvalidDataException("not an image this program can read (PNG or JPEG).");
         byte[] pixels = rgba.Bytes;
         var planar = new float[3 * w * h];
+        long transparent = 0;
         for (int i = 0; i < w * h; i++)
         {
             planar[i] = pixels[4 * i] / 255f;
             planar[w * h + i] = pixels[4 * i + 1] / 255f;
             planar[2 * w * h + i] = pixels[4 * i + 2] / 255f;
+            if (pixels[4 * i + 3] != 255) transparent++;
         }
+        if (transparent > 0)
+        {
+            throw new InvalidDataException($"{transparent} of {(long)w * h} pixels are not opaque; the codec codes colour only and would lose their alpha. Flatten the image onto a background first.");
+        }
+        conversion = Conversion(bytes, codec.Info.ColorType);
         return tensor(planar, new long[] { 1, 3, h, w });
+    }
+
+    /// <summary>What decoding to 8-bit RGB changes: PNG's header gives its bits per channel and whether it is grey.</summary>
+    private static string? Conversion(byte[] bytes, SKColorType decodedAs)
+    {
+        bool png = bytes.Length >= 26 && bytes.AsSpan(0, 8).SequenceEqual(new byte[] { 137, 80, 78, 71, 13, 10, 26, 10 });
+        int bits = png ? bytes[24] : 8;
+        bool grey = png ? bytes[25] is 0 or 4 : decodedAs is SKColorType.Gray8;
+        string? depth = bits > 8 ? $"{bits} bits per channel, reduced to 8" : null;
+        string? colour = grey ? "grey, coded as RGB with three equal channels (decompress writes RGB)" : null;
+        return depth is null ? colour : colour is null ? depth : $"{colour}; {depth}";
     }
 
     /// <summary>The image (1, 3, H, W) in [0, 1] as 8-bit RGB bytes, rounded and clamped.</summary>
@@ -83,16 +108,5 @@ public static class Images
         Tensor b = (image.clamp(0, 1) * 255).round().to(ScalarType.Float64);
         double mse = (a - b).square().mean().item<double>();
         return 10 * Math.Log10(255.0 * 255.0 / mse);
-    }
-
-    private static SKBitmap Convert(SKBitmap source)
-    {
-        var target = new SKBitmap(new SKImageInfo(source.Width, source.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-        if (!source.CopyTo(target, SKColorType.Rgba8888))
-        {
-            using var canvas = new SKCanvas(target);
-            canvas.DrawBitmap(source, 0, 0);
-        }
-        return target;
     }
 }

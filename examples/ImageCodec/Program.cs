@@ -58,7 +58,8 @@ try
     if (command == compress)
     {
         (FactorizedPrior model, _) = ModelFile.Load(parsed.GetValue(weightsOption)!.FullName);
-        Tensor image = Images.Decode(File.ReadAllBytes(parsed.GetValue(input)!.FullName));
+        Tensor image = Images.Decode(File.ReadAllBytes(parsed.GetValue(input)!.FullName), out string? conversion);
+        if (conversion is not null) Console.Error.WriteLine($"note: the image is {conversion}.");
         byte[] file = Codec.Compress(model, image);
         File.WriteAllBytes(parsed.GetValue(output)!.FullName, file);
         Console.WriteLine($"{file.Length} bytes, {file.Length * 8.0 / (image.shape[2] * image.shape[3]):0.000} bits per pixel");

@@ -92,6 +92,18 @@ public sealed class CodecTests
             Tensor decoded = Images.Decode(File.ReadAllBytes(back));
             CollectionAssert.AreEqual(new long[] { 1, 3, 40, 56 }, decoded.shape);
 
+            // A grey image is coded, with a note on what it became; a transparent one is refused.
+            string grey = Path.Combine(folder, "grey.png"), transparent = Path.Combine(folder, "transparent.png");
+            File.WriteAllBytes(grey, Gray8Png(24, 20));
+            (code, output) = Run($"compress \"{grey}\" \"{srz}.grey\" --weights \"{weightsPath}\"");
+            Assert.AreEqual(0, code, output);
+            StringAssert.Contains(output, "note: the image is grey, coded as RGB with three equal channels");
+            File.WriteAllBytes(transparent, TransparentPng(24, 20));
+            (code, output) = Run($"compress \"{transparent}\" \"{srz}.alpha\" --weights \"{weightsPath}\"");
+            Assert.AreEqual(2, code, output);
+            StringAssert.Contains(output, "error: 480 of 480 pixels are not opaque");
+            Assert.IsFalse(File.Exists(srz + ".alpha"));
+
             (code, output) = Run($"compress \"{srz}\" \"{srz}.2\" --weights \"{weightsPath}\"");
             Assert.AreEqual(2, code, output);
             StringAssert.Contains(output, "not an image");
@@ -116,6 +128,22 @@ public sealed class CodecTests
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    private static byte[] Gray8Png(int width, int height)
+    {
+        using var bitmap = new SkiaSharp.SKBitmap(new SkiaSharp.SKImageInfo(width, height, SkiaSharp.SKColorType.Gray8, SkiaSharp.SKAlphaType.Opaque));
+        bitmap.Erase(new SkiaSharp.SKColor(90, 90, 90));
+        using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+
+    private static byte[] TransparentPng(int width, int height)
+    {
+        using var bitmap = new SkiaSharp.SKBitmap(new SkiaSharp.SKImageInfo(width, height, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Unpremul));
+        bitmap.Erase(new SkiaSharp.SKColor(90, 140, 200, 128));
+        using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
     }
 
     [TestMethod]

@@ -52,6 +52,82 @@ public sealed class ImagesTests
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Images.Decode(Png(1, 65536))).Message, "the image is 1×65536; at most 65535 pixels a side.");
     }
 
+    /// <summary>A PNG of <paramref name="bitmap"/>, whose colour type decides the file's.</summary>
+    private static byte[] Png(SkiaSharp.SKBitmap bitmap)
+    {
+        using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+
+    /// <summary>A 16-bit RGB PNG of <paramref name="width"/>×<paramref name="height"/> pixels, all <paramref name="rgb"/>, written by hand (Skia writes 8 bits).</summary>
+    private static byte[] Png16(int width, int height, ushort[] rgb)
+    {
+        static void Chunk(Stream output, string type, byte[] data)
+        {
+            byte[] typed = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+            uint crc = 0xFFFFFFFF;
+            foreach (byte b in typed)
+            {
+                crc ^= b;
+                for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
+            }
+            output.Write(BigEndian((uint)data.Length));
+            output.Write(typed);
+            output.Write(BigEndian(~crc));
+        }
+        static byte[] BigEndian(uint v) => new[] { (byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v };
+        var raw = new MemoryStream();
+        for (int y = 0; y < height; y++)
+        {
+            raw.WriteByte(0);
+            for (int x = 0; x < width; x++)
+                foreach (ushort v in rgb) raw.Write(new[] { (byte)(v >> 8), (byte)v });
+        }
+        var compressed = new MemoryStream();
+        using (var z = new System.IO.Compression.ZLibStream(compressed, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true)) z.Write(raw.ToArray());
+        var png = new MemoryStream();
+        png.Write(new byte[] { 137, 80, 78, 71, 13, 10, 26, 10 });
+        Chunk(png, "IHDR", BigEndian((uint)width).Concat(BigEndian((uint)height)).Concat(new byte[] { 16, 2, 0, 0, 0 }).ToArray());
+        Chunk(png, "IDAT", compressed.ToArray());
+        Chunk(png, "IEND", Array.Empty<byte>());
+        return png.ToArray();
+    }
+
+    [TestMethod]
+    public void Rgba_IsRefusedWhereAPixelIsNotOpaque_AndOpaqueRgbaIsItsColour()
+    {
+        using var scope = NewDisposeScope();
+        using var bitmap = new SkiaSharp.SKBitmap(new SkiaSharp.SKImageInfo(5, 4, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Unpremul));
+        bitmap.Erase(new SkiaSharp.SKColor(200, 100, 50, 255));
+        Tensor opaque = Images.Decode(Png(bitmap), out string? conversion);
+        Assert.IsNull(conversion);
+        TensorAssert.Identical(tensor(new[] { 200f, 100f, 50f }).div(255).reshape(1, 3, 1, 1).expand(1, 3, 4, 5).contiguous(), opaque);
+        bitmap.SetPixel(1, 2, new SkiaSharp.SKColor(200, 100, 50, 128));
+        bitmap.SetPixel(4, 3, new SkiaSharp.SKColor(0, 0, 0, 0));
+        StringAssert.StartsWith(Assert.ThrowsExactly<InvalidDataException>(() => Images.Decode(Png(bitmap))).Message,
+            "2 of 20 pixels are not opaque; the codec codes colour only and would lose their alpha.");
+    }
+
+    [TestMethod]
+    public void Grey_BecomesThreeEqualChannels_AndSixteenBitsEight_AndSaysSo()
+    {
+        using var scope = NewDisposeScope();
+        using var grey = new SkiaSharp.SKBitmap(new SkiaSharp.SKImageInfo(3, 2, SkiaSharp.SKColorType.Gray8, SkiaSharp.SKAlphaType.Opaque));
+        grey.Erase(new SkiaSharp.SKColor(77, 77, 77));
+        byte[] greyPng = Png(grey);
+        Assert.AreEqual(0, greyPng[25], "a grey PNG");
+        TensorAssert.Identical(full(1, 3, 2, 3, 77f / 255), Images.Decode(greyPng, out string? conversion));
+        Assert.AreEqual("grey, coded as RGB with three equal channels (decompress writes RGB)", conversion);
+
+        // 16-bit RGB, each sample v·257 (exactly v in 8 bits).
+        byte[] deepPng = Png16(3, 2, new ushort[] { 10 * 257, 20 * 257, 30 * 257 });
+        Tensor image = Images.Decode(deepPng, out conversion);
+        Assert.AreEqual("16 bits per channel, reduced to 8", conversion);
+        TensorAssert.Identical(tensor(new[] { 10f, 20f, 30f }).div(255).reshape(1, 3, 1, 1).expand(1, 3, 2, 3).contiguous(), image);
+        Images.Decode(Images.Encode(image), out conversion);
+        Assert.IsNull(conversion, "8-bit colour needs no note");
+    }
+
     [TestMethod]
     public void NotAnImage_IsRefused()
     {
