@@ -118,6 +118,20 @@ static Tensor[] LoadImages(DirectoryInfo folder) =>
     folder.EnumerateFiles().Where(f => f.Extension is ".png" or ".jpg" or ".jpeg")
         .OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => Images.Decode(File.ReadAllBytes(f.FullName))).ToArray();
 
+static string Number(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+// Rows of text as columns two spaces apart, the first row a header underlined.
+static void Print(List<string[]> rows)
+{
+    int[] widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+    Console.WriteLine();
+    for (int r = 0; r < rows.Count; r++)
+    {
+        Console.WriteLine(string.Join("  ", rows[r].Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
+        if (r == 0) Console.WriteLine(string.Join("  ", widths.Select(w => new string('-', w))));
+    }
+}
+
 static T[]? ParseList<T>(string text, Func<string, IFormatProvider, T> parse)
 {
     try
@@ -162,23 +176,34 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
         (FactorizedPrior model, ModelFile.Config config) = ModelFile.Load(file.FullName);
         points.Add(Evaluation.Codec(model, config, images));
     }
-    var table = new Table().AddColumns("method", "λ / quality", "seed", "steps", "bpp (file)", "bpp (estimate)", "file vs estimate", "PSNR (dB)", "JPEG at that bpp", "Δ PSNR", "compress (s)", "decompress (s)");
-    foreach (Evaluation.Point p in points.OrderBy(p => p.Method).ThenBy(p => p.Steps).ThenBy(p => p.Seed).ThenBy(p => p.Setting))
+    // Narrow tables rather than one wide one: each fits 80 columns, and plain text never wraps a cell, in a terminal or a
+    // pipe.
+    var sorted = points.OrderBy(p => p.Method).ThenBy(p => p.Steps).ThenBy(p => p.Seed).ThenBy(p => p.Setting).ToList();
+    var quality = new List<string[]> { new[] { "#", "method", "λ / q", "seed", "steps", "bpp", "PSNR", "JPEG", "Δ PSNR" } };
+    for (int i = 0; i < sorted.Count; i++)
     {
+        Evaluation.Point p = sorted[i];
         double reference = Evaluation.JpegPsnrAt(jpeg, p.Bpp);
-        table.AddRow(Markup.Escape(p.Method), p.Setting.ToString(CultureInfo.InvariantCulture), p.Seed.ToString(CultureInfo.InvariantCulture), p.Steps.ToString(CultureInfo.InvariantCulture), $"{p.Bpp:0.000}", $"{p.EstimatedBpp:0.000}",
-            $"{(p.Bpp / p.EstimatedBpp - 1) * 100:+0.0;-0.0} %", $"{p.Psnr:0.00}", double.IsNaN(reference) ? "n/a" : $"{reference:0.00}",
-            double.IsNaN(reference) ? "n/a" : $"{p.Psnr - reference:+0.00;-0.00}", $"{p.CompressSeconds:0.00}", $"{p.DecompressSeconds:0.00}");
+        quality.Add(new[] { Number(i + 1), p.Method, Number(p.Setting), Number(p.Seed), Number(p.Steps), $"{p.Bpp:0.000}", $"{p.Psnr:0.00}",
+            double.IsNaN(reference) ? "n/a" : $"{reference:0.00}", double.IsNaN(reference) ? "n/a" : $"{p.Psnr - reference:+0.00;-0.00}" });
     }
-    foreach (Evaluation.Point p in jpeg) table.AddRow("JPEG", p.Setting.ToString(CultureInfo.InvariantCulture), "", "", $"{p.Bpp:0.000}", "", "", $"{p.Psnr:0.00}", "", "", $"{p.CompressSeconds:0.00}", $"{p.DecompressSeconds:0.00}");
-    AnsiConsole.Write(table);
-    var ranking = new Table().AddColumns("quantizer", "steps", "mean Δ PSNR vs JPEG (dB)", "per seed", "spread over seeds");
+    foreach (Evaluation.Point p in jpeg) quality.Add(new[] { "", "JPEG", Number(p.Setting), "", "", $"{p.Bpp:0.000}", $"{p.Psnr:0.00}", "", "" });
+    Print(quality);
+    Console.WriteLine("bpp: from the bytes written. PSNR (dB): the mean over the images.\nJPEG: its PSNR interpolated at that bpp. The same models by #:");
+    var sizeAndSpeed = new List<string[]> { new[] { "#", "bpp estimate", "file vs estimate", "compress (s)", "decompress (s)" } };
+    for (int i = 0; i < sorted.Count; i++)
+    {
+        Evaluation.Point p = sorted[i];
+        sizeAndSpeed.Add(new[] { Number(i + 1), $"{p.EstimatedBpp:0.000}", $"{(p.Bpp / p.EstimatedBpp - 1) * 100:+0.0;-0.0} %", $"{p.CompressSeconds:0.00}", $"{p.DecompressSeconds:0.00}" });
+    }
+    Print(sizeAndSpeed);
+    var ranking = new List<string[]> { new[] { "quantizer", "steps", "mean Δ vs JPEG (dB)", "per seed", "spread" } };
     foreach (Evaluation.Standing s in Evaluation.Ranking(points, jpeg))
     {
-        ranking.AddRow(Markup.Escape(s.Method), s.Steps.ToString(CultureInfo.InvariantCulture), $"{s.Mean:+0.00;-0.00}",
-            string.Join(", ", s.PerSeed.Select(e => $"seed {e.Key}: {e.Value:+0.00;-0.00}")), $"{s.Spread:0.00}");
+        ranking.Add(new[] { s.Method, Number(s.Steps), $"{s.Mean:+0.00;-0.00}",
+            string.Join(", ", s.PerSeed.Select(e => $"{e.Key}: {e.Value:+0.00;-0.00}")), $"{s.Spread:0.00}" });
     }
-    AnsiConsole.Write(ranking);
+    Print(ranking);
     outputFolder.Create();
     string csv = Path.Combine(outputFolder.FullName, "rd.csv"), png = Path.Combine(outputFolder.FullName, "rd.png");
     File.WriteAllLines(csv, new[] { "method,setting,seed,steps,bpp,estimated_bpp,psnr,jpeg_psnr_at_bpp,compress_s,decompress_s" }.Concat(points.Concat(jpeg).Select(p =>
