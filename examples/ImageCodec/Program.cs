@@ -35,7 +35,9 @@ var steps = new Option<int>("--steps") { Description = "Training steps per model
 var lambda = new Option<double>("--lambda") { Description = "λ of R + λ·D (D = MSE on [0, 255]²).", DefaultValueFactory = _ => 0.0067 };
 var mode = new Option<QuantizationMode>("--mode") { Description = "The training quantizer.", DefaultValueFactory = _ => QuantizationMode.SoftRoundNoise };
 var seed = new Option<int>("--seed") { Description = "Seed (0 or more).", DefaultValueFactory = _ => 1 };
-var train = new Command("train", "Train one codec for R + λ·D on random 128×128 crops.") { data, outputWeights, steps, lambda, mode, seed };
+var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint (the output's name + .ckpt) every so many steps.", DefaultValueFactory = _ => 1000 };
+var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint a stopped run of the same command left." };
+var train = new Command("train", "Train one codec for R + λ·D on random 128×128 crops.") { data, outputWeights, steps, lambda, mode, seed, checkpointEvery, resume };
 
 var sweepFolder = new Option<DirectoryInfo>("--output") { Description = "Folder for the weights files.", DefaultValueFactory = _ => new DirectoryInfo("weights") };
 var sweepSteps = new Option<int>("--steps") { Description = "Training steps per model (1 to 10⁶).", DefaultValueFactory = _ => 1000 };
@@ -80,12 +82,16 @@ try
     {
         int stepCount = parsed.GetValue(steps), seedValue = parsed.GetValue(seed);
         double lambdaValue = parsed.GetValue(lambda);
-        if (stepCount is < 1 or > 1_000_000 || seedValue < 0 || !(lambdaValue > 0 && double.IsFinite(lambdaValue)))
+        int every = parsed.GetValue(checkpointEvery);
+        if (stepCount is < 1 or > 1_000_000 || seedValue < 0 || !(lambdaValue > 0 && double.IsFinite(lambdaValue)) || every < 1)
         {
-            Console.Error.WriteLine("error: --steps must be 1 to 10⁶, --seed 0 or more, and --lambda finite and > 0.");
+            Console.Error.WriteLine("error: --steps must be 1 to 10⁶, --seed 0 or more, --lambda finite and > 0, and --checkpoint-every 1 or more.");
             return 2;
         }
-        TrainOne(Training.Defaults(parsed.GetValue(mode), lambdaValue, stepCount, seedValue), images, parsed.GetValue(outputWeights)!);
+        FileInfo target = parsed.GetValue(outputWeights)!;
+        var checkpointing = new Training.Checkpointing(target.FullName + ".ckpt", every, parsed.GetValue(resume));
+        if (checkpointing.Resume && !File.Exists(checkpointing.Path)) throw new FileNotFoundException($"no checkpoint {checkpointing.Path} to resume from.");
+        TrainOne(Training.Defaults(parsed.GetValue(mode), lambdaValue, stepCount, seedValue), images, target, checkpointing);
         return 0;
     }
     int sweepStepCount = parsed.GetValue(sweepSteps);
@@ -144,7 +150,7 @@ static T[]? ParseList<T>(string text, Func<string, IFormatProvider, T> parse)
     }
 }
 
-static void TrainOne(Training.Options options, Tensor[] images, FileInfo target)
+static void TrainOne(Training.Options options, Tensor[] images, FileInfo target, Training.Checkpointing? checkpointing = null)
 {
     FactorizedPrior trained = null!;
     var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -156,7 +162,7 @@ static void TrainOne(Training.Options options, Tensor[] images, FileInfo target)
         {
             task.Value = step + 1;
             if (step % 50 == 0) task.Description = $"{name}: loss {loss:0.000}";
-        });
+        }, checkpointing);
     });
     ModelFile.Save(trained, new ModelFile.Config(options.N, options.M, options.Mode, options.Alpha, options.Lambda, (int)options.Seed, options.Steps), target.FullName);
     Console.WriteLine($"{name}: {clock.Elapsed.TotalMinutes:0.0} min, weights in {target.FullName}");

@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
+using System.Security.Cryptography;
 using System.Linq;
 using SoftRound.Tf;
 using SoftRound.Tf.Entropy;
@@ -12,6 +14,8 @@ namespace ImageCodec;
 /// <summary>Trains a <see cref="FactorizedPrior"/> for R + λ·D on random crops, as CompressAI's example does.</summary>
 public static class Training
 {
+    private const int HashLength = 32;
+
     /// <summary>A training run's settings.</summary>
     /// <remarks>
     /// With <paramref name="AlphaStart"/>, the quantizer's α (k for differentiable_round) is annealed from it to
@@ -49,24 +53,36 @@ public static class Training
         return (mse * (lambda * 255 * 255) + bpp, bpp.item<float>(), mse.item<float>());
     }
 
+    /// <summary>Where a run keeps its checkpoint, how often it writes it, and whether it starts from it.</summary>
+    public sealed record Checkpointing(string Path, int Every, bool Resume);
+
     /// <summary>
     /// Trains a new model: Adam on the transforms and the density, its learning rate cut tenfold for the last fifth of the
     /// steps; a second Adam (lr 1e−3) on the quantiles with the bottleneck's auxiliary loss; batches of random crops,
     /// flipped and with their colour channels permuted at random. <paramref name="progress"/> gets the
-    /// step and the batch's loss.
+    /// step and the batch's loss. With <paramref name="checkpointing"/>, the run writes a checkpoint every so many steps
+    /// (and after the last), and with <see cref="Checkpointing.Resume"/> it continues from the one there with the same
+    /// crops, noise, learning rates and optimiser state as a run that was never stopped: the same losses, and weights
+    /// equal to float32 rounding (TorchSharp's Adam, its state loaded, rounds its steps differently in the last bit).
     /// </summary>
-    public static FactorizedPrior Run(Options options, IReadOnlyList<Tensor> images, Action<int, double>? progress = null)
+    /// <exception cref="InvalidDataException">The checkpoint to resume from is damaged or belongs to other options.</exception>
+    public static FactorizedPrior Run(Options options, IReadOnlyList<Tensor> images, Action<int, double>? progress = null, Checkpointing? checkpointing = null)
     {
         manual_seed((long)options.Seed);
         var random = new Random((int)(options.Seed % int.MaxValue));
         var trainer = new Trainer(options);
         Tensor[] usable = images.Where(i => i.shape[2] >= options.Crop && i.shape[3] >= options.Crop).ToArray();
         if (usable.Length == 0) throw new ArgumentException($"no training image is at least {options.Crop}×{options.Crop}.", nameof(images));
-        for (int step = 0; step < options.Steps; step++)
+        int start = checkpointing is { Resume: true } ? trainer.Load(checkpointing.Path) : 0;
+        // The crops of the steps already done, drawn again without being cut, so that the data continues as it would have.
+        for (int step = 0; step < start; step++)
+            for (int b = 0; b < options.Batch; b++) Draw(usable, options.Crop, random);
+        for (int step = start; step < options.Steps; step++)
         {
             using var scope = NewDisposeScope();
-            Tensor batch = cat(Enumerable.Range(0, options.Batch).Select(_ => Crop(usable[random.Next(usable.Length)], options.Crop, random)).ToArray(), 0);
+            Tensor batch = cat(Enumerable.Range(0, options.Batch).Select(_ => Cut(Draw(usable, options.Crop, random))).ToArray(), 0);
             double loss = trainer.Step(batch);
+            if (checkpointing is not null && ((step + 1) % checkpointing.Every == 0 || step + 1 == options.Steps)) trainer.Save(checkpointing.Path);
             progress?.Invoke(step, loss);
         }
         FactorizedPrior model = trainer.Model;
@@ -82,7 +98,7 @@ public static class Training
     public sealed class Trainer
     {
         private readonly Options options;
-        private readonly optim.Optimizer main, aux;
+        private readonly TorchSharp.Modules.Adam main, aux;
         private readonly optim.lr_scheduler.LRScheduler decay;
         private readonly SteepnessSchedule? anneal;
         private int step;
@@ -102,6 +118,66 @@ public static class Training
 
         /// <summary>The model.</summary>
         public FactorizedPrior Model { get; }
+
+        private static readonly byte[] CheckpointMagic = "SRZC"u8.ToArray();
+        private const int CheckpointVersion = 1;
+
+        /// <summary>
+        /// Writes a checkpoint: "SRZC", its version (int32, 1), the options, the steps done, the model's state dict,
+        /// both optimisers' states, the torch generator's state, and SHA-256 over everything before it (32 bytes). It
+        /// is written beside <paramref name="path"/> and then moved there, so a stopped run never leaves half a file.
+        /// </summary>
+        public void Save(string path)
+        {
+            using var content = new MemoryStream();
+            using (var writer = new BinaryWriter(content, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                writer.Write(CheckpointMagic);
+                writer.Write(CheckpointVersion);
+                writer.Write(options.ToString());
+                writer.Write(step);
+                Model.save(writer);
+                main.save_state_dict(writer);
+                aux.save_state_dict(writer);
+                byte[] generator = torch.random.get_rng_state().data<byte>().ToArray();
+                writer.Write(generator.Length);
+                writer.Write(generator);
+            }
+            content.Write(SHA256.HashData(content.GetBuffer().AsSpan(0, (int)content.Length)));
+            File.WriteAllBytes(path + ".partial", content.ToArray());
+            File.Move(path + ".partial", path, overwrite: true);
+        }
+
+        /// <summary>Continues from the checkpoint at <paramref name="path"/>; the number of steps it had done.</summary>
+        /// <exception cref="InvalidDataException">The file is not a checkpoint, is damaged, or was written with other options.</exception>
+        public int Load(string path)
+        {
+            byte[] file = File.ReadAllBytes(path);
+            int content = file.Length - HashLength;
+            if (file.Length < 8 + HashLength || !file.AsSpan(0, 4).SequenceEqual(CheckpointMagic)) throw new InvalidDataException($"{path} is not a training checkpoint.");
+            if (!SHA256.HashData(file.AsSpan(0, content)).AsSpan().SequenceEqual(file.AsSpan(content))) throw new InvalidDataException($"{path} is truncated or corrupted: its checksum does not match.");
+            using var reader = new BinaryReader(new MemoryStream(file, 4, content - 4, writable: false));
+            try
+            {
+                int version = reader.ReadInt32();
+                if (version != CheckpointVersion) throw new InvalidDataException($"{path} is of checkpoint version {version}; this program reads {CheckpointVersion}.");
+                string saved = reader.ReadString();
+                if (saved != options.ToString()) throw new InvalidDataException($"{path} was written by a run with other options ({saved}); this run: {options}.");
+                int done = reader.ReadInt32();
+                if (done < 0 || done > options.Steps) throw new InvalidDataException($"{path} records {done} steps done; the run has {options.Steps}.");
+                Model.load(reader);
+                main.load_state_dict(reader);
+                aux.load_state_dict(reader);
+                byte[] generator = reader.ReadBytes(reader.ReadInt32());
+                torch.random.set_rng_state(tensor(generator));
+                for (; step < done; step++) decay.step();
+                return done;
+            }
+            catch (Exception e) when (e is EndOfStreamException or ArgumentException or InvalidOperationException or IOException)
+            {
+                throw new InvalidDataException($"{path} cannot be read as a checkpoint of this run: {e.Message}", e);
+            }
+        }
 
         /// <summary>
         /// One step on a batch (N, 3, H, W): the main loss's gradient clipped to norm 1 and an Adam step, then the
@@ -131,18 +207,28 @@ public static class Training
         }
     }
 
+    /// <summary>A crop's place, flip and colour order (an index into the six orders).</summary>
+    private readonly record struct CropDraw(Tensor Image, int Top, int Left, bool Flip, int Order, int Size);
+
     /// <summary>
-    /// A random crop, flipped left to right half of the time, with its colour channels in one of the six orders at
-    /// random: few of the training photographs are in colour, and without the permutation a long training learns their
-    /// hues (measured: 40,000 steps shifted the held-out photographs towards orange and lost 1.75 dB against 10,000).
+    /// A random crop's draw: an image, a place, flipped left to right half of the time, with its colour channels in one
+    /// of the six orders at random: few of the training photographs are in colour, and without the permutation a long
+    /// training learns their hues (measured: 40,000 steps shifted the held-out photographs towards orange and lost
+    /// 1.75 dB against 10,000).
     /// </summary>
-    private static Tensor Crop(Tensor image, int size, Random random)
+    private static CropDraw Draw(Tensor[] images, int size, Random random)
     {
+        Tensor image = images[random.Next(images.Length)];
         int top = random.Next((int)image.shape[2] - size + 1), left = random.Next((int)image.shape[3] - size + 1);
-        Tensor crop = image[.., .., top..(top + size), left..(left + size)];
-        if (random.Next(2) == 0) crop = crop.flip(3);
-        long[] order = Permutations[random.Next(Permutations.Length)];
-        return crop.index_select(1, tensor(order));
+        return new CropDraw(image, top, left, random.Next(2) == 0, random.Next(Permutations.Length), size);
+    }
+
+    /// <summary>The crop a draw describes.</summary>
+    private static Tensor Cut(CropDraw d)
+    {
+        Tensor crop = d.Image[.., .., d.Top..(d.Top + d.Size), d.Left..(d.Left + d.Size)];
+        if (d.Flip) crop = crop.flip(3);
+        return crop.index_select(1, tensor(Permutations[d.Order]));
     }
 
     private static readonly long[][] Permutations =
