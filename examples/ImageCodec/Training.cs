@@ -66,8 +66,10 @@ public static class Training
     /// equal to float32 rounding (TorchSharp's Adam, its state loaded, rounds its steps differently in the last bit).
     /// </summary>
     /// <exception cref="InvalidDataException">The checkpoint to resume from is damaged or belongs to other options.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="Checkpointing.Every"/> is below 1.</exception>
     public static FactorizedPrior Run(Options options, IReadOnlyList<Tensor> images, Action<int, double>? progress = null, Checkpointing? checkpointing = null)
     {
+        if (checkpointing is { Every: < 1 }) throw new ArgumentOutOfRangeException(nameof(checkpointing), checkpointing.Every, "Training.Run: checkpointing.Every must be at least 1.");
         manual_seed((long)options.Seed);
         var random = new Random((int)(options.Seed % int.MaxValue));
         var trainer = new Trainer(options);

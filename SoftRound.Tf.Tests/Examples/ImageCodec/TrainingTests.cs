@@ -117,6 +117,7 @@ public sealed class TrainingTests : WithoutOneDnn
             }
             File.WriteAllBytes(path, "SRZW and more bytes than a hash holds, but not a checkpoint"u8.ToArray());
             StringAssert.Contains(Refusal(Tiny), "is not a training checkpoint");
+            Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Training.Run(Tiny, Images(), checkpointing: new Training.Checkpointing(path, 0, Resume: false)));
         }
         finally
         {
