@@ -1,6 +1,5 @@
 using System;
 using System.IO;
-using System.Security.Cryptography;
 using SoftRound.Tf;
 using SoftRound.Tf.Compression;
 
@@ -15,7 +14,6 @@ public static class ModelFile
 {
     private static readonly byte[] Magic = "SRZW"u8.ToArray();
     private const int Version = 2;
-    private const int HashLength = 32;
 
     /// <summary>The largest N and M a file may ask for (the factorized prior of Ballé et al. uses at most 192 and 320).</summary>
     public const int MaxChannels = 512;
@@ -40,9 +38,7 @@ public static class ModelFile
             writer.Write(config.Steps);
             model.save(writer);
         }
-        byte[] hash = SHA256.HashData(content.GetBuffer().AsSpan(0, (int)content.Length));
-        content.Write(hash);
-        File.WriteAllBytes(path, content.ToArray());
+        File.WriteAllBytes(path, Sha256Trailer.Append(content));
     }
 
     /// <summary>Reads a model, in eval mode with its tables built.</summary>
@@ -57,8 +53,8 @@ public static class ModelFile
         if (file.Length < 8 || !file.AsSpan(0, 4).SequenceEqual(Magic)) throw new InvalidDataException($"{path} is not a codec weights file.");
         int version = BitConverter.ToInt32(file, 4);
         if (version != Version) throw new InvalidDataException($"{path} is of weights format version {version}; this program reads {Version}.");
-        int content = file.Length - HashLength;
-        if (content < 8 || !SHA256.HashData(file.AsSpan(0, content)).AsSpan().SequenceEqual(file.AsSpan(content)))
+        int content = file.Length - Sha256Trailer.Length;
+        if (!Sha256Trailer.Verify(file, 8))
         {
             throw new InvalidDataException($"{path} is truncated or corrupted: its checksum does not match.");
         }

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Security.Cryptography;
 using System.Linq;
 using SoftRound.Tf;
 using SoftRound.Tf.Entropy;
@@ -14,7 +13,6 @@ namespace ImageCodec;
 /// <summary>Trains a <see cref="FactorizedPrior"/> for R + λ·D on random crops, as CompressAI's example does.</summary>
 public static class Training
 {
-    private const int HashLength = 32;
 
     /// <summary>A training run's settings.</summary>
     /// <remarks>
@@ -145,8 +143,7 @@ public static class Training
                 writer.Write(generator.Length);
                 writer.Write(generator);
             }
-            content.Write(SHA256.HashData(content.GetBuffer().AsSpan(0, (int)content.Length)));
-            File.WriteAllBytes(path + ".partial", content.ToArray());
+            File.WriteAllBytes(path + ".partial", Sha256Trailer.Append(content));
             File.Move(path + ".partial", path, overwrite: true);
         }
 
@@ -155,9 +152,9 @@ public static class Training
         public int Load(string path)
         {
             byte[] file = File.ReadAllBytes(path);
-            int content = file.Length - HashLength;
-            if (file.Length < 8 + HashLength || !file.AsSpan(0, 4).SequenceEqual(CheckpointMagic)) throw new InvalidDataException($"{path} is not a training checkpoint.");
-            if (!SHA256.HashData(file.AsSpan(0, content)).AsSpan().SequenceEqual(file.AsSpan(content))) throw new InvalidDataException($"{path} is truncated or corrupted: its checksum does not match.");
+            int content = file.Length - Sha256Trailer.Length;
+            if (content < 8 || !file.AsSpan(0, 4).SequenceEqual(CheckpointMagic)) throw new InvalidDataException($"{path} is not a training checkpoint.");
+            if (!Sha256Trailer.Verify(file, 8)) throw new InvalidDataException($"{path} is truncated or corrupted: its checksum does not match.");
             using var reader = new BinaryReader(new MemoryStream(file, 4, content - 4, writable: false));
             try
             {
