@@ -5,7 +5,7 @@
 #
 # AREA is one of: formulas, kernels, internals, ops, layers, entropy, compression, performance (the allocator setting,
 # the kernels' thread pool, reading values), quantization, codec (the ImageCodec example's file
-# formats and image handling), all. The report (HTML and JSON) lands in
+# formats, image handling and training checkpoints), all. The report (HTML and JSON) lands in
 # StrykerOutput/<date>/reports/ under SoftRound.Tf.Tests/. Not part of .ci/run: an area takes minutes on 2 cores.
 # Surviving mutants that are equivalent (no test can tell them apart) are listed, with why, in EQUIVALENT.md beside
 # this script.
@@ -29,7 +29,7 @@ case "$area" in
   compression) globs=("**/Compression/*.cs") ;;
   performance) globs=("**/Performance/*.cs" "**/Kernels/IntraOpPool.cs" "**/Internals/Scalars.cs") ;;
   quantization) globs=("**/Quantization/*.cs" "**/Kernels/FakeQuantizeKernel.cs" "**/Internals/FakeQuantizeFunction.cs") ;;
-  codec)     globs=("**/SrzFile.cs" "**/ModelFile.cs" "**/Weights.cs" "**/Images.cs")
+  codec)     globs=("**/SrzFile.cs" "**/ModelFile.cs" "**/Weights.cs" "**/Images.cs" "**/Sha256Trailer.cs" "**/Training.cs")
              project=ImageCodec.csproj
              filter="FullyQualifiedName~Examples.ImageCodec&TestCategory!=Training" ;;
   all)       globs=("**/*.cs") ;;
