@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Linq;
 using SoftRound.Tf;
 using SoftRound.Tf.Entropy;
+using SkiaSharp;
 using static TorchSharp.torch;
 using SoftRound.Tf.Compression;
 
@@ -57,7 +58,12 @@ public static class Evaluation
     }
 
     /// <summary>JPEG (Skia's encoder, 4:2:0) at each quality: bytes of the file, PSNR of its decoding.</summary>
-    public static IReadOnlyList<Point> Jpeg(IReadOnlyList<Tensor> images, IEnumerable<int> qualities) =>
+    public static IReadOnlyList<Point> Jpeg(IReadOnlyList<Tensor> images, IEnumerable<int> qualities) => Reference("JPEG", SKEncodedImageFormat.Jpeg, images, qualities);
+
+    /// <summary>WebP (Skia's encoder, libwebp, lossy) at each quality: bytes of the file, PSNR of its decoding.</summary>
+    public static IReadOnlyList<Point> Webp(IReadOnlyList<Tensor> images, IEnumerable<int> qualities) => Reference("WebP", SKEncodedImageFormat.Webp, images, qualities);
+
+    private static IReadOnlyList<Point> Reference(string method, SKEncodedImageFormat format, IReadOnlyList<Tensor> images, IEnumerable<int> qualities) =>
         qualities.Select(q =>
         {
             double bpp = 0, psnr = 0, encode = 0, decode = 0;
@@ -65,15 +71,15 @@ public static class Evaluation
             {
                 using var scope = NewDisposeScope();
                 var clock = Stopwatch.StartNew();
-                byte[] jpeg = Images.Encode(image, q);
+                byte[] file = Images.Encode(image, format, q);
                 encode += clock.Elapsed.TotalSeconds;
                 clock.Restart();
-                Tensor decoded = Images.Decode(jpeg);
+                Tensor decoded = Images.Decode(file);
                 decode += clock.Elapsed.TotalSeconds;
-                bpp += jpeg.Length * 8.0 / (image.shape[2] * image.shape[3]);
+                bpp += file.Length * 8.0 / (image.shape[2] * image.shape[3]);
                 psnr += Images.Psnr(image, decoded);
             }
-            return new Point("JPEG", q, 0, 0, bpp / images.Count, double.NaN, psnr / images.Count, encode / images.Count, decode / images.Count);
+            return new Point(method, q, 0, 0, bpp / images.Count, double.NaN, psnr / images.Count, encode / images.Count, decode / images.Count);
         }).ToArray();
 
     /// <summary>A quantizer's standing: its mean PSNR gain over JPEG at the same bpp, per seed and over the seeds.</summary>
@@ -93,7 +99,7 @@ public static class Evaluation
     /// for different step counts are ranked apart.
     /// </summary>
     public static IReadOnlyList<Standing> Ranking(IEnumerable<Point> codec, IReadOnlyList<Point> jpeg) =>
-        codec.Select(p => (p, delta: p.Psnr - JpegPsnrAt(jpeg, p.Bpp))).Where(e => !double.IsNaN(e.delta))
+        codec.Select(p => (p, delta: p.Psnr - PsnrAt(jpeg, p.Bpp))).Where(e => !double.IsNaN(e.delta))
             .GroupBy(e => (e.p.Method, e.p.Steps))
             .Select(g =>
             {
@@ -102,10 +108,10 @@ public static class Evaluation
             })
             .OrderByDescending(s => s.Mean).ToArray();
 
-    /// <summary>JPEG's PSNR at <paramref name="bpp"/>, linearly interpolated between its two nearest qualities; NaN outside its range.</summary>
-    public static double JpegPsnrAt(IReadOnlyList<Point> jpeg, double bpp)
+    /// <summary>A reference curve's PSNR at <paramref name="bpp"/>, linearly interpolated between its two nearest qualities; NaN outside its range.</summary>
+    public static double PsnrAt(IReadOnlyList<Point> curve, double bpp)
     {
-        Point[] sorted = jpeg.OrderBy(p => p.Bpp).ToArray();
+        Point[] sorted = curve.OrderBy(p => p.Bpp).ToArray();
         for (int i = 1; i < sorted.Length; i++)
         {
             if (bpp >= sorted[i - 1].Bpp && bpp <= sorted[i].Bpp)
@@ -115,5 +121,88 @@ public static class Evaluation
             }
         }
         return double.NaN;
+    }
+
+    /// <summary>
+    /// The Bjøntegaard delta rate of <paramref name="test"/> against <paramref name="anchor"/>, in percent: the mean
+    /// difference of ln(bpp) over the PSNR range both curves cover, each curve ln(bpp) as a function of PSNR interpolated
+    /// piecewise cubically (PCHIP, Fritsch–Carlson, as the field's tools do), as exp(mean) − 1. Negative: fewer bits at
+    /// the same quality. NaN when either curve has fewer than two points or the ranges do not overlap.
+    /// </summary>
+    public static double BdRate(IReadOnlyList<Point> anchor, IReadOnlyList<Point> test)
+    {
+        if (anchor.Count < 2 || test.Count < 2) return double.NaN;
+        Pchip a = new(anchor), t = new(test);
+        double low = Math.Max(a.Low, t.Low), high = Math.Min(a.High, t.High);
+        if (!(high > low)) return double.NaN;
+        return (Math.Exp((t.Integral(low, high) - a.Integral(low, high)) / (high - low)) - 1) * 100;
+    }
+
+    /// <summary>ln(bpp) as a piecewise cubic Hermite function of PSNR with Fritsch–Carlson's monotone slopes.</summary>
+    private sealed class Pchip
+    {
+        private readonly double[] x, y, d;
+
+        public Pchip(IReadOnlyList<Point> curve)
+        {
+            Point[] sorted = curve.OrderBy(p => p.Psnr).ToArray();
+            x = sorted.Select(p => p.Psnr).ToArray();
+            y = sorted.Select(p => Math.Log(p.Bpp)).ToArray();
+            if (x.Zip(x.Skip(1)).Any(pair => !(pair.Second > pair.First))) throw new ArgumentException("Evaluation.BdRate: a curve has two points at the same PSNR.", nameof(curve));
+            int n = x.Length;
+            double[] h = new double[n - 1], delta = new double[n - 1];
+            for (int k = 0; k < n - 1; k++)
+            {
+                h[k] = x[k + 1] - x[k];
+                delta[k] = (y[k + 1] - y[k]) / h[k];
+            }
+            d = new double[n];
+            if (n == 2)
+            {
+                d[0] = d[1] = delta[0];
+                return;
+            }
+            for (int k = 1; k < n - 1; k++)
+            {
+                if (delta[k - 1] * delta[k] <= 0) continue;
+                double w1 = 2 * h[k] + h[k - 1], w2 = h[k] + 2 * h[k - 1];
+                d[k] = (w1 + w2) / (w1 / delta[k - 1] + w2 / delta[k]);
+            }
+            d[0] = EndSlope(h[0], h[1], delta[0], delta[1]);
+            d[n - 1] = EndSlope(h[n - 2], h[n - 3], delta[n - 2], delta[n - 3]);
+        }
+
+        public double Low => x[0];
+
+        public double High => x[^1];
+
+        /// <summary>The one-sided three-point slope at an end, kept to the shape of the data.</summary>
+        private static double EndSlope(double h0, double h1, double delta0, double delta1)
+        {
+            double slope = ((2 * h0 + h1) * delta0 - h0 * delta1) / (h0 + h1);
+            if (Math.Sign(slope) != Math.Sign(delta0)) return 0;
+            if (Math.Sign(delta0) != Math.Sign(delta1) && Math.Abs(slope) > Math.Abs(3 * delta0)) return 3 * delta0;
+            return slope;
+        }
+
+        private double At(double v)
+        {
+            int k = Math.Clamp(Array.BinarySearch(x, v) is var i && i >= 0 ? i : ~i - 1, 0, x.Length - 2);
+            double hk = x[k + 1] - x[k], s = (v - x[k]) / hk;
+            double h00 = (1 + 2 * s) * (1 - s) * (1 - s), h10 = s * (1 - s) * (1 - s), h01 = s * s * (3 - 2 * s), h11 = s * s * (s - 1);
+            return h00 * y[k] + h10 * hk * d[k] + h01 * y[k + 1] + h11 * hk * d[k + 1];
+        }
+
+        /// <summary>∫ from <paramref name="low"/> to <paramref name="high"/>, by Simpson's rule on each cubic piece (exact).</summary>
+        public double Integral(double low, double high)
+        {
+            double sum = 0;
+            for (int k = 0; k < x.Length - 1; k++)
+            {
+                double a = Math.Max(low, x[k]), b = Math.Min(high, x[k + 1]);
+                if (b > a) sum += (b - a) / 6 * (At(a) + 4 * At((a + b) / 2) + At(b));
+            }
+            return sum;
+        }
     }
 }

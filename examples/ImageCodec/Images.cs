@@ -72,7 +72,11 @@ public static class Images
     }
 
     /// <summary>Encodes the image as PNG (or JPEG at <paramref name="jpegQuality"/>).</summary>
-    public static byte[] Encode(Tensor image, int? jpegQuality = null)
+    public static byte[] Encode(Tensor image, int? jpegQuality = null) =>
+        Encode(image, jpegQuality is null ? SKEncodedImageFormat.Png : SKEncodedImageFormat.Jpeg, jpegQuality ?? 100);
+
+    /// <summary>Encodes the image with Skia's encoder for <paramref name="format"/> at <paramref name="quality"/> (0 to 100; PNG ignores it).</summary>
+    public static byte[] Encode(Tensor image, SKEncodedImageFormat format, int quality)
     {
         byte[] rgb = ToRgb(image, out int w, out int h);
         using var bitmap = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul));
@@ -85,7 +89,7 @@ public static class Images
             rgba[4 * i + 3] = 255;
         }
         System.Runtime.InteropServices.Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
-        using SKData data = bitmap.Encode(jpegQuality is null ? SKEncodedImageFormat.Png : SKEncodedImageFormat.Jpeg, jpegQuality ?? 100);
+        using SKData data = bitmap.Encode(format, quality);
         return data.ToArray();
     }
 

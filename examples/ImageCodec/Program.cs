@@ -175,7 +175,8 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     FileInfo[] files = weights.Exists ? weights.GetFiles("*.srzw").OrderBy(f => f.Name, StringComparer.Ordinal).ToArray() : Array.Empty<FileInfo>();
     if (files.Length == 0) throw new FileNotFoundException($"no weights files (*.srzw) in {weights.FullName}; train some with `sweep` or `train`.");
     var clock = System.Diagnostics.Stopwatch.StartNew();
-    IReadOnlyList<Evaluation.Point> jpeg = Evaluation.Jpeg(images, new[] { 5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90 });
+    int[] qualities = { 5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90 };
+    IReadOnlyList<Evaluation.Point> jpeg = Evaluation.Jpeg(images, qualities), webp = Evaluation.Webp(images, qualities);
     var points = new List<Evaluation.Point>();
     foreach (FileInfo file in files)
     {
@@ -185,17 +186,25 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     // Narrow tables rather than one wide one: each fits 80 columns, and plain text never wraps a cell, in a terminal or a
     // pipe.
     var sorted = points.OrderBy(p => p.Method).ThenBy(p => p.Steps).ThenBy(p => p.Seed).ThenBy(p => p.Setting).ToList();
-    var quality = new List<string[]> { new[] { "#", "method", "λ / q", "seed", "steps", "bpp", "PSNR", "JPEG", "Δ PSNR" } };
+    var rates = new List<string[]> { new[] { "#", "method", "λ / q", "seed", "steps", "bpp", "PSNR" } };
     for (int i = 0; i < sorted.Count; i++)
     {
         Evaluation.Point p = sorted[i];
-        double reference = Evaluation.JpegPsnrAt(jpeg, p.Bpp);
-        quality.Add(new[] { Number(i + 1), p.Method, Number(p.Setting), Number(p.Seed), Number(p.Steps), $"{p.Bpp:0.000}", $"{p.Psnr:0.00}",
-            double.IsNaN(reference) ? "n/a" : $"{reference:0.00}", double.IsNaN(reference) ? "n/a" : $"{p.Psnr - reference:+0.00;-0.00}" });
+        rates.Add(new[] { Number(i + 1), p.Method, Number(p.Setting), Number(p.Seed), Number(p.Steps), $"{p.Bpp:0.000}", $"{p.Psnr:0.00}" });
     }
-    foreach (Evaluation.Point p in jpeg) quality.Add(new[] { "", "JPEG", Number(p.Setting), "", "", $"{p.Bpp:0.000}", $"{p.Psnr:0.00}", "", "" });
-    Print(quality);
-    Console.WriteLine("bpp: from the bytes written. PSNR (dB): the mean over the images.\nJPEG: its PSNR interpolated at that bpp. The same models by #:");
+    foreach (Evaluation.Point p in jpeg.Concat(webp)) rates.Add(new[] { "", p.Method, Number(p.Setting), "", "", $"{p.Bpp:0.000}", $"{p.Psnr:0.00}" });
+    Print(rates);
+    Console.WriteLine("bpp: from the bytes written. PSNR (dB): the mean over the images.");
+    var against = new List<string[]> { new[] { "#", "JPEG at that bpp", "Δ PSNR", "WebP at that bpp", "Δ PSNR" } };
+    string Dash(double v, string format) => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
+    for (int i = 0; i < sorted.Count; i++)
+    {
+        Evaluation.Point p = sorted[i];
+        double j = Evaluation.PsnrAt(jpeg, p.Bpp), w = Evaluation.PsnrAt(webp, p.Bpp);
+        against.Add(new[] { Number(i + 1), Dash(j, "0.00"), Dash(p.Psnr - j, "+0.00;-0.00"), Dash(w, "0.00"), Dash(p.Psnr - w, "+0.00;-0.00") });
+    }
+    Print(against);
+    Console.WriteLine("JPEG's and WebP's PSNR interpolated at the model's bpp; n/a outside their range.");
     var sizeAndSpeed = new List<string[]> { new[] { "#", "bpp estimate", "file vs estimate", "compress (s)", "decompress (s)" } };
     for (int i = 0; i < sorted.Count; i++)
     {
@@ -203,6 +212,19 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
         sizeAndSpeed.Add(new[] { Number(i + 1), $"{p.EstimatedBpp:0.000}", $"{(p.Bpp / p.EstimatedBpp - 1) * 100:+0.0;-0.0} %", $"{p.CompressSeconds:0.00}", $"{p.DecompressSeconds:0.00}" });
     }
     Print(sizeAndSpeed);
+    var curves = sorted.GroupBy(p => (p.Method, p.Seed, p.Steps)).Where(g => g.Count() >= 2).ToList();
+    if (curves.Count > 0)
+    {
+        var bd = new List<string[]> { new[] { "method", "seed", "steps", "points", "BD-rate vs JPEG", "vs WebP" } };
+        foreach (var g in curves)
+        {
+            Evaluation.Point[] curve = g.ToArray();
+            bd.Add(new[] { g.Key.Method, Number(g.Key.Seed), Number(g.Key.Steps), Number(curve.Length),
+                Dash(Evaluation.BdRate(jpeg, curve), "+0.0;-0.0") + " %", Dash(Evaluation.BdRate(webp, curve), "+0.0;-0.0") + " %" });
+        }
+        Print(bd);
+        Console.WriteLine("BD-rate: the bits saved (−) at the same PSNR over the range both curves cover (PCHIP).");
+    }
     var ranking = new List<string[]> { new[] { "quantizer", "steps", "mean Δ vs JPEG (dB)", "per seed", "spread" } };
     foreach (Evaluation.Standing s in Evaluation.Ranking(points, jpeg))
     {
@@ -212,12 +234,14 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     Print(ranking);
     outputFolder.Create();
     string csv = Path.Combine(outputFolder.FullName, "rd.csv"), png = Path.Combine(outputFolder.FullName, "rd.png");
-    File.WriteAllLines(csv, new[] { "method,setting,seed,steps,bpp,estimated_bpp,psnr,jpeg_psnr_at_bpp,compress_s,decompress_s" }.Concat(points.Concat(jpeg).Select(p =>
+    bool reference(Evaluation.Point p) => p.Method is "JPEG" or "WebP";
+    File.WriteAllLines(csv, new[] { "method,setting,seed,steps,bpp,estimated_bpp,psnr,jpeg_psnr_at_bpp,webp_psnr_at_bpp,compress_s,decompress_s" }.Concat(points.Concat(jpeg).Concat(webp).Select(p =>
         string.Join(",", p.Method, p.Setting.ToString(CultureInfo.InvariantCulture), p.Seed, p.Steps, p.Bpp.ToString("R", CultureInfo.InvariantCulture),
             p.EstimatedBpp.ToString("R", CultureInfo.InvariantCulture), p.Psnr.ToString("R", CultureInfo.InvariantCulture),
-            p.Method == "JPEG" ? "" : Evaluation.JpegPsnrAt(jpeg, p.Bpp).ToString("R", CultureInfo.InvariantCulture),
+            reference(p) ? "" : Evaluation.PsnrAt(jpeg, p.Bpp).ToString("R", CultureInfo.InvariantCulture),
+            reference(p) ? "" : Evaluation.PsnrAt(webp, p.Bpp).ToString("R", CultureInfo.InvariantCulture),
             p.CompressSeconds.ToString("R", CultureInfo.InvariantCulture), p.DecompressSeconds.ToString("R", CultureInfo.InvariantCulture)))));
-    RdPlot.Save(points.Concat(jpeg).ToList(), png);
+    RdPlot.Save(points.Concat(jpeg).Concat(webp).ToList(), png);
     Console.WriteLine($"{images.Length} held-out images, {files.Length} models, in {clock.Elapsed.TotalSeconds:0} s; {csv}, {png}");
     return 0;
 }

@@ -165,9 +165,10 @@ public sealed class CodecTests
             // warnings on stderr), no number broken.
             foreach (string line in output.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => !l.Contains(results) && !l.StartsWith("[W", StringComparison.Ordinal)))
                 Assert.IsTrue(line.Length <= 80, $"{line.Length} characters: {line}");
-            StringAssert.Matches(output, new System.Text.RegularExpressions.Regex(@"\n1 +uniform noise +0\.01 +3 +120 +\d\.\d{3} +\d+\.\d\d "));
+            StringAssert.Matches(output, new System.Text.RegularExpressions.Regex(@"\n1 +uniform noise +0\.01 +3 +120 +\d\.\d{3} +\d+\.\d\d\r?\n"));
             string[] rows = File.ReadAllLines(Path.Combine(results, "rd.csv"));
-            Assert.AreEqual(1 + 1 + 12, rows.Length, string.Join("\n", rows));
+            Assert.AreEqual(1 + 1 + 12 + 12, rows.Length, string.Join("\n", rows));
+            Assert.AreEqual(12, rows.Count(r => r.StartsWith("WebP,", StringComparison.Ordinal)));
             StringAssert.StartsWith(rows[1], "uniform noise,0.01,3,");
             Assert.IsTrue(new FileInfo(Path.Combine(results, "rd.png")).Length > 1000);
         }

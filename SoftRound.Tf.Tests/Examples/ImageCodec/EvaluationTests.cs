@@ -18,14 +18,14 @@ public sealed class EvaluationTests
     private static Evaluation.Point Codec(string method, int seed, double bpp, double psnr, int steps = 100) => new(method, 0.01, seed, steps, bpp, bpp, psnr, 0, 0);
 
     [TestMethod]
-    public void JpegPsnrAt_InterpolatesBetweenNeighbours_AndIsNaNOutside()
+    public void PsnrAt_InterpolatesBetweenNeighbours_AndIsNaNOutside()
     {
         var curve = new[] { Jpeg(0.8, 34), Jpeg(0.2, 26), Jpeg(0.4, 30) };
-        Assert.AreEqual(28.0, Evaluation.JpegPsnrAt(curve, 0.3), 1e-12);
-        Assert.AreEqual(32.0, Evaluation.JpegPsnrAt(curve, 0.6), 1e-12);
-        Assert.AreEqual(26.0, Evaluation.JpegPsnrAt(curve, 0.2), 1e-12);
-        Assert.IsTrue(double.IsNaN(Evaluation.JpegPsnrAt(curve, 0.1)));
-        Assert.IsTrue(double.IsNaN(Evaluation.JpegPsnrAt(curve, 0.9)));
+        Assert.AreEqual(28.0, Evaluation.PsnrAt(curve, 0.3), 1e-12);
+        Assert.AreEqual(32.0, Evaluation.PsnrAt(curve, 0.6), 1e-12);
+        Assert.AreEqual(26.0, Evaluation.PsnrAt(curve, 0.2), 1e-12);
+        Assert.IsTrue(double.IsNaN(Evaluation.PsnrAt(curve, 0.1)));
+        Assert.IsTrue(double.IsNaN(Evaluation.PsnrAt(curve, 0.9)));
     }
 
     [TestMethod]
@@ -53,13 +53,61 @@ public sealed class EvaluationTests
     }
 
     [TestMethod]
-    public void Jpeg_RateAndQualityRiseTogether()
+    public void JpegAndWebp_RateAndQualityRiseTogether_AndWebpIsWebp()
     {
         using var scope = NewDisposeScope();
         Tensor image = rand(1, 3, 48, 64, generator: new Generator(3)) * 0.3 + linspace(0, 0.7, 64).reshape(1, 1, 1, 64);
-        var points = Evaluation.Jpeg(new[] { image }, new[] { 10, 50, 90 });
-        Assert.IsTrue(points[0].Bpp < points[1].Bpp && points[1].Bpp < points[2].Bpp);
-        Assert.IsTrue(points[0].Psnr < points[1].Psnr && points[1].Psnr < points[2].Psnr);
+        foreach (var points in new[] { Evaluation.Jpeg(new[] { image }, new[] { 10, 50, 90 }), Evaluation.Webp(new[] { image }, new[] { 10, 50, 90 }) })
+        {
+            Assert.IsTrue(points[0].Bpp < points[1].Bpp && points[1].Bpp < points[2].Bpp, points[0].Method);
+            Assert.IsTrue(points[0].Psnr < points[1].Psnr && points[1].Psnr < points[2].Psnr, points[0].Method);
+        }
+        Assert.AreEqual("WebP", Evaluation.Webp(new[] { image }, new[] { 50 })[0].Method);
+        byte[] webp = Images.Encode(image, SkiaSharp.SKEncodedImageFormat.Webp, 50);
+        CollectionAssert.AreEqual("RIFF"u8.ToArray(), webp[..4]);
+        CollectionAssert.AreEqual("WEBP"u8.ToArray(), webp[8..12]);
+    }
+
+    private static Evaluation.Point[] Curve(params (double bpp, double psnr)[] points) => points.Select(p => new Evaluation.Point("x", 0, 0, 0, p.bpp, double.NaN, p.psnr, 0, 0)).ToArray();
+
+    [TestMethod]
+    public void BdRate_OfACurveWithEveryRateScaled_IsTheScale_WhateverItsShape()
+    {
+        // ln(bpp) shifts by ln 0.8 at every PSNR, so the mean difference is ln 0.8 for any interpolation: −20 %.
+        var anchor = Curve((0.2, 26), (0.35, 29.5), (0.5, 31), (0.9, 33.2), (1.6, 36));
+        var test = anchor.Select(p => p with { Bpp = 0.8 * p.Bpp }).ToArray();
+        Assert.AreEqual(-20.0, Evaluation.BdRate(anchor, test), 1e-9);
+        Assert.AreEqual(25.0, Evaluation.BdRate(test, anchor), 1e-9);
+        Assert.AreEqual(0.0, Evaluation.BdRate(anchor, anchor.Reverse().ToArray()), 1e-12, "order does not matter");
+    }
+
+    [TestMethod]
+    public void BdRate_OnStraightLines_IsTheirShift_AndOnlyTheOverlapCounts()
+    {
+        // ln(bpp) = (PSNR − 30)/5 for the anchor; the test is 1 dB better everywhere: ln(bpp) lower by 1/5.
+        var anchor = Curve(Enumerable.Range(0, 5).Select(k => (Math.Exp((26.0 + 2 * k - 30) / 5), 26.0 + 2 * k)).ToArray());
+        var test = Curve(Enumerable.Range(0, 4).Select(k => (Math.Exp((27.0 + 1.5 * k - 1 - 30) / 5), 27.0 + 1.5 * k)).ToArray());
+        Assert.AreEqual((Math.Exp(-0.2) - 1) * 100, Evaluation.BdRate(anchor, test), 1e-9);
+        Assert.IsTrue(double.IsNaN(Evaluation.BdRate(anchor, test[..1])), "one point is no curve");
+        Assert.IsTrue(double.IsNaN(Evaluation.BdRate(anchor, Curve((0.1, 40), (0.2, 41)))), "no overlap");
+    }
+
+    [TestMethod]
+    public void BdRate_Pchip_KeepsAMonotoneCurveMonotone_AgainstAHandIntegral()
+    {
+        // Two points: the interpolant is the straight line through them, whose integral is the trapezoid's.
+        var anchor = Curve((0.25, 28), (1.0, 34));
+        var test = Curve((0.2, 28), (0.5, 31), (1.0, 34));
+        // The test's three points: slopes (ln 2.5)/3 and (ln 2)/3 agree in sign; the interior slope is their weighted
+        // harmonic mean, the end slopes the shape-preserving three-point formula: the integral is the Hermite cubic's.
+        double d1 = Math.Log(2.5) / 3, d2 = Math.Log(2) / 3;
+        double mid = (3 + 3.0 * 2 + 3 + 3.0 * 2) / ((2 * 3 + 3) / d1 + (3 + 2 * 3) / d2);
+        double end0 = ((2 * 3 + 3) * d1 - 3 * d2) / 6, end1 = ((2 * 3 + 3) * d2 - 3 * d1) / 6;
+        double Piece(double y0, double y1, double s0, double s1) => 3 * (y0 + y1) / 2 + 9 * (s0 - s1) / 12;
+        double testIntegral = Piece(Math.Log(0.2), Math.Log(0.5), end0, mid) + Piece(Math.Log(0.5), Math.Log(1.0), mid, end1);
+        double anchorIntegral = 6 * (Math.Log(0.25) + Math.Log(1.0)) / 2;
+        Assert.AreEqual((Math.Exp((testIntegral - anchorIntegral) / 6) - 1) * 100, Evaluation.BdRate(anchor, test), 1e-9);
+        Assert.ThrowsExactly<ArgumentException>(() => Evaluation.BdRate(anchor, Curve((0.2, 28), (0.3, 28))));
     }
 
     [TestMethod]
@@ -77,7 +125,7 @@ public sealed class EvaluationTests
         Assert.AreEqual(0.3026, codec.Bpp, 0.002);
         Assert.AreEqual(28.02, codec.Psnr, 0.03);
         Assert.IsTrue(Math.Abs(codec.Bpp / codec.EstimatedBpp - 1) < 0.01, $"file {codec.Bpp} bpp, estimate {codec.EstimatedBpp}");
-        double jpeg = Evaluation.JpegPsnrAt(Evaluation.Jpeg(images, new[] { 10, 15, 20 }), codec.Bpp);
+        double jpeg = Evaluation.PsnrAt(Evaluation.Jpeg(images, new[] { 10, 15, 20 }), codec.Bpp);
         Assert.AreEqual(27.76, jpeg, 0.03);
         Assert.IsTrue(codec.Psnr > jpeg + 0.2, $"codec {codec.Psnr} dB, JPEG {jpeg} dB at {codec.Bpp} bpp");
     }
