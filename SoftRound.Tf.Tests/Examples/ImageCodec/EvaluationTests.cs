@@ -128,6 +128,24 @@ public sealed class EvaluationTests
         double jpeg = Evaluation.PsnrAt(Evaluation.Jpeg(images, new[] { 10, 15, 20 }), codec.Bpp);
         Assert.AreEqual(27.76, jpeg, 0.03);
         Assert.IsTrue(codec.Psnr > jpeg + 0.2, $"codec {codec.Psnr} dB, JPEG {jpeg} dB at {codec.Bpp} bpp");
+        // And where it loses: WebP at the same rate.
+        Assert.AreEqual(29.60, Evaluation.PsnrAt(Evaluation.Webp(images, new[] { 10, 15 }), codec.Bpp), 0.03);
+    }
+
+    [TestMethod]
+    public void CommittedWeights_OnTheSixMoreHeldOutPhotographs_GiveTheReadmesNumbers()
+    {
+        using var scope = NewDisposeScope();
+        string folder = Path.Combine(Repository.Root, "examples", "ImageCodec");
+        (FactorizedPrior model, ModelFile.Config config) = ModelFile.Load(Path.Combine(folder, "weights", "default.srzw"));
+        Tensor[] images = Directory.GetFiles(Path.Combine(folder, "data", "heldout"), "*.png").OrderBy(f => f, StringComparer.Ordinal)
+            .Select(f => Images.Decode(File.ReadAllBytes(f))).ToArray();
+        Assert.AreEqual(6, images.Length);
+        Evaluation.Point codec = Evaluation.Codec(model, config, images);
+        Assert.AreEqual(0.3158, codec.Bpp, 0.002);
+        Assert.AreEqual(26.40, codec.Psnr, 0.03);
+        Assert.AreEqual(27.08, Evaluation.PsnrAt(Evaluation.Jpeg(images, new[] { 10, 15 }), codec.Bpp), 0.03);
+        Assert.AreEqual(29.09, Evaluation.PsnrAt(Evaluation.Webp(images, new[] { 10, 15 }), codec.Bpp), 0.03);
     }
 
     [TestMethod]
