@@ -110,17 +110,23 @@ public sealed class EvaluationTests
         Assert.ThrowsExactly<ArgumentException>(() => Evaluation.BdRate(anchor, Curve((0.2, 28), (0.3, 28))));
     }
 
+    /// <summary>The committed weights (checked to be the README's model) on the <paramref name="count"/> PNGs of data/<paramref name="set"/>.</summary>
+    private static (Evaluation.Point codec, Tensor[] images) CommittedOn(string set, int count)
+    {
+        string folder = Path.Combine(Repository.Root, "examples", "ImageCodec");
+        (FactorizedPrior model, ModelFile.Config config) = ModelFile.Load(Path.Combine(folder, "weights", "default.srzw"));
+        Assert.AreEqual(new ModelFile.Config(32, 48, QuantizationMode.SoftRoundNoise, 5.0, 0.0067, 1, 30000), config);
+        Tensor[] images = Directory.GetFiles(Path.Combine(folder, "data", set), "*.png").OrderBy(f => f, StringComparer.Ordinal)
+            .Select(f => Images.Decode(File.ReadAllBytes(f))).ToArray();
+        Assert.AreEqual(count, images.Length);
+        return (Evaluation.Codec(model, config, images), images);
+    }
+
     [TestMethod]
     public void CommittedWeights_ReproduceTheReadmesNumbers_AndBeatJpegThere()
     {
         using var scope = NewDisposeScope();
-        string folder = Path.Combine(Repository.Root, "examples", "ImageCodec");
-        (FactorizedPrior model, ModelFile.Config config) = ModelFile.Load(Path.Combine(folder, "weights", "default.srzw"));
-        Assert.AreEqual(new ModelFile.Config(32, 48, QuantizationMode.SoftRoundNoise, 5.0, 0.0067, 1, 30000), config);
-        Tensor[] images = Directory.GetFiles(Path.Combine(folder, "data", "eval"), "*.png").OrderBy(f => f, StringComparer.Ordinal)
-            .Select(f => Images.Decode(File.ReadAllBytes(f))).ToArray();
-        Assert.AreEqual(3, images.Length);
-        Evaluation.Point codec = Evaluation.Codec(model, config, images);
+        (Evaluation.Point codec, Tensor[] images) = CommittedOn("eval", 3);
         // The README's numbers (float32 convolutions may move a latent across a rounding boundary on another CPU).
         Assert.AreEqual(0.3026, codec.Bpp, 0.002);
         Assert.AreEqual(28.02, codec.Psnr, 0.03);
@@ -136,12 +142,7 @@ public sealed class EvaluationTests
     public void CommittedWeights_OnTheSixMoreHeldOutPhotographs_GiveTheReadmesNumbers()
     {
         using var scope = NewDisposeScope();
-        string folder = Path.Combine(Repository.Root, "examples", "ImageCodec");
-        (FactorizedPrior model, ModelFile.Config config) = ModelFile.Load(Path.Combine(folder, "weights", "default.srzw"));
-        Tensor[] images = Directory.GetFiles(Path.Combine(folder, "data", "heldout"), "*.png").OrderBy(f => f, StringComparer.Ordinal)
-            .Select(f => Images.Decode(File.ReadAllBytes(f))).ToArray();
-        Assert.AreEqual(6, images.Length);
-        Evaluation.Point codec = Evaluation.Codec(model, config, images);
+        (Evaluation.Point codec, Tensor[] images) = CommittedOn("heldout", 6);
         Assert.AreEqual(0.3158, codec.Bpp, 0.002);
         Assert.AreEqual(26.40, codec.Psnr, 0.03);
         Assert.AreEqual(27.08, Evaluation.PsnrAt(Evaluation.Jpeg(images, new[] { 10, 15 }), codec.Bpp), 0.03);
