@@ -84,9 +84,9 @@ public sealed class BufferedRansEncoder
             }
             else
             {
-                int rest = digits;
-                for (; rest >= RansFormat.DigitMask; rest -= RansFormat.DigitMask) Add(RansFormat.Item.Bypass(RansFormat.DigitMask, st));
-                Add(RansFormat.Item.Bypass((uint)rest, st));
+                // CompressAI writes the digit count in 4-bit pieces of at most 15; a raw value below 2^31 has at most 8
+                // digits, so one piece holds the count.
+                Add(RansFormat.Item.Bypass((uint)digits, st));
                 for (int d = 0; d < digits; d++) Add(RansFormat.Item.Bypass(RansFormat.Digit(raw, d), st));
             }
         }
