@@ -134,16 +134,14 @@ public sealed class CodecTests
     {
         using var bitmap = new SkiaSharp.SKBitmap(new SkiaSharp.SKImageInfo(width, height, SkiaSharp.SKColorType.Gray8, SkiaSharp.SKAlphaType.Opaque));
         bitmap.Erase(new SkiaSharp.SKColor(90, 90, 90));
-        using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
-        return data.ToArray();
+        return ImagesTests.Png(bitmap);
     }
 
     private static byte[] TransparentPng(int width, int height)
     {
         using var bitmap = new SkiaSharp.SKBitmap(new SkiaSharp.SKImageInfo(width, height, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Unpremul));
         bitmap.Erase(new SkiaSharp.SKColor(90, 140, 200, 128));
-        using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
-        return data.ToArray();
+        return ImagesTests.Png(bitmap);
     }
 
     [TestMethod]

@@ -53,7 +53,7 @@ public sealed class ImagesTests
     }
 
     /// <summary>A PNG of <paramref name="bitmap"/>, whose colour type decides the file's.</summary>
-    private static byte[] Png(SkiaSharp.SKBitmap bitmap)
+    internal static byte[] Png(SkiaSharp.SKBitmap bitmap)
     {
         using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
         return data.ToArray();
