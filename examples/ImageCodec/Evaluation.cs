@@ -129,6 +129,7 @@ public static class Evaluation
     /// piecewise cubically (PCHIP, Fritsch–Carlson, as the field's tools do), as exp(mean) − 1. Negative: fewer bits at
     /// the same quality. NaN when either curve has fewer than two points or the ranges do not overlap.
     /// </summary>
+    /// <exception cref="ArgumentException">A curve has two points at the same PSNR.</exception>
     public static double BdRate(IReadOnlyList<Point> anchor, IReadOnlyList<Point> test)
     {
         if (anchor.Count < 2 || test.Count < 2) return double.NaN;
