@@ -1,49 +1,57 @@
 using System;
 using System.IO;
+using System.Linq;
 using static TorchSharp.torch;
 using SoftRound.Tf.Compression;
 
 namespace ImageCodec;
 
-/// <summary>Compresses an image to an .srz file with a trained <see cref="FactorizedPrior"/>, and back.</summary>
+/// <summary>Compresses an image to an .srz file with a trained <see cref="CompressionModel"/>, and back.</summary>
 public static class Codec
 {
     /// <summary>
-    /// The .srz file of <paramref name="image"/> (1, 3, H, W) in [0, 1]: padded to multiples of 16 by repeating its
-    /// edges, y = g_a(x), and the bottleneck's stream of round(y − medians). The model must be in eval mode with
-    /// its tables built (<c>EntropyBottleneck.update()</c>).
+    /// The .srz file of <paramref name="image"/> (1, 3, H, W) in [0, 1]: padded to multiples of the model's
+    /// downsampling factor by repeating its edges, and the model's streams (<see cref="CompressionModel.compress"/>),
+    /// with <paramref name="quality"/> recorded in the header. The model must be in eval mode with its tables built
+    /// (<c>update()</c>).
     /// </summary>
-    public static byte[] Compress(FactorizedPrior model, Tensor image)
+    /// <exception cref="ArgumentOutOfRangeException">The quality is outside 0 to <see cref="SrzFile.MaxQuality"/>, or a side of the image outside 1 to 65535.</exception>
+    public static byte[] Compress(CompressionModel model, Tensor image, int quality = 0)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         int height = (int)image.shape[2], width = (int)image.shape[3];
-        Tensor y = model.analysis(Images.Pad(image, model.downsampling_factor));
-        byte[] stream = model.EntropyBottleneck.compress(y)[0];
-        return SrzFile.Write(new SrzFile.Header(Weights.Identifier(model), width, height), stream);
+        CompressedData data = model.compress(Images.Pad(image, model.downsampling_factor));
+        return SrzFile.Write(new SrzFile.Header(Weights.Identifier(model), width, height, quality), data.strings.Select(s => s[0]).ToArray());
     }
 
-    /// <summary>The image of an .srz file: ŷ from its stream, x̂ = g_s(ŷ) cropped to the image's size and clamped to [0, 1].</summary>
-    /// <exception cref="InvalidDataException">The file is not one this model can decode (see <see cref="SrzFile.Read"/>), or its stream is damaged.</exception>
-    public static Tensor Decompress(FactorizedPrior model, byte[] file)
+    /// <summary>The image of an .srz file: ŷ from its streams, x̂ = g_s(ŷ) cropped to the image's size and clamped to [0, 1].</summary>
+    /// <exception cref="InvalidDataException">The file is not one this model can decode (see <see cref="SrzFile.Read"/>), holds another number of streams than the model writes, or a stream is damaged.</exception>
+    public static Tensor Decompress(CompressionModel model, byte[] file)
     {
-        (SrzFile.Header header, byte[] stream) = SrzFile.Read(file, Weights.Identifier(model));
+        (SrzFile.Header header, byte[][] streams) = SrzFile.Read(file, Weights.Identifier(model));
         using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        long h = (header.Height + model.downsampling_factor - 1) / model.downsampling_factor, w = (header.Width + model.downsampling_factor - 1) / model.downsampling_factor;
-        Tensor yHat = model.EntropyBottleneck.decompress(new[] { stream }, new[] { h, w });
-        Tensor xHat = model.synthesis(yHat);
-        return Images.Crop(xHat, header.Width, header.Height).clamp(0, 1).contiguous().MoveToOuterDisposeScope();
+        int factor = model.downsampling_factor;
+        var data = new CompressedData(streams.Select(s => new[] { s }).ToArray(), new long[] { (header.Height + factor - 1) / factor, (header.Width + factor - 1) / factor });
+        Tensor xHat;
+        try
+        {
+            xHat = model.decompress(data);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"the file's streams ({streams.Length}) do not fit {model.GetName()}: {e.Message}", e);
+        }
+        return Images.Crop(xHat, header.Width, header.Height).contiguous().MoveToOuterDisposeScope();
     }
 
-    /// <summary>The eval forward pass on the padded image, cropped and clamped as <see cref="Decompress"/> gives it, and the likelihoods.</summary>
-    public static (Tensor image, Tensor likelihoods) Forward(FactorizedPrior model, Tensor image)
+    /// <summary>The eval forward pass on the padded image, cropped and clamped as <see cref="Decompress"/> gives it, and the likelihoods of every latent.</summary>
+    public static (Tensor image, Tensor[] likelihoods) Forward(CompressionModel model, Tensor image)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         CompressionOutput output = model.call(Images.Pad(image, model.downsampling_factor));
-        (Tensor xHat, Tensor likelihoods) = (output.x_hat, output.likelihoods["y"]);
-        Tensor cropped = Images.Crop(xHat, (int)image.shape[3], (int)image.shape[2]).clamp(0, 1).contiguous();
-        return (cropped.MoveToOuterDisposeScope(), likelihoods.MoveToOuterDisposeScope());
+        Tensor cropped = Images.Crop(output.x_hat, (int)image.shape[3], (int)image.shape[2]).clamp(0, 1).contiguous();
+        return (cropped.MoveToOuterDisposeScope(), output.likelihoods.Values.Select(l => l.MoveToOuterDisposeScope()).ToArray());
     }
 }

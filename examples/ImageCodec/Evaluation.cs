@@ -14,7 +14,7 @@ namespace ImageCodec;
 public static class Evaluation
 {
     /// <summary>One point of a rate–distortion curve, averaged over the images.</summary>
-    /// <param name="Method">The quantizer (or "JPEG").</param>
+    /// <param name="Method">"architecture quantizer" (or "JPEG", "WebP").</param>
     /// <param name="Setting">λ, or JPEG's quality.</param>
     /// <param name="Seed">The training seed (0 for JPEG).</param>
     /// <param name="Steps">The training steps (0 for JPEG).</param>
@@ -34,8 +34,16 @@ public static class Evaluation
         _ => "ste_soft_round",
     };
 
-    /// <summary>The codec's point: each image compressed to bytes and decompressed, its bpp from the bytes.</summary>
-    public static Point Codec(FactorizedPrior model, ModelFile.Config config, IReadOnlyList<Tensor> images)
+    /// <summary>The label of an architecture in tables and plots.</summary>
+    public static string Label(Architecture architecture) => architecture switch
+    {
+        Architecture.FactorizedPrior => "factorized",
+        Architecture.ScaleHyperprior => "hyperprior",
+        _ => "mean-scale",
+    };
+
+    /// <summary>The codec's point: each image compressed to bytes and decompressed, its bpp from the bytes; its method is "architecture quantizer".</summary>
+    public static Point Codec(CompressionModel model, ModelFile.Config config, IReadOnlyList<Tensor> images)
     {
         double bpp = 0, estimated = 0, psnr = 0, compress = 0, decompress = 0;
         foreach (Tensor image in images)
@@ -48,13 +56,13 @@ public static class Evaluation
             clock.Restart();
             Tensor decoded = ImageCodec.Codec.Decompress(model, file);
             decompress += clock.Elapsed.TotalSeconds;
-            (_, Tensor likelihoods) = ImageCodec.Codec.Forward(model, image);
+            (_, Tensor[] likelihoods) = ImageCodec.Codec.Forward(model, image);
             bpp += file.Length * 8 / pixels;
-            estimated += Bits.total(likelihoods.to(ScalarType.Float64)).item<double>() / pixels;
+            estimated += Bits.total(likelihoods.Select(l => l.to(ScalarType.Float64)).ToArray()).item<double>() / pixels;
             psnr += Images.Psnr(image, decoded);
         }
         int n = images.Count;
-        return new Point(Label(config.Mode), config.Lambda, config.Seed, config.Steps, bpp / n, estimated / n, psnr / n, compress / n, decompress / n);
+        return new Point($"{Label(config.Architecture)} {Label(config.Mode)}", config.Lambda, config.Seed, config.Steps, bpp / n, estimated / n, psnr / n, compress / n, decompress / n);
     }
 
     /// <summary>JPEG (Skia's encoder, 4:2:0) at each quality: bytes of the file, PSNR of its decoding.</summary>

@@ -10,18 +10,19 @@ using Spectre.Console;
 using static TorchSharp.torch;
 using SoftRound.Tf.Compression;
 
-// A learned image codec (Ballé et al. 2018's factorized prior) built on SoftRound.Tf:
-//   eval        the rate–distortion table and plot of every weights file in a folder against JPEG, on the held-out photographs
-//   compress    in.png out.srz
-//   decompress  in.srz out.png
+// A learned image codec (Ballé et al. 2018's factorized prior and hyperprior models) built on SoftRound.Tf:
+//   eval        the rate–distortion tables and plot of every weights file in a folder against JPEG and WebP, on the held-out photographs
+//   compress    in.png out.srz [--quality 1..6 | --weights file]
+//   decompress  in.srz out.png (the weights of the level the file records, or --weights)
 //   train       trains one model; sweep trains every quantizer at several λ and seeds
 // Errors in the input (a missing file, a file that is not an image or not an .srz made by these weights, a damaged
 // file) print one line and exit with code 2.
 string here = AppContext.BaseDirectory;
-var weightsOption = new Option<FileInfo>("--weights") { Description = "The trained weights.", DefaultValueFactory = _ => new FileInfo(Path.Combine(here, "weights", "default.srzw")) };
+var weightsOption = new Option<FileInfo?>("--weights") { Description = "Trained weights to use instead of a quality level's." };
+var quality = new Option<int>("--quality") { Description = $"Quality level, 1 (about 0.1 bpp) to {SrzFile.MaxQuality} (about 1 bpp): the committed weights weights/q<level>.srzw.", DefaultValueFactory = _ => 3 };
 var input = new Argument<FileInfo>("input");
 var output = new Argument<FileInfo>("output");
-var compress = new Command("compress", "Compress a PNG or JPEG image to an .srz file.") { input, output, weightsOption };
+var compress = new Command("compress", "Compress a PNG or JPEG image to an .srz file.") { input, output, quality, weightsOption };
 var decompress = new Command("decompress", "Decompress an .srz file to a PNG image.") { input, output, weightsOption };
 
 var weightsFolder = new Option<DirectoryInfo>("--weights-dir") { Description = "Folder of weights files (*.srzw) to evaluate.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(here, "weights")) };
@@ -35,9 +36,12 @@ var steps = new Option<int>("--steps") { Description = "Training steps per model
 var lambda = new Option<double>("--lambda") { Description = "λ of R + λ·D (D = MSE on [0, 255]²).", DefaultValueFactory = _ => 0.0067 };
 var mode = new Option<QuantizationMode>("--mode") { Description = "The training quantizer.", DefaultValueFactory = _ => QuantizationMode.SoftRoundNoise };
 var seed = new Option<int>("--seed") { Description = "Seed (0 or more).", DefaultValueFactory = _ => 1 };
+var architecture = new Option<Architecture>("--architecture") { Description = "The model.", DefaultValueFactory = _ => Architecture.FactorizedPrior };
+var init = new Option<FileInfo?>("--init") { Description = "Start from this weights file's weights where names and shapes match (fine-tuning, or g_a and g_s of a factorized model)." };
+var threads = new Option<int>("--threads") { Description = "Threads (1 or 2). With 2, oneDNN's convolutions can give NaN gradients (README, \"Known limitations\"); two runs of one thread each use 2 cores as well.", DefaultValueFactory = _ => 1 };
 var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint (the output's name + .ckpt) every so many steps.", DefaultValueFactory = _ => 1000 };
 var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint a stopped run of the same command left." };
-var train = new Command("train", "Train one codec for R + λ·D on random 128×128 crops.") { data, outputWeights, steps, lambda, mode, seed, checkpointEvery, resume };
+var train = new Command("train", "Train one codec for R + λ·D on random 128×128 crops.") { data, outputWeights, steps, lambda, mode, seed, architecture, init, threads, checkpointEvery, resume };
 
 var sweepFolder = new Option<DirectoryInfo>("--output") { Description = "Folder for the weights files.", DefaultValueFactory = _ => new DirectoryInfo("weights") };
 var sweepSteps = new Option<int>("--steps") { Description = "Training steps per model (1 to 10⁶).", DefaultValueFactory = _ => 1000 };
@@ -45,7 +49,7 @@ var lambdas = new Option<string>("--lambdas") { Description = "Comma-separated �
 var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds.", DefaultValueFactory = _ => "1" };
 var sweep = new Command("sweep", "Train every quantizer (uniform noise, round_st, soft_round + noise, differentiable_round) at each λ and seed.") { data, sweepFolder, sweepSteps, lambdas, seeds };
 
-var root = new RootCommand("A learned image codec: the factorized prior of Ballé et al. 2018, on SoftRound.Tf.") { eval, compress, decompress, train, sweep };
+var root = new RootCommand("A learned image codec: the factorized prior and hyperprior models of Ballé et al. 2018 and Minnen et al., on SoftRound.Tf.") { eval, compress, decompress, train, sweep };
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
@@ -59,18 +63,29 @@ try
     Command command = parsed.CommandResult.Command;
     if (command == compress)
     {
-        (FactorizedPrior model, _) = ModelFile.Load(parsed.GetValue(weightsOption)!.FullName);
+        FileInfo? chosen = parsed.GetValue(weightsOption);
+        int level = parsed.GetValue(quality);
+        if (level is < 1 or > SrzFile.MaxQuality)
+        {
+            Console.Error.WriteLine($"error: --quality must be 1 to {SrzFile.MaxQuality}; got {level}.");
+            return 2;
+        }
+        (CompressionModel model, _) = ModelFile.Load(chosen?.FullName ?? LevelWeights(here, level));
         Tensor image = Images.Decode(File.ReadAllBytes(parsed.GetValue(input)!.FullName), out string? conversion);
         if (conversion is not null) Console.Error.WriteLine($"note: the image is {conversion}.");
-        byte[] file = Codec.Compress(model, image);
+        byte[] file = Codec.Compress(model, image, chosen is null ? level : 0);
         File.WriteAllBytes(parsed.GetValue(output)!.FullName, file);
         Console.WriteLine($"{file.Length} bytes, {file.Length * 8.0 / (image.shape[2] * image.shape[3]):0.000} bits per pixel");
         return 0;
     }
     if (command == decompress)
     {
-        (FactorizedPrior model, _) = ModelFile.Load(parsed.GetValue(weightsOption)!.FullName);
-        Tensor image = Codec.Decompress(model, File.ReadAllBytes(parsed.GetValue(input)!.FullName));
+        byte[] file = File.ReadAllBytes(parsed.GetValue(input)!.FullName);
+        FileInfo? chosen = parsed.GetValue(weightsOption);
+        int level = chosen is null ? SrzFile.Quality(file) : 0;
+        if (chosen is null && level == 0) throw new InvalidDataException("the file was made with weights named on the command line (quality level 0): give them with --weights.");
+        (CompressionModel model, _) = ModelFile.Load(chosen?.FullName ?? LevelWeights(here, level));
+        Tensor image = Codec.Decompress(model, file);
         File.WriteAllBytes(parsed.GetValue(output)!.FullName, Images.Encode(image));
         return 0;
     }
@@ -88,10 +103,24 @@ try
             Console.Error.WriteLine("error: --steps must be 1 to 10⁶, --seed 0 or more, --lambda finite and > 0, and --checkpoint-every 1 or more.");
             return 2;
         }
+        int threadCount = parsed.GetValue(threads);
+        if (threadCount is < 1 or > 2)
+        {
+            Console.Error.WriteLine($"error: --threads must be 1 or 2; got {threadCount}.");
+            return 2;
+        }
+        set_num_threads(Math.Min(threadCount, Environment.ProcessorCount));
         FileInfo target = parsed.GetValue(outputWeights)!;
         var checkpointing = new Training.Checkpointing(target.FullName + ".ckpt", every, parsed.GetValue(resume));
         if (checkpointing.Resume && !File.Exists(checkpointing.Path)) throw new FileNotFoundException($"no checkpoint {checkpointing.Path} to resume from.");
-        TrainOne(Training.Defaults(parsed.GetValue(mode), lambdaValue, stepCount, seedValue), images, target, checkpointing);
+        Training.Options options = Training.Defaults(parsed.GetValue(mode), lambdaValue, stepCount, seedValue) with
+        {
+            Architecture = parsed.GetValue(architecture),
+            Init = parsed.GetValue(init)?.FullName,
+        };
+        // Fine-tuning starts where the annealing of the run it continues ended.
+        if (options.Init is not null) options = options with { AlphaStart = null };
+        TrainOne(options, images, target, checkpointing);
         return 0;
     }
     int sweepStepCount = parsed.GetValue(sweepSteps);
@@ -124,6 +153,9 @@ static Tensor[] LoadImages(DirectoryInfo folder) =>
     folder.EnumerateFiles().Where(f => f.Extension is ".png" or ".jpg" or ".jpeg")
         .OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => Images.Decode(File.ReadAllBytes(f.FullName))).ToArray();
 
+// The committed weights of a quality level.
+static string LevelWeights(string here, int level) => Path.Combine(here, "weights", $"q{level}.srzw");
+
 static string Number(double value) => value.ToString(CultureInfo.InvariantCulture);
 
 // Rows of text as columns two spaces apart, the first row a header underlined.
@@ -152,7 +184,7 @@ static T[]? ParseList<T>(string text, Func<string, IFormatProvider, T> parse)
 
 static void TrainOne(Training.Options options, Tensor[] images, FileInfo target, Training.Checkpointing? checkpointing = null)
 {
-    FactorizedPrior trained = null!;
+    CompressionModel trained = null!;
     var clock = System.Diagnostics.Stopwatch.StartNew();
     string name = $"{Evaluation.Label(options.Mode)}, λ = {options.Lambda.ToString(CultureInfo.InvariantCulture)}, seed {options.Seed}";
     AnsiConsole.Progress().Start(context =>
@@ -164,7 +196,7 @@ static void TrainOne(Training.Options options, Tensor[] images, FileInfo target,
             if (step % 50 == 0) task.Description = $"{name}: loss {loss:0.000}";
         }, checkpointing);
     });
-    ModelFile.Save(trained, new ModelFile.Config(options.N, options.M, options.Mode, options.Alpha, options.Lambda, (int)options.Seed, options.Steps), target.FullName);
+    ModelFile.Save(trained, new ModelFile.Config(options.N, options.M, options.Mode, options.Alpha, options.Lambda, (int)options.Seed, options.Steps, options.Architecture), target.FullName);
     Console.WriteLine($"{name}: {clock.Elapsed.TotalMinutes:0.0} min, weights in {target.FullName}");
 }
 
@@ -180,7 +212,7 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     var points = new List<Evaluation.Point>();
     foreach (FileInfo file in files)
     {
-        (FactorizedPrior model, ModelFile.Config config) = ModelFile.Load(file.FullName);
+        (CompressionModel model, ModelFile.Config config) = ModelFile.Load(file.FullName);
         points.Add(Evaluation.Codec(model, config, images));
     }
     // Narrow tables rather than one wide one: each fits 80 columns, and plain text never wraps a cell, in a terminal or a

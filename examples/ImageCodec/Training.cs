@@ -10,7 +10,7 @@ using SoftRound.Tf.Compression;
 
 namespace ImageCodec;
 
-/// <summary>Trains a <see cref="FactorizedPrior"/> for R + λ·D on random crops, as CompressAI's example does.</summary>
+/// <summary>Trains a codec model (<see cref="Architecture"/>) for R + λ·D on random crops, as CompressAI's example does.</summary>
 public static class Training
 {
 
@@ -18,9 +18,12 @@ public static class Training
     /// <remarks>
     /// With <paramref name="AlphaStart"/>, the quantizer's α (k for differentiable_round) is annealed from it to
     /// <paramref name="Alpha"/> exponentially over the steps, as Agustsson &amp; Theis anneal soft round's steepness.
+    /// With <paramref name="Init"/>, the run starts from the weights of that weights file wherever a state-dict entry
+    /// has the same name and shape (a factorized model's g_a and g_s in a hyperprior model, or a model of another λ),
+    /// and from a fresh initialisation elsewhere.
     /// </remarks>
     public sealed record Options(int N, int M, QuantizationMode Mode, double Alpha, double Lambda, int Steps, int Batch, int Crop, ulong Seed,
-        double LearningRate, double? AlphaStart = null);
+        double LearningRate, double? AlphaStart = null, Architecture Architecture = Architecture.FactorizedPrior, string? Init = null);
 
     /// <summary>The four training quantizers the comparison covers.</summary>
     public static readonly QuantizationMode[] Quantizers =
@@ -38,16 +41,15 @@ public static class Training
     };
 
     /// <summary>
-    /// The loss of a batch: λ·255²·MSE(x̂, x) + bits per pixel (D on [0, 255]², as CompressAI's
+    /// The loss of a batch: λ·255²·MSE(x̂, x) + bits per pixel of every latent (D on [0, 255]², as CompressAI's
     /// <c>RateDistortionLoss</c>), with its two parts.
     /// </summary>
-    public static (Tensor loss, double bpp, double mse) Loss(FactorizedPrior model, Tensor x, double lambda)
+    public static (Tensor loss, double bpp, double mse) Loss(CompressionModel model, Tensor x, double lambda)
     {
         CompressionOutput output = model.call(x);
-        (Tensor xHat, Tensor likelihoods) = (output.x_hat, output.likelihoods["y"]);
         long pixels = x.shape[0] * x.shape[2] * x.shape[3];
-        Tensor bpp = Bits.per_pixel(pixels, likelihoods);
-        Tensor mse = nn.functional.mse_loss(xHat, x);
+        Tensor bpp = Bits.per_pixel(pixels, output.likelihoods.Values.ToArray());
+        Tensor mse = nn.functional.mse_loss(output.x_hat, x);
         return (mse * (lambda * 255 * 255) + bpp, bpp.item<float>(), mse.item<float>());
     }
 
@@ -65,7 +67,7 @@ public static class Training
     /// </summary>
     /// <exception cref="InvalidDataException">The checkpoint to resume from is damaged or belongs to other options.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="Checkpointing.Every"/> is below 1.</exception>
-    public static FactorizedPrior Run(Options options, IReadOnlyList<Tensor> images, Action<int, double>? progress = null, Checkpointing? checkpointing = null)
+    public static CompressionModel Run(Options options, IReadOnlyList<Tensor> images, Action<int, double>? progress = null, Checkpointing? checkpointing = null)
     {
         if (checkpointing is { Every: < 1 }) throw new ArgumentOutOfRangeException(nameof(checkpointing), checkpointing.Every, "Training.Run: checkpointing.Every must be at least 1.");
         manual_seed((long)options.Seed);
@@ -85,9 +87,9 @@ public static class Training
             if (checkpointing is not null && ((step + 1) % checkpointing.Every == 0 || step + 1 == options.Steps)) trainer.Save(checkpointing.Path);
             progress?.Invoke(step, loss);
         }
-        FactorizedPrior model = trainer.Model;
+        CompressionModel model = trainer.Model;
         model.eval();
-        model.EntropyBottleneck.update();
+        model.update();
         return model;
     }
 
@@ -103,12 +105,16 @@ public static class Training
         private readonly SteepnessSchedule? anneal;
         private int step;
 
-        /// <summary>A new model (from the current torch seed) in training mode.</summary>
+        /// <summary>A new model (from the current torch seed, then <see cref="Options.Init"/>'s weights) in training mode.</summary>
+        /// <exception cref="InvalidDataException">The weights file to start from cannot be read, or shares no entry with the model.</exception>
         public Trainer(Options options)
         {
             this.options = options;
-            Model = new FactorizedPrior(options.N, options.M, options.Mode, options.Alpha);
+            Model = ModelFile.Create(new ModelFile.Config(options.N, options.M, options.Mode, options.Alpha, options.Lambda, (int)options.Seed, options.Steps, options.Architecture));
+            if (options.Init is not null) Initialize(Model, options.Init);
             Model.train();
+            entropyModels = Model.modules().Select(m => m switch { EntropyBottleneck b => b.quantizer, GaussianConditional g => g.quantizer, _ => null })
+                .OfType<QuantizationLayer>().ToArray();
             var named = Model.named_parameters().ToList();
             main = optim.Adam(named.Where(p => !p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter), lr: options.LearningRate);
             decay = optim.lr_scheduler.MultiStepLR(main, new[] { Math.Max(1, options.Steps * 4 / 5) }, 0.1);
@@ -117,7 +123,28 @@ public static class Training
         }
 
         /// <summary>The model.</summary>
-        public FactorizedPrior Model { get; }
+        public CompressionModel Model { get; }
+
+        private readonly QuantizationLayer[] entropyModels;
+
+        /// <summary>Copies into <paramref name="model"/> every state-dict entry of the weights file at <paramref name="path"/> with the same name and shape.</summary>
+        private static void Initialize(CompressionModel model, string path)
+        {
+            (CompressionModel source, _) = ModelFile.Load(path);
+            using var noGrad = no_grad();
+            Dictionary<string, Tensor> from = source.state_dict();
+            int copied = 0;
+            foreach ((string name, Tensor value) in model.state_dict())
+            {
+                if (from.TryGetValue(name, out Tensor? other) && other.shape.SequenceEqual(value.shape))
+                {
+                    value.copy_(other);
+                    copied++;
+                }
+            }
+            source.Dispose();
+            if (copied == 0) throw new InvalidDataException($"{path} shares no state-dict entry (name and shape) with a {model.GetName()} of N = {model.N}, M = {model.M}.");
+        }
 
         private static readonly byte[] CheckpointMagic = "SRZC"u8.ToArray();
         private const int CheckpointVersion = 1;
@@ -186,7 +213,8 @@ public static class Training
         public double Step(Tensor batch, Action<string>? phase = null)
         {
             using var scope = NewDisposeScope();
-            if (anneal is not null) Model.EntropyBottleneck.quantizer.alpha = anneal.at(step);
+            if (anneal is not null)
+                foreach (QuantizationLayer quantizer in entropyModels) quantizer.alpha = anneal.at(step);
             main.zero_grad();
             (Tensor loss, _, _) = Loss(Model, batch, options.Lambda);
             phase?.Invoke("forward");
@@ -198,7 +226,7 @@ public static class Training
             decay.step();
             phase?.Invoke("step");
             aux.zero_grad();
-            Model.EntropyBottleneck.loss().backward();
+            Model.aux_loss().backward();
             aux.step();
             phase?.Invoke("aux");
             step++;

@@ -19,7 +19,7 @@ namespace SoftRound.Tf.Tests.Examples.ImageCodec;
 [TestCategory("Training")]
 public sealed class CodecTests
 {
-    private static FactorizedPrior model = null!;
+    private static CompressionModel model = null!;
     private static double firstLoss, lastLoss;
     private static string weightsPath = null!;
 
@@ -69,9 +69,32 @@ public sealed class CodecTests
         Tensor image = photo[.., .., 100..(100 + height), 200..(200 + width)].contiguous();
         byte[] file = Codec.Compress(model, image);
         Tensor decoded = Codec.Decompress(model, file);
-        (Tensor forward, Tensor likelihoods) = Codec.Forward(model, image);
+        (Tensor forward, _) = Codec.Forward(model, image);
         TensorAssert.Identical(forward, decoded);
         Assert.IsTrue(Images.Psnr(image, decoded) > 10);
+    }
+
+    [TestMethod]
+    [DataRow(Architecture.ScaleHyperprior, 70, 40)]
+    [DataRow(Architecture.MeanScaleHyperprior, 37, 21)]
+    [DataRow(Architecture.MeanScaleHyperprior, 1, 1)]
+    public void HyperpriorModels_WriteTwoStreams_ThatDecodeToTheEvalForward(Architecture architecture, int width, int height)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(8);
+        CompressionModel untrained = ModelFile.Create(new ModelFile.Config(8, 8, QuantizationMode.UniformNoise, 5.0, 0.01, 0, 0, architecture));
+        untrained.eval();
+        untrained.update();
+        Tensor image = Photos("eval")[1][.., .., 50..(50 + height), 60..(60 + width)].contiguous();
+        byte[] file = Codec.Compress(untrained, image, quality: 4);
+        (SrzFile.Header header, byte[][] streams) = SrzFile.Read(file, Weights.Identifier(untrained));
+        Assert.AreEqual((4, 2), (header.Quality, streams.Length));
+        (Tensor forward, Tensor[] likelihoods) = Codec.Forward(untrained, image);
+        Assert.AreEqual(2, likelihoods.Length);
+        TensorAssert.Identical(forward, Codec.Decompress(untrained, file));
+        // One stream where the model writes two: refused for what it is.
+        byte[] one = SrzFile.Write(header, new[] { streams[0] });
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Codec.Decompress(untrained, one)).Message, "the file's streams (1) do not fit");
     }
 
     private static (int exitCode, string output) Run(string arguments) => ExampleProcess.Run("ImageCodec", arguments);
@@ -116,10 +139,20 @@ public sealed class CodecTests
             StringAssert.Contains(output, "not an .srz file");
             (code, output) = Run($"decompress \"{Path.Combine(folder, "missing.srz")}\" \"{back}\" --weights \"{weightsPath}\"");
             Assert.AreEqual(2, code, output);
-            // The committed weights (the default) did not make this file; a weights file that is not one is refused too.
+            // A file made with weights named on the command line records no level: decompress asks for them; other
+            // weights are refused, and so is a weights file that is not one, and a level that does not exist.
             (code, output) = Run($"decompress \"{srz}\" \"{back}\"");
             Assert.AreEqual(2, code, output);
+            StringAssert.Contains(output, "the file was made with weights named on the command line (quality level 0): give them with --weights.");
+            (code, output) = Run($"decompress \"{srz}\" \"{back}\" --weights \"{Path.Combine(Repository.Root, "examples", "ImageCodec", "weights", "default.srzw")}\"");
+            Assert.AreEqual(2, code, output);
             StringAssert.Contains(output, "made with other weights");
+            foreach (int level in new[] { 0, 7 })
+            {
+                (code, output) = Run($"compress \"{png}\" \"{srz}.q\" --quality {level}");
+                Assert.AreEqual(2, code, output);
+                StringAssert.Contains(output, $"error: --quality must be 1 to 6; got {level}.");
+            }
             (code, output) = Run($"compress \"{png}\" \"{srz}\" --weights \"{png}\"");
             Assert.AreEqual(2, code, output);
             StringAssert.Contains(output, "is not a codec weights file");
@@ -163,11 +196,11 @@ public sealed class CodecTests
             // warnings on stderr), no number broken.
             foreach (string line in output.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => !l.Contains(results) && !l.StartsWith("[W", StringComparison.Ordinal)))
                 Assert.IsTrue(line.Length <= 80, $"{line.Length} characters: {line}");
-            StringAssert.Matches(output, new System.Text.RegularExpressions.Regex(@"\n1 +uniform noise +0\.01 +3 +120 +\d\.\d{3} +\d+\.\d\d\r?\n"));
+            StringAssert.Matches(output, new System.Text.RegularExpressions.Regex(@"\n1 +factorized uniform noise +0\.01 +3 +120 +\d\.\d{3} +\d+\.\d\d\r?\n"));
             string[] rows = File.ReadAllLines(Path.Combine(results, "rd.csv"));
             Assert.AreEqual(1 + 1 + 12 + 12, rows.Length, string.Join("\n", rows));
             Assert.AreEqual(12, rows.Count(r => r.StartsWith("WebP,", StringComparison.Ordinal)));
-            StringAssert.StartsWith(rows[1], "uniform noise,0.01,3,");
+            StringAssert.StartsWith(rows[1], "factorized uniform noise,0.01,3,");
             Assert.IsTrue(new FileInfo(Path.Combine(results, "rd.png")).Length > 1000);
         }
         finally

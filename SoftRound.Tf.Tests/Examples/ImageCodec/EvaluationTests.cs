@@ -114,7 +114,7 @@ public sealed class EvaluationTests
     private static (Evaluation.Point codec, Tensor[] images) CommittedOn(string set, int count)
     {
         string folder = Path.Combine(Repository.Root, "examples", "ImageCodec");
-        (FactorizedPrior model, ModelFile.Config config) = ModelFile.Load(Path.Combine(folder, "weights", "default.srzw"));
+        (CompressionModel model, ModelFile.Config config) = ModelFile.Load(Path.Combine(folder, "weights", "default.srzw"));
         Assert.AreEqual(new ModelFile.Config(32, 48, QuantizationMode.SoftRoundNoise, 5.0, 0.0067, 1, 30000), config);
         Tensor[] images = Directory.GetFiles(Path.Combine(folder, "data", set), "*.png").OrderBy(f => f, StringComparer.Ordinal)
             .Select(f => Images.Decode(File.ReadAllBytes(f))).ToArray();

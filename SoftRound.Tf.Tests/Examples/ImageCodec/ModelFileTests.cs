@@ -59,13 +59,13 @@ public sealed class ModelFileTests
     [TestMethod]
     public void RoundTrip_KeepsTheConfigurationAndTheWeights_AndBuildsTheTables()
     {
-        CollectionAssert.AreEqual(Encoding("SRZW").Concat(BitConverter.GetBytes(2)).ToArray(), file[..8]);
+        CollectionAssert.AreEqual(Encoding("SRZW").Concat(BitConverter.GetBytes(3)).ToArray(), file[..8]);
         CollectionAssert.AreEqual(SHA256.HashData(file.AsSpan(0, file.Length - 32)), file[^32..]);
-        (FactorizedPrior loaded, ModelFile.Config config) = ModelFile.Load(Write(file));
+        (CompressionModel loaded, ModelFile.Config config) = ModelFile.Load(Write(file));
         Assert.AreEqual(Config, config);
         CollectionAssert.AreEqual(Weights.Identifier(model), Weights.Identifier(loaded));
         Assert.IsFalse(loaded.training);
-        Assert.IsNotNull(loaded.EntropyBottleneck.quantized_cdf);
+        Assert.IsNotNull(((FactorizedPrior)loaded).EntropyBottleneck.quantized_cdf);
     }
 
     private static byte[] Encoding(string s) => System.Text.Encoding.ASCII.GetBytes(s);
@@ -77,27 +77,49 @@ public sealed class ModelFileTests
         StringAssert.Contains(Refused(Encoding("PNG\0").Concat(file[4..]).ToArray()), "is not a codec weights file.");
         byte[] version1 = (byte[])file.Clone();
         version1[4] = 1;
-        StringAssert.Contains(Refused(version1), "is of weights format version 1; this program reads 2.");
+        StringAssert.Contains(Refused(version1), "is of weights format version 1; this program reads 3.");
         StringAssert.Contains(Refused(file[..^1]), "is truncated or corrupted: its checksum does not match.");
         StringAssert.Contains(Refused(file[..39]), "is truncated or corrupted: its checksum does not match.");
         byte[] content = file[..^32];
-        foreach ((int offset, int value) in new[] { (8, 0), (8, ModelFile.MaxChannels + 1), (12, 0), (16, 99) })
+        foreach ((int offset, int value) in new[] { (8, 3), (8, -1), (12, 0), (12, ModelFile.MaxChannels + 1), (16, 0), (20, 99) })
         {
             byte[] bad = (byte[])content.Clone();
             BitConverter.GetBytes(value).CopyTo(bad, offset);
             StringAssert.Contains(Refused(Signed(bad)), "has an invalid configuration");
         }
         byte[] negativeAlpha = (byte[])content.Clone();
-        BitConverter.GetBytes(-1.0).CopyTo(negativeAlpha, 20);
+        BitConverter.GetBytes(-1.0).CopyTo(negativeAlpha, 24);
         StringAssert.Contains(Refused(Signed(negativeAlpha)), "has an invalid configuration");
         byte[] negativeSteps = (byte[])content.Clone();
-        BitConverter.GetBytes(-1).CopyTo(negativeSteps, 40);
+        BitConverter.GetBytes(-1).CopyTo(negativeSteps, 44);
         StringAssert.Contains(Refused(Signed(negativeSteps)), "has an invalid configuration");
         StringAssert.Contains(Refused(Signed(content.Concat(new byte[] { 0 }).ToArray())), "has 1 bytes after its weights.");
         // A file for a larger model than its weights: the state dict does not fit.
         byte[] larger = (byte[])content.Clone();
-        BitConverter.GetBytes(5).CopyTo(larger, 8);
+        BitConverter.GetBytes(5).CopyTo(larger, 12);
         StringAssert.Contains(Refused(Signed(larger)), "holds weights this program cannot use");
+    }
+
+    [TestMethod]
+    [DataRow(Architecture.FactorizedPrior)]
+    [DataRow(Architecture.ScaleHyperprior)]
+    [DataRow(Architecture.MeanScaleHyperprior)]
+    public void EveryArchitecture_RoundTrips_AsItself(Architecture architecture)
+    {
+        var config = Config with { Architecture = architecture };
+        manual_seed(6);
+        CompressionModel created = ModelFile.Create(config);
+        string path = Path.Combine(folder, $"{architecture}.srzw");
+        ModelFile.Save(created, config, path);
+        Assert.AreEqual(architecture, (Architecture)BitConverter.ToInt32(File.ReadAllBytes(path), 8));
+        (CompressionModel loaded, ModelFile.Config read) = ModelFile.Load(path);
+        Assert.AreEqual(config, read);
+        Assert.AreEqual(architecture.ToString(), loaded.GetType().Name);
+        CollectionAssert.AreEqual(Weights.Identifier(created), Weights.Identifier(loaded));
+        // update() built every table: a second call without force builds none.
+        Assert.IsFalse(loaded.update());
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ModelFile.Create(config with { Architecture = (Architecture)3 })).Message,
+            "ModelFile.Create: no architecture 3.");
     }
 
     [TestMethod]
@@ -138,7 +160,7 @@ public sealed class ModelFileTests
     [TestMethod]
     public void RandomBytes_AreRefused_EvenWithAValidChecksum()
     {
-        byte[] header = file[..44];
+        byte[] header = file[..48];
         Gen.Byte.Array[0, 400].Sample(bytes =>
         {
             Refused(bytes);

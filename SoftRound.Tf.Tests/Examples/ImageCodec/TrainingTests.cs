@@ -21,7 +21,7 @@ public sealed class TrainingTests : WithoutOneDnn
         return new[] { rand(1, 3, 40, 48, generator: generator), rand(1, 3, 36, 33, generator: generator), rand(1, 3, 20, 20, generator: generator) };
     }
 
-    private static void AssertSameWeights(FactorizedPrior expected, FactorizedPrior actual)
+    private static void AssertSameWeights(CompressionModel expected, CompressionModel actual)
     {
         var theirs = expected.state_dict();
         foreach ((string key, Tensor value) in actual.state_dict())
@@ -33,7 +33,7 @@ public sealed class TrainingTests : WithoutOneDnn
     /// state was loaded rounds its steps differently in the last bit (measured: a difference of 7e−9 in weights of
     /// order 1e−2 after one step), so the weights agree to float32 rounding rather than bit for bit.
     /// </summary>
-    private static void AssertCloseWeights(FactorizedPrior expected, FactorizedPrior actual)
+    private static void AssertCloseWeights(CompressionModel expected, CompressionModel actual)
     {
         var theirs = expected.state_dict();
         foreach ((string key, Tensor value) in actual.state_dict())
@@ -63,9 +63,9 @@ public sealed class TrainingTests : WithoutOneDnn
         {
             string path = Path.Combine(folder, "run.ckpt"), stopped = Path.Combine(folder, "stopped.ckpt");
             var losses = new double[Tiny.Steps];
-            FactorizedPrior plain = OneThread(() => Training.Run(Tiny, Images(), (step, loss) => losses[step] = loss));
+            CompressionModel plain = OneThread(() => Training.Run(Tiny, Images(), (step, loss) => losses[step] = loss));
             // Checkpoints every 2 steps; the one after step 2 is kept, as if the run had stopped during step 3.
-            FactorizedPrior checkpointed = OneThread(() => Training.Run(Tiny, Images(), (step, _) =>
+            CompressionModel checkpointed = OneThread(() => Training.Run(Tiny, Images(), (step, _) =>
             {
                 if (step == 1) File.Copy(path, stopped);
             }, new Training.Checkpointing(path, 2, Resume: false)));
@@ -73,7 +73,7 @@ public sealed class TrainingTests : WithoutOneDnn
             Assert.IsFalse(File.Exists(path + ".partial"));
 
             var resumedLosses = new double[Tiny.Steps];
-            FactorizedPrior resumed = OneThread(() => Training.Run(Tiny, Images(), (step, loss) => resumedLosses[step] = loss, new Training.Checkpointing(stopped, 2, Resume: true)));
+            CompressionModel resumed = OneThread(() => Training.Run(Tiny, Images(), (step, loss) => resumedLosses[step] = loss, new Training.Checkpointing(stopped, 2, Resume: true)));
             AssertCloseWeights(plain, resumed);
             CollectionAssert.AreEqual(new double[2], resumedLosses[..2], "steps 1 and 2 are not run again");
             CollectionAssert.AreEqual(losses[2..], resumedLosses[2..]);

@@ -1,0 +1,14 @@
+namespace ImageCodec;
+
+/// <summary>The library's models the codec can use (SoftRound.Tf.Compression), by the number a weights file stores.</summary>
+public enum Architecture
+{
+    /// <summary><c>FactorizedPrior</c> (bmshj2018-factorized): one stream, latents at 1/16 of the image's side.</summary>
+    FactorizedPrior = 0,
+
+    /// <summary><c>ScaleHyperprior</c> (bmshj2018-hyperprior): ŷ's and ẑ's streams, ẑ at 1/64.</summary>
+    ScaleHyperprior = 1,
+
+    /// <summary><c>MeanScaleHyperprior</c> (mbt2018-mean): as the scale hyperprior, with predicted means.</summary>
+    MeanScaleHyperprior = 2,
+}
