@@ -87,6 +87,7 @@ public static class Training
             if (checkpointing is not null && ((step + 1) % checkpointing.Every == 0 || step + 1 == options.Steps)) trainer.Save(checkpointing.Path);
             progress?.Invoke(step, loss);
         }
+        if (trainer.SkippedSteps > 0) Console.Error.WriteLine($"note: {trainer.SkippedSteps} of {options.Steps - start} steps were skipped: their gradient was not finite.");
         CompressionModel model = trainer.Model;
         model.eval();
         model.update();
@@ -124,6 +125,9 @@ public static class Training
 
         /// <summary>The model.</summary>
         public CompressionModel Model { get; }
+
+        /// <summary>The steps of this process whose gradient was not finite, skipped without changing the weights (the learning-rate schedule still advances).</summary>
+        public int SkippedSteps { get; private set; }
 
         private readonly QuantizationLayer[] entropyModels;
 
@@ -206,8 +210,9 @@ public static class Training
         }
 
         /// <summary>
-        /// One step on a batch (N, 3, H, W): the main loss's gradient clipped to norm 1 and an Adam step, then the
-        /// auxiliary loss's; the batch's loss. <paramref name="phase"/>, when given, is called as each phase ends
+        /// One step on a batch (N, 3, H, W): the main loss's gradient clipped to norm 1 and an Adam step (skipped, and
+        /// counted in <see cref="SkippedSteps"/>, when the gradient is not finite), then the auxiliary loss's; the
+        /// batch's loss. <paramref name="phase"/>, when given, is called as each phase ends
         /// ("forward", "backward", "clip", "step", "aux"), for profiling.
         /// </summary>
         public double Step(Tensor batch, Action<string>? phase = null)
@@ -220,9 +225,12 @@ public static class Training
             phase?.Invoke("forward");
             loss.backward();
             phase?.Invoke("backward");
-            nn.utils.clip_grad_norm_(Model.parameters(), 1.0);
+            double norm = nn.utils.clip_grad_norm_(Model.parameters(), 1.0);
             phase?.Invoke("clip");
-            main.step();
+            // An overflowing gradient would turn every weight into NaN (clipping scales by 1/∞): the step is skipped,
+            // as PyTorch's GradScaler skips one, and counted.
+            if (double.IsFinite(norm)) main.step();
+            else SkippedSteps++;
             decay.step();
             phase?.Invoke("step");
             aux.zero_grad();

@@ -55,6 +55,25 @@ public sealed class TrainingTests : WithoutOneDnn
     }
 
     [TestMethod]
+    public void AStepWhoseGradientOverflows_IsSkipped_AndCounted()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(2);
+        var trainer = new Training.Trainer(Tiny with { Architecture = Architecture.MeanScaleHyperprior, Crop = 64, AlphaStart = null });
+        var generator = new Generator(3);
+        Tensor batch = rand(2, 3, 64, 64, generator: generator);
+        var before = trainer.Model.state_dict().ToDictionary(e => e.Key, e => e.Value.clone());
+        // Pixels of 1e18: the loss and its gradient are finite entry by entry, but the gradient's norm overflows float32.
+        double loss = trainer.Step(batch * 1e18);
+        Assert.AreEqual(1, trainer.SkippedSteps, $"loss {loss}");
+        foreach ((string key, Tensor value) in trainer.Model.state_dict().Where(e => !e.Key.EndsWith("quantiles", StringComparison.Ordinal)))
+            Assert.IsTrue(before[key].eq(value).all().item<bool>(), key);
+        trainer.Step(batch);
+        Assert.AreEqual(1, trainer.SkippedSteps);
+        Assert.IsFalse(trainer.Model.state_dict()["g_a.0.weight"].eq(before["g_a.0.weight"]).all().item<bool>());
+    }
+
+    [TestMethod]
     public void AResumedRun_EndsWithTheWeightsOfOneNeverStopped()
     {
         using var scope = NewDisposeScope();
