@@ -490,6 +490,8 @@ public sealed class EntropyBottleneckTests
             ("searchRadius", () => model.update_quantiles(searchRadius: 0)),
             ("rtol", () => model.update_quantiles(rtol: double.NaN)),
             ("atol", () => model.update_quantiles(atol: -1)),
+            ("rtol", () => model.update_quantiles(rtol: 0)),
+            ("atol", () => model.update_quantiles(atol: 0)),
         })
         {
             var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(call);
@@ -511,6 +513,15 @@ public sealed class EntropyBottleneckTests
         // Within the count, but the untrained tables' symbols cost at least 2.6 bits each: 10 bytes cannot hold 64·64·48.
         e = Assert.ThrowsExactly<InvalidDataException>(() => model.decompress(new[] { new byte[10] }, new long[] { 64, 64 }));
         StringAssert.Contains(e.Message, "EntropyBottleneck.decompress: strings[0] has 10 bytes, but its 196608 symbols need at least");
+        // Two images: each stream's own symbols, and the bound sums every channel's least bits: the cost of its likeliest
+        // value, −log2(f/2^16), less 2^−13 for rANS's rounding, summed over the 48 channels.
+        e = Assert.ThrowsExactly<InvalidDataException>(() => model.decompress(new[] { new byte[10], new byte[10] }, new long[] { 64, 64 }));
+        double bits = 4096 * Enumerable.Range(0, 48).Sum(c =>
+        {
+            int[] row = model.quantized_cdf![c].data<int>().ToArray();
+            return -Math.Log2(row.Skip(1).Zip(row, (b, a) => b - a).Max() / 65536.0) - 1.0 / 8192;
+        });
+        StringAssert.Contains(e.Message, $"strings[0] has 10 bytes, but its 196608 symbols need at least {Math.Ceiling(bits / 8)} with these tables");
     }
 
     [TestMethod]

@@ -166,5 +166,6 @@ public sealed class QuantizedCdfTests
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf_compressai(new[] { 0.5f }, -1)).Message, "tailMass is -1");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf_compressai(new[] { 1e-9f }, 0)).Message, "every probability rounds to 0 in 16 bits.");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf_compressai(ReadOnlySpan<float>.Empty, 1)).Message, "pmf has 0 entries; expected 1 to 65535.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizedCdf.pmf_to_quantized_cdf_compressai(new float[M], 1)).Message, "pmf has 65536 entries; expected 1 to 65535.");
     }
 }

@@ -147,6 +147,13 @@ public sealed class CodecTests
             (code, output) = Run($"decompress \"{srz}\" \"{back}\" --weights \"{Path.Combine(Repository.Root, "examples", "ImageCodec", "weights", "default.srzw")}\"");
             Assert.AreEqual(2, code, output);
             StringAssert.Contains(output, "made with other weights");
+            // A quality level: the committed weights of that level, recorded in the file, which decompress then uses.
+            (code, output) = Run($"compress \"{png}\" \"{srz}.q2\" --quality 2");
+            Assert.AreEqual(0, code, output);
+            Assert.AreEqual(2, SrzFile.Quality(File.ReadAllBytes(srz + ".q2")));
+            (code, output) = Run($"decompress \"{srz}.q2\" \"{back}\"");
+            Assert.AreEqual(0, code, output);
+            Assert.IsTrue(Images.Psnr(Images.Decode(File.ReadAllBytes(png)), Images.Decode(File.ReadAllBytes(back))) > 20);
             foreach (int level in new[] { 0, 7 })
             {
                 (code, output) = Run($"compress \"{png}\" \"{srz}.q\" --quality {level}");

@@ -156,5 +156,8 @@ public sealed class EvaluationTests
         Assert.AreEqual("soft_round + noise", Evaluation.Label(QuantizationMode.SoftRoundNoise));
         Assert.AreEqual("differentiable_round", Evaluation.Label(QuantizationMode.DifferentiableRound));
         Assert.AreEqual(4, Training.Quantizers.Length);
+        Assert.AreEqual("factorized", Evaluation.Label(Architecture.FactorizedPrior));
+        Assert.AreEqual("hyperprior", Evaluation.Label(Architecture.ScaleHyperprior));
+        Assert.AreEqual("mean-scale", Evaluation.Label(Architecture.MeanScaleHyperprior));
     }
 }
