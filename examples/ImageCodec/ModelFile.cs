@@ -54,7 +54,10 @@ public static class ModelFile
         File.WriteAllBytes(path, Sha256Trailer.Append(content));
     }
 
-    /// <summary>Reads a model, in eval mode with its tables built.</summary>
+    /// <summary>
+    /// Reads a model, in eval mode with its tables built; a hyperprior model's scale table (saved as trained) is replaced
+    /// by <see cref="Codec.ScaleTable"/>, which the weights identifier then covers.
+    /// </summary>
     /// <exception cref="InvalidDataException">
     /// The file is not a codec weights file, is of another format version, is truncated or corrupted (its checksum), or
     /// holds a configuration or weights this program cannot use; the message says which.
@@ -84,7 +87,7 @@ public static class ModelFile
             model.load(reader);
             if (reader.BaseStream.Position != reader.BaseStream.Length) throw new InvalidDataException($"{path} has {reader.BaseStream.Length - reader.BaseStream.Position} bytes after its weights.");
             model.eval();
-            model.update();
+            model.update(Codec.ScaleTable);
             return (model, config);
         }
         catch (Exception e) when (e is EndOfStreamException or ArgumentException or InvalidOperationException or OverflowException or FormatException or IndexOutOfRangeException)

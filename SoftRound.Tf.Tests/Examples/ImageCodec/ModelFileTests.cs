@@ -115,9 +115,18 @@ public sealed class ModelFileTests
         (CompressionModel loaded, ModelFile.Config read) = ModelFile.Load(path);
         Assert.AreEqual(config, read);
         Assert.AreEqual(architecture.ToString(), loaded.GetType().Name);
+        // The weights are the saved ones; a hyperprior model's scale table (a buffer, so part of the identifier) is the
+        // codec's 256 scales, and update() built every table: a second call without force builds none.
+        created.update(Codec.ScaleTable);
         CollectionAssert.AreEqual(Weights.Identifier(created), Weights.Identifier(loaded));
-        // update() built every table: a second call without force builds none.
         Assert.IsFalse(loaded.update());
+        GaussianConditional? conditional = loaded.modules().OfType<GaussianConditional>().SingleOrDefault();
+        Assert.AreEqual(architecture != Architecture.FactorizedPrior, conditional is not null);
+        if (conditional is not null)
+        {
+            Assert.AreEqual(256, conditional.scale_table.numel());
+            Assert.AreEqual((float)Codec.ScaleTable[255], conditional.scale_table[255].item<float>());
+        }
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ModelFile.Create(config with { Architecture = (Architecture)3 })).Message,
             "ModelFile.Create: no architecture 3.");
     }
