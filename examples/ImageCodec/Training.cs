@@ -217,6 +217,8 @@ public static class Training
         /// </summary>
         public double Step(Tensor batch, Action<string>? phase = null)
         {
+            // libtorch's own convolutions: oneDNN's return NaN now and then in the hyperprior models (see Codec).
+            using var oneDnn = SoftRound.Tf.Performance.MkldnnBackend.flags(enabled: false);
             using var scope = NewDisposeScope();
             if (anneal is not null)
                 foreach (QuantizationLayer quantizer in entropyModels) quantizer.alpha = anneal.at(step);
