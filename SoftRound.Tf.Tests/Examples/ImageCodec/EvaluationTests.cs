@@ -149,6 +149,43 @@ public sealed class EvaluationTests
         Assert.AreEqual(29.09, Evaluation.PsnrAt(Evaluation.Webp(images, new[] { 10, 15 }), codec.Bpp), 0.03);
     }
 
+    /// <summary>
+    /// The README's curve of the committed quality levels on scikit-image's three held-out photographs: (bpp, PSNR) per
+    /// level and the BD-rates (the six other held-out photographs' curve, from the same command with
+    /// <c>--images data/heldout</c>, takes a minute more and is not repeated here).
+    /// </summary>
+    [TestMethod]
+    [DataRow("eval", 3, new[] { 0.2018, 0.2692, 0.3460, 0.4132, 0.5191, 0.6425 }, new[] { 27.46, 28.13, 28.77, 29.11, 29.59, 29.89 }, -6.6, 58.8)]
+    public void CommittedQualityLevels_GiveTheReadmesCurve(string set, int count, double[] bpp, double[] psnr, double bdJpeg, double bdWebp)
+    {
+        using var scope = NewDisposeScope();
+        string folder = Path.Combine(Repository.Root, "examples", "ImageCodec");
+        Tensor[] images = Directory.GetFiles(Path.Combine(folder, "data", set), "*.png").OrderBy(f => f, StringComparer.Ordinal)
+            .Select(f => Images.Decode(File.ReadAllBytes(f))).ToArray();
+        Assert.AreEqual(count, images.Length);
+        var curve = Enumerable.Range(1, 6).Select(level =>
+        {
+            (CompressionModel model, ModelFile.Config config) = ModelFile.Load(Path.Combine(folder, "weights", $"q{level}.srzw"));
+            Assert.AreEqual(Architecture.MeanScaleHyperprior, config.Architecture);
+            return Evaluation.Codec(model, config, images);
+        }).ToArray();
+        Console.WriteLine(string.Join("\n", curve.Select(p => $"{p.Bpp:0.0000} bpp {p.Psnr:0.000} dB (estimate {p.EstimatedBpp:0.0000})")));
+        int[] qualities = { 5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90 };
+        double jpeg = Evaluation.BdRate(Evaluation.Jpeg(images, qualities), curve), webp = Evaluation.BdRate(Evaluation.Webp(images, qualities), curve);
+        Console.WriteLine($"BD-rate: {jpeg:0.00} % vs JPEG, {webp:0.00} % vs WebP");
+        for (int i = 0; i < 6; i++)
+        {
+            // Float32 convolutions may move a latent across a rounding boundary on another CPU: 1 % of the rate, 0.03 dB.
+            Assert.AreEqual(bpp[i], curve[i].Bpp, bpp[i] * 0.01, $"level {i + 1}");
+            Assert.AreEqual(psnr[i], curve[i].Psnr, 0.03, $"level {i + 1}");
+            // The files are within 1.2 % of the likelihoods' estimate (the goal, 1 %, is missed at level 1: 1.2 %).
+            Assert.IsTrue(Math.Abs(curve[i].Bpp / curve[i].EstimatedBpp - 1) < 0.013, $"level {i + 1}: file {curve[i].Bpp} bpp, estimate {curve[i].EstimatedBpp}");
+            if (i > 0) Assert.IsTrue(curve[i].Bpp > curve[i - 1].Bpp && curve[i].Psnr > curve[i - 1].Psnr, $"level {i + 1} is not above level {i}");
+        }
+        Assert.AreEqual(bdJpeg, jpeg, 0.5);
+        Assert.AreEqual(bdWebp, webp, 0.5);
+    }
+
     [TestMethod]
     public void Labels()
     {
