@@ -166,8 +166,29 @@ public sealed class RansDecoderTests
     public void SpanOverload_ChecksItsLength()
     {
         var cdfs = new QuantizedCdf(new[] { new[] { 0, 1, M } }, new[] { 0 });
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new RansDecoder().decode_with_indexes(new byte[5], new[] { 0, 0 }, cdfs, new int[1])).Message,
-            "indexes has 2 entries for 1 symbols");
+        var e = Assert.ThrowsExactly<ArgumentException>(() => new RansDecoder().decode_with_indexes(new byte[5], new[] { 0, 0 }, cdfs, new int[1]));
+        StringAssert.Contains(e.Message, "RansDecoder.decode_with_indexes: indexes has 2 entries for 1 symbols");
+        Assert.AreEqual("indexes", e.ParamName);
+    }
+
+    [TestMethod]
+    public void DecodeStream_ChecksItsIndexes_BeforeReading_AndAnUndefinedLayoutIsRefused()
+    {
+        var cdfs = new QuantizedCdf(new[] { new[] { 0, 30000, 60000, M } }, new[] { 0 });
+        byte[] stream = new RansEncoder().encode_with_indexes(new[] { 1, 0 }, new int[2], cdfs);
+        var decoder = new RansDecoder();
+        decoder.set_stream(stream);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => decoder.decode_stream(new[] { 0, 0 }, cdfs, new int[1])).Message,
+            "RansDecoder.decode_stream: indexes has 2 entries for 1 symbols");
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => decoder.decode_stream(new[] { 0, 1 }, cdfs, new int[2]));
+        // Nothing was read: the stream still decodes whole.
+        CollectionAssert.AreEqual(new[] { 1, 0 }, decoder.decode_stream(new int[2], cdfs));
+        decoder.finish();
+        var bad = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new RansDecoder((RansStreamLayout)7));
+        Assert.AreEqual("layout", bad.ParamName);
+        StringAssert.Contains(bad.Message, "RansDecoder: layout 7 is not a RansStreamLayout.");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => new RansDecoder(RansStreamLayout.Interleaved).decode_with_indexes(new byte[8], new int[1], cdfs)).Message,
+            "it has 8 bytes, fewer than the 9 of every interleaved stream");
     }
 
     [TestMethod]
