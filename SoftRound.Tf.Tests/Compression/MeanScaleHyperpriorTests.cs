@@ -1,4 +1,8 @@
+using System;
+using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Entropy;
+using TorchSharp;
 using SoftRound.Tf.Compression;
 using SoftRound.Tf.Tests.Helpers;
 using static TorchSharp.torch;
@@ -16,4 +20,120 @@ public sealed class MeanScaleHyperpriorTests : PortedModelTests
     protected override bool ForwardUsesMeans => true;
 
     protected override CompressionModel Make(int n, int m, QuantizationMode mode = QuantizationMode.UniformNoise) => new MeanScaleHyperprior(n, m, mode);
+
+    /// <summary>
+    /// A seeded model (N = 8, M = 16) with its coding tables, in eval mode, and a 64×128 image with structure. Its
+    /// predicted scales are set near 0.2, the size of its latents: an untrained h_s predicts scales at the bound (0.11)
+    /// for latents many of them away, whose likelihoods the coder's 16-bit tables cannot follow.
+    /// </summary>
+    private static (MeanScaleHyperprior model, Tensor x) Seeded()
+    {
+        manual_seed(11);
+        var model = new MeanScaleHyperprior(8, 16);
+        model.eval();
+        using (no_grad())
+        {
+            var named = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            named["h_s.4.weight"].mul_(0.01);
+            named["h_s.4.bias"][..16].fill_(0.2);
+        }
+        model.update();
+        Tensor x = (rand(1, 3, 64, 128, generator: new Generator(5)) * 0.2 + linspace(0, 0.8, 128).reshape(1, 1, 1, 128)).clamp(0, 1);
+        return (model, x);
+    }
+
+    [TestMethod]
+    public void StepSizeOfOne_IsTheUnitGrid_BitForBit()
+    {
+        using var scope = NewDisposeScope();
+        (MeanScaleHyperprior model, Tensor x) = Seeded();
+        Tensor one = ones(1, 16, 1, 1);
+        CompressionOutput plain = model.forward(x), stepped = model.forward(x, one);
+        TensorAssert.Identical(plain.x_hat, stepped.x_hat);
+        TensorAssert.Identical(plain.likelihoods["y"], stepped.likelihoods["y"]);
+        CompressedData a = model.compress(x), b = model.compress(x, one);
+        CollectionAssert.AreEqual(a.strings[0][0], b.strings[0][0]);
+        TensorAssert.Identical(model.decompress_latents(a), model.decompress_latents(b, one));
+    }
+
+    [TestMethod]
+    public void StepSize_CodesOnItsGrid_RoundTrips_AndItsLikelihoodsPriceTheStreams()
+    {
+        using var scope = NewDisposeScope();
+        (MeanScaleHyperprior model, Tensor x) = Seeded();
+        double previousBits = double.PositiveInfinity;
+        // The untrained model's latents are small: steps of a few hundredths give streams of a few hundred bytes.
+        foreach (double scale in new[] { 0.01, 0.02, 0.04, 0.08 })
+        {
+            // A different step per channel.
+            Tensor delta = linspace(0.5, 1.5, 16).reshape(1, 16, 1, 1) * scale;
+            CompressionOutput output = model.forward(x, delta);
+            CompressedData data = model.compress(x, delta);
+            Tensor decoded = model.decompress_latents(data, delta);
+            TensorAssert.Identical(output.y_hat, decoded);
+            double estimate = Bits.total(output.likelihoods["y"].to(ScalarType.Float64)).item<double>();
+            double written = data.strings[0][0].Length * 8.0;
+            // The rANS stream costs its estimate (its tables quantized) plus a few bytes of state and flushing.
+            Assert.IsTrue(Math.Abs(written - estimate) <= estimate * 0.05 + 128, $"Δ × {scale}: {written} bits written, {estimate} estimated");
+            Assert.IsTrue(estimate < previousBits / 1.1 && estimate > 800, $"Δ × {scale}: {estimate} bits; before {previousBits}");
+            previousBits = estimate;
+        }
+        // ŷ lies on the grid μ + Δ·k: with a huge step every latent rounds to its mean, which gives μ.
+        Tensor step = linspace(0.02, 0.06, 16).reshape(1, 16, 1, 1);
+        Tensor means = model.forward(x, full(1, 16, 1, 1, 1e4f)).y_hat;
+        Tensor k = (model.forward(x, step).y_hat - means) / step;
+        Assert.IsTrue((k - k.round()).abs().max().item<float>() < 1e-3f, "ŷ off its grid");
+        Assert.IsTrue(k.abs().max().item<float>() >= 3, "the latents should span a few steps");
+    }
+
+    [TestMethod]
+    public void StepSizeGradient_MatchesACentralDifference()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        var model = new MeanScaleHyperprior(4, 8, QuantizationMode.UniformNoise);
+        model.to(ScalarType.Float64);
+        model.train();
+        // Scales of about e² ≫ 0.11·Δ: away from the scale bound, whose gradient rule is not the derivative.
+        using (no_grad())
+        {
+            var named = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            named["h_s.4.weight"].mul_(0.01);
+            named["h_s.4.bias"][..8].fill_(7.0);
+        }
+        Tensor x = rand(new long[] { 1, 3, 64, 64 }, ScalarType.Float64, generator: new Generator(8));
+        Tensor delta = linspace(0.6, 1.8, 8, ScalarType.Float64).reshape(1, 8, 1, 1);
+        double Loss(Tensor d)
+        {
+            manual_seed(21); // the same noise at every evaluation
+            CompressionOutput o = model.forward(x, d);
+            return (Bits.total(o.likelihoods["y"]) + 100 * (o.x_hat - x).square().sum()).item<double>();
+        }
+        Tensor learned = delta.clone().requires_grad_(true);
+        manual_seed(21);
+        CompressionOutput output = model.forward(x, learned);
+        (Bits.total(output.likelihoods["y"]) + 100 * (output.x_hat - x).square().sum()).backward();
+        Tensor direction = linspace(-1, 1, 8, ScalarType.Float64).reshape(1, 8, 1, 1);
+        double analytic = (learned.grad! * direction).sum().item<double>();
+        const double h = 1e-6;
+        double numeric = (Loss(delta + h * direction) - Loss(delta - h * direction)) / (2 * h);
+        Assert.AreEqual(numeric, analytic, 1e-5 * Math.Abs(numeric) + 1e-6);
+        Assert.IsTrue(Math.Abs(analytic) > 1e-3, $"{analytic}");
+    }
+
+    [TestMethod]
+    public void BadStepSizes_AreRefused_WithMemberParameterAndValue()
+    {
+        using var scope = NewDisposeScope();
+        (MeanScaleHyperprior model, Tensor x) = Seeded();
+        CompressedData data = model.compress(x);
+        void Throws<T>(Action call, string message) where T : Exception => StringAssert.Contains(Assert.ThrowsExactly<T>(call).Message, message);
+        Throws<ArgumentOutOfRangeException>(() => model.forward(x, zeros(1, 16, 1, 1)), "MeanScaleHyperprior.forward: stepSize");
+        Throws<ArgumentOutOfRangeException>(() => model.compress(x, full(1, 16, 1, 1, float.NaN)), "MeanScaleHyperprior.compress: stepSize");
+        Throws<ArgumentOutOfRangeException>(() => model.decompress_latents(data, full(1, 16, 1, 1, -1f)), "-1");
+        Throws<ArgumentException>(() => model.forward(x, ones(1, 17, 1, 1)), "MeanScaleHyperprior.forward: stepSize has shape (1, 17, 1, 1), which does not broadcast to a latent channel vector's shape (1, 16, 1, 1).");
+        Throws<ArgumentException>(() => model.compress(x, ones(new long[] { 1, 16, 1, 1 }, ScalarType.Int32)), "MeanScaleHyperprior.compress: stepSize has dtype Int32");
+        // A broadcasting scalar and a plain (M) vector are per-channel steps too.
+        TensorAssert.Identical(model.forward(x, full(1, 16, 1, 1, 2f)).y_hat, model.forward(x, tensor(2f)).y_hat);
+    }
 }

@@ -1,4 +1,6 @@
+using System;
 using SoftRound.Tf.Entropy;
+using SoftRound.Tf.Internals;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -41,40 +43,91 @@ public sealed class MeanScaleHyperprior : CompressionModel
     public override int downsampling_factor => 64;
 
     /// <summary>x̂ = g_s(ŷ) and the likelihoods {"y", "z"}.</summary>
-    public override CompressionOutput forward(Tensor x)
+    public override CompressionOutput forward(Tensor x) => forward(x, null);
+
+    /// <summary>
+    /// x̂ = g_s(ŷ) and the likelihoods {"y", "z"}, with ŷ on a grid of step Δ = <paramref name="stepSize"/> per latent
+    /// channel (a variable-rate model: a larger Δ, fewer bits): ŷ = Δ·Q((y − μ)/Δ) + μ and p(ŷ) = Φ((ŷ − μ + Δ/2)/σ) −
+    /// Φ((ŷ − μ − Δ/2)/σ), computed as the conditional on y/Δ with means μ/Δ and scales σ/Δ (so σ/Δ is what the scale
+    /// bound and the scale table see). Δ may carry a gradient (learned steps); null is Δ = 1, exactly <see cref="forward(Tensor)"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">x is not a valid image batch, or <paramref name="stepSize"/> is not floating point or does not broadcast to (1, M, 1, 1).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry of <paramref name="stepSize"/> is not finite and &gt; 0.</exception>
+    public CompressionOutput forward(Tensor x, Tensor? stepSize)
     {
         CheckImages(nameof(forward), x);
+        CheckStepSize(nameof(forward), stepSize);
         using var scope = NewDisposeScope();
         Tensor y = g_a.call(x);
         (Tensor zHat, Tensor zLikelihoods) = entropy_bottleneck.forward(h_a.call(y));
         Tensor[] p = h_s.call(zHat).chunk(2, 1);
-        (Tensor yHat, Tensor yLikelihoods) = gaussian_conditional.forward(y, p[0], p[1]);
+        Tensor yHat, yLikelihoods;
+        if (stepSize is null) (yHat, yLikelihoods) = gaussian_conditional.forward(y, p[0], p[1]);
+        else
+        {
+            (Tensor scaled, yLikelihoods) = gaussian_conditional.forward(y / stepSize, p[0] / stepSize, p[1] / stepSize);
+            yHat = scaled * stepSize;
+        }
         Tensor xHat = g_s.call(yHat);
         return Output(xHat, yHat, yLikelihoods, zLikelihoods);
     }
 
     /// <summary>The streams of ŷ and ẑ, and ẑ's spatial size.</summary>
-    public override CompressedData compress(Tensor x, RansStreamLayout layout = RansStreamLayout.SoftRound)
+    public override CompressedData compress(Tensor x, RansStreamLayout layout = RansStreamLayout.SoftRound) => compress(x, null, layout);
+
+    /// <summary>The streams of ŷ, coded on the grid of step <paramref name="stepSize"/> (as <see cref="forward(Tensor, Tensor?)"/>), and of ẑ, and ẑ's spatial size.</summary>
+    /// <exception cref="ArgumentException">As <see cref="forward(Tensor, Tensor?)"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">As <see cref="forward(Tensor, Tensor?)"/>.</exception>
+    /// <exception cref="InvalidOperationException">There are no coding tables, or the parameters changed since <see cref="CompressionModel.update"/>.</exception>
+    public CompressedData compress(Tensor x, Tensor? stepSize, RansStreamLayout layout = RansStreamLayout.SoftRound)
     {
         CheckImages(nameof(compress), x);
+        CheckStepSize(nameof(compress), stepSize);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor y = g_a.call(x);
         (byte[][] zStrings, long[] shape, Tensor zHat) = CodeHyperLatent(entropy_bottleneck, h_a.call(y), layout);
-        Tensor[] p = h_s.call(zHat).chunk(2, 1);
-        Tensor indexes = gaussian_conditional.build_indexes(p[0]);
-        return new CompressedData(new[] { gaussian_conditional.compress(y, indexes, p[1], layout), zStrings }, shape);
+        (Tensor scales, Tensor means) = Parameters(zHat, stepSize);
+        Tensor indexes = gaussian_conditional.build_indexes(scales);
+        Tensor latent = stepSize is null ? y : y / stepSize;
+        return new CompressedData(new[] { gaussian_conditional.compress(latent, indexes, means, layout), zStrings }, shape);
     }
 
     /// <summary>ŷ from its streams: ẑ first, then h_s(ẑ) gives ŷ's tables and means.</summary>
-    public override Tensor decompress_latents(CompressedData data, RansStreamLayout layout = RansStreamLayout.SoftRound)
+    public override Tensor decompress_latents(CompressedData data, RansStreamLayout layout = RansStreamLayout.SoftRound) => decompress_latents(data, null, layout);
+
+    /// <summary>ŷ from streams that <see cref="compress(Tensor, Tensor?, RansStreamLayout)"/> wrote with the same <paramref name="stepSize"/>.</summary>
+    /// <exception cref="ArgumentException">The data does not have two stream lists, or <paramref name="stepSize"/> is not floating point or does not broadcast to (1, M, 1, 1).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry of <paramref name="stepSize"/> is not finite and &gt; 0.</exception>
+    /// <exception cref="InvalidOperationException">There are no coding tables, or the parameters changed since <see cref="CompressionModel.update"/>.</exception>
+    /// <exception cref="System.IO.InvalidDataException">A stream is damaged.</exception>
+    public Tensor decompress_latents(CompressedData data, Tensor? stepSize, RansStreamLayout layout = RansStreamLayout.SoftRound)
     {
         CheckData(nameof(decompress_latents), data, 2);
+        CheckStepSize(nameof(decompress_latents), stepSize);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor[] p = h_s.call(entropy_bottleneck.decompress(data.strings[1], data.shape, layout)).chunk(2, 1);
-        Tensor indexes = gaussian_conditional.build_indexes(p[0]);
-        return gaussian_conditional.decompress(data.strings[0], indexes, p[1], layout).MoveToOuterDisposeScope();
+        (Tensor scales, Tensor means) = Parameters(entropy_bottleneck.decompress(data.strings[1], data.shape, layout), stepSize);
+        Tensor indexes = gaussian_conditional.build_indexes(scales);
+        Tensor yHat = gaussian_conditional.decompress(data.strings[0], indexes, means, layout);
+        return (stepSize is null ? yHat : yHat * stepSize).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>h_s(ẑ)'s scales and means, on the grid of step Δ: σ/Δ and μ/Δ.</summary>
+    private (Tensor Scales, Tensor Means) Parameters(Tensor zHat, Tensor? stepSize)
+    {
+        Tensor[] p = h_s.call(zHat).chunk(2, 1);
+        return stepSize is null ? (p[0], p[1]) : (p[0] / stepSize, p[1] / stepSize);
+    }
+
+    private void CheckStepSize(string member, Tensor? stepSize)
+    {
+        if (stepSize is null) return;
+        string op = $"{GetName()}.{member}";
+        using Tensor channels = empty(1, M, 1, 1);
+        OpGuard.FloatingPoint(op, nameof(stepSize), stepSize);
+        OpGuard.BroadcastsTo(op, nameof(stepSize), stepSize, channels, "a latent channel vector");
+        OpGuard.Positive(op, nameof(stepSize), stepSize, channels);
     }
 
     /// <inheritdoc/>
