@@ -11,4 +11,7 @@ public enum Architecture
 
     /// <summary><c>MeanScaleHyperprior</c> (mbt2018-mean): as the scale hyperprior, with predicted means.</summary>
     MeanScaleHyperprior = 2,
+
+    /// <summary><see cref="VariableRateHyperprior"/>: one mean-scale model for every quality level, with a learned step per level.</summary>
+    VariableRateHyperprior = 3,
 }

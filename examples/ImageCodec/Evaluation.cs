@@ -21,8 +21,26 @@ public static class Evaluation
     /// <param name="Bpp">Bits per pixel of the files written.</param>
     /// <param name="EstimatedBpp">Bits per pixel the likelihoods estimate (NaN for JPEG).</param>
     /// <param name="Psnr">PSNR in dB of the 8-bit decoded images.</param>
-    /// <param name="Seconds">Compress and decompress time per image (codec), encode and decode (JPEG).</param>
-    public sealed record Point(string Method, double Setting, int Seed, int Steps, double Bpp, double EstimatedBpp, double Psnr, double CompressSeconds, double DecompressSeconds);
+    /// <param name="MsSsim">MS-SSIM of the 8-bit decoded images (pytorch_msssim's conventions, range 255).</param>
+    /// <param name="CompressSeconds">Compress time per image (codec), encode time (JPEG, WebP).</param>
+    /// <param name="DecompressSeconds">Decompress time per image (codec), decode time (JPEG, WebP).</param>
+    public sealed record Point(string Method, double Setting, int Seed, int Steps, double Bpp, double EstimatedBpp, double Psnr, double MsSsim, double CompressSeconds, double DecompressSeconds)
+    {
+        /// <summary>MS-SSIM in dB, as the field plots it: −10·log10(1 − MS-SSIM).</summary>
+        public double MsSsimDb => -10 * Math.Log10(1 - MsSsim);
+    }
+
+    /// <summary>A quality measure of a point, higher is better: PSNR or MS-SSIM, both in dB.</summary>
+    /// <param name="Name">Its name in tables and plots.</param>
+    /// <param name="Of">Its value at a point.</param>
+    public sealed record Metric(string Name, Func<Point, double> Of)
+    {
+        /// <summary>PSNR (dB).</summary>
+        public static Metric Psnr { get; } = new("PSNR", p => p.Psnr);
+
+        /// <summary>MS-SSIM in dB, −10·log10(1 − MS-SSIM).</summary>
+        public static Metric MsSsimDb { get; } = new("MS-SSIM", p => p.MsSsimDb);
+    }
 
     /// <summary>The label of a training quantizer in tables and plots.</summary>
     public static string Label(QuantizationMode mode) => mode switch
@@ -39,13 +57,14 @@ public static class Evaluation
     {
         Architecture.FactorizedPrior => "factorized",
         Architecture.ScaleHyperprior => "hyperprior",
+        Architecture.VariableRateHyperprior => "variable-rate",
         _ => "mean-scale",
     };
 
     /// <summary>The codec's point: each image compressed to bytes and decompressed, its bpp from the bytes; its method is "architecture quantizer".</summary>
     public static Point Codec(CompressionModel model, ModelFile.Config config, IReadOnlyList<Tensor> images)
     {
-        double bpp = 0, estimated = 0, psnr = 0, compress = 0, decompress = 0;
+        double bpp = 0, estimated = 0, psnr = 0, msSsim = 0, compress = 0, decompress = 0;
         foreach (Tensor image in images)
         {
             using var scope = NewDisposeScope();
@@ -60,9 +79,10 @@ public static class Evaluation
             bpp += file.Length * 8 / pixels;
             estimated += Bits.total(likelihoods.Select(l => l.to(ScalarType.Float64)).ToArray()).item<double>() / pixels;
             psnr += Images.Psnr(image, decoded);
+            msSsim += Images.MsSsim(image, decoded);
         }
         int n = images.Count;
-        return new Point($"{Label(config.Architecture)} {Label(config.Mode)}", config.Lambda, config.Seed, config.Steps, bpp / n, estimated / n, psnr / n, compress / n, decompress / n);
+        return new Point($"{Label(config.Architecture)} {Label(config.Mode)}", config.Lambda, config.Seed, config.Steps, bpp / n, estimated / n, psnr / n, msSsim / n, compress / n, decompress / n);
     }
 
     /// <summary>JPEG (Skia's encoder, 4:2:0) at each quality: bytes of the file, PSNR of its decoding.</summary>
@@ -74,7 +94,7 @@ public static class Evaluation
     private static IReadOnlyList<Point> Reference(string method, SKEncodedImageFormat format, IReadOnlyList<Tensor> images, IEnumerable<int> qualities) =>
         qualities.Select(q =>
         {
-            double bpp = 0, psnr = 0, encode = 0, decode = 0;
+            double bpp = 0, psnr = 0, msSsim = 0, encode = 0, decode = 0;
             foreach (Tensor image in images)
             {
                 using var scope = NewDisposeScope();
@@ -86,8 +106,10 @@ public static class Evaluation
                 decode += clock.Elapsed.TotalSeconds;
                 bpp += file.Length * 8.0 / (image.shape[2] * image.shape[3]);
                 psnr += Images.Psnr(image, decoded);
+                msSsim += Images.MsSsim(image, decoded);
             }
-            return new Point(method, q, 0, 0, bpp / images.Count, double.NaN, psnr / images.Count, encode / images.Count, decode / images.Count);
+            int n = images.Count;
+            return new Point(method, q, 0, 0, bpp / n, double.NaN, psnr / n, msSsim / n, encode / n, decode / n);
         }).ToArray();
 
     /// <summary>A quantizer's standing: its mean PSNR gain over JPEG at the same bpp, per seed and over the seeds.</summary>
@@ -107,7 +129,7 @@ public static class Evaluation
     /// for different step counts are ranked apart.
     /// </summary>
     public static IReadOnlyList<Standing> Ranking(IEnumerable<Point> codec, IReadOnlyList<Point> jpeg) =>
-        codec.Select(p => (p, delta: p.Psnr - PsnrAt(jpeg, p.Bpp))).Where(e => !double.IsNaN(e.delta))
+        codec.Select(p => (p, delta: p.Psnr - QualityAt(jpeg, p.Bpp))).Where(e => !double.IsNaN(e.delta))
             .GroupBy(e => (e.p.Method, e.p.Steps))
             .Select(g =>
             {
@@ -116,16 +138,20 @@ public static class Evaluation
             })
             .OrderByDescending(s => s.Mean).ToArray();
 
-    /// <summary>A reference curve's PSNR at <paramref name="bpp"/>, linearly interpolated between its two nearest qualities; NaN outside its range.</summary>
-    public static double PsnrAt(IReadOnlyList<Point> curve, double bpp)
+    /// <summary>
+    /// A reference curve's quality (<paramref name="metric"/>, PSNR when null) at <paramref name="bpp"/>, linearly
+    /// interpolated between its two nearest points; NaN outside its range.
+    /// </summary>
+    public static double QualityAt(IReadOnlyList<Point> curve, double bpp, Metric? metric = null)
     {
+        Func<Point, double> of = (metric ?? Metric.Psnr).Of;
         Point[] sorted = curve.OrderBy(p => p.Bpp).ToArray();
         for (int i = 1; i < sorted.Length; i++)
         {
             if (bpp >= sorted[i - 1].Bpp && bpp <= sorted[i].Bpp)
             {
                 double t = (bpp - sorted[i - 1].Bpp) / (sorted[i].Bpp - sorted[i - 1].Bpp);
-                return sorted[i - 1].Psnr + t * (sorted[i].Psnr - sorted[i - 1].Psnr);
+                return of(sorted[i - 1]) + t * (of(sorted[i]) - of(sorted[i - 1]));
             }
         }
         return double.NaN;
@@ -133,31 +159,33 @@ public static class Evaluation
 
     /// <summary>
     /// The Bjøntegaard delta rate of <paramref name="test"/> against <paramref name="anchor"/>, in percent: the mean
-    /// difference of ln(bpp) over the PSNR range both curves cover, each curve ln(bpp) as a function of PSNR interpolated
-    /// piecewise cubically (PCHIP, Fritsch–Carlson, as the field's tools do), as exp(mean) − 1. Negative: fewer bits at
-    /// the same quality. NaN when either curve has fewer than two points or the ranges do not overlap.
+    /// difference of ln(bpp) over the quality range both curves cover (<paramref name="metric"/>, PSNR when null), each
+    /// curve ln(bpp) as a function of quality interpolated piecewise cubically (PCHIP, Fritsch–Carlson, as the field's
+    /// tools do), as exp(mean) − 1. Negative: fewer bits at the same quality. NaN when either curve has fewer than two
+    /// points or the ranges do not overlap.
     /// </summary>
-    /// <exception cref="ArgumentException">A curve has two points at the same PSNR.</exception>
-    public static double BdRate(IReadOnlyList<Point> anchor, IReadOnlyList<Point> test)
+    /// <exception cref="ArgumentException">A curve has two points at the same quality.</exception>
+    public static double BdRate(IReadOnlyList<Point> anchor, IReadOnlyList<Point> test, Metric? metric = null)
     {
         if (anchor.Count < 2 || test.Count < 2) return double.NaN;
-        Pchip a = new(anchor), t = new(test);
+        Func<Point, double> of = (metric ?? Metric.Psnr).Of;
+        Pchip a = new(anchor, of), t = new(test, of);
         double low = Math.Max(a.Low, t.Low), high = Math.Min(a.High, t.High);
         if (!(high > low)) return double.NaN;
         return (Math.Exp((t.Integral(low, high) - a.Integral(low, high)) / (high - low)) - 1) * 100;
     }
 
-    /// <summary>ln(bpp) as a piecewise cubic Hermite function of PSNR with Fritsch–Carlson's monotone slopes.</summary>
+    /// <summary>ln(bpp) as a piecewise cubic Hermite function of quality with Fritsch–Carlson's monotone slopes.</summary>
     private sealed class Pchip
     {
         private readonly double[] x, y, d;
 
-        public Pchip(IReadOnlyList<Point> curve)
+        public Pchip(IReadOnlyList<Point> curve, Func<Point, double> quality)
         {
-            Point[] sorted = curve.OrderBy(p => p.Psnr).ToArray();
-            x = sorted.Select(p => p.Psnr).ToArray();
+            Point[] sorted = curve.OrderBy(quality).ToArray();
+            x = sorted.Select(quality).ToArray();
             y = sorted.Select(p => Math.Log(p.Bpp)).ToArray();
-            if (x.Zip(x.Skip(1)).Any(pair => !(pair.Second > pair.First))) throw new ArgumentException("Evaluation.BdRate: a curve has two points at the same PSNR.", nameof(curve));
+            if (x.Zip(x.Skip(1)).Any(pair => !(pair.Second > pair.First))) throw new ArgumentException("Evaluation.BdRate: a curve has two points at the same quality.", nameof(curve));
             int n = x.Length;
             double[] h = new double[n - 1], delta = new double[n - 1];
             for (int k = 0; k < n - 1; k++)

@@ -104,13 +104,29 @@ public static class Images
     /// <summary>The top-left <paramref name="width"/>×<paramref name="height"/> of (1, 3, H, W).</summary>
     public static Tensor Crop(Tensor image, int width, int height) => image[.., .., ..height, ..width];
 
+    /// <summary>
+    /// MS-SSIM of 8-bit images (<see cref="SoftRound.Tf.Compression.MsSsim.ms_ssim"/>, data range 255), both rounded to
+    /// 8 bits first; NaN for images with a side of <see cref="MsSsimMinimumSide"/> − 1 pixels or fewer, which its five
+    /// scales do not fit.
+    /// </summary>
+    public static double MsSsim(Tensor reference, Tensor image)
+    {
+        if (Math.Min(image.shape[2], image.shape[3]) < MsSsimMinimumSide) return double.NaN;
+        using var scope = NewDisposeScope();
+        return SoftRound.Tf.Compression.MsSsim.ms_ssim(EightBit(reference), EightBit(image), dataRange: 255).item<double>();
+    }
+
+    /// <summary>The shortest side MS-SSIM's five scales with an 11-tap window take: (11 − 1)·2⁴ + 1.</summary>
+    public const int MsSsimMinimumSide = 161;
+
+    /// <summary>(1, 3, H, W) in [0, 1] as float64 values 0 … 255, rounded.</summary>
+    private static Tensor EightBit(Tensor image) => (image.clamp(0, 1) * 255).round().to(ScalarType.Float64);
+
     /// <summary>PSNR in dB of 8-bit images: 10·log10(255² / MSE), both rounded to 8 bits first.</summary>
     public static double Psnr(Tensor reference, Tensor image)
     {
         using var scope = NewDisposeScope();
-        Tensor a = (reference.clamp(0, 1) * 255).round().to(ScalarType.Float64);
-        Tensor b = (image.clamp(0, 1) * 255).round().to(ScalarType.Float64);
-        double mse = (a - b).square().mean().item<double>();
+        double mse = (EightBit(reference) - EightBit(image)).square().mean().item<double>();
         return 10 * Math.Log10(255.0 * 255.0 / mse);
     }
 }

@@ -213,30 +213,43 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     foreach (FileInfo file in files)
     {
         (CompressionModel model, ModelFile.Config config) = ModelFile.Load(file.FullName);
-        points.Add(Evaluation.Codec(model, config, images));
+        if (model is VariableRateHyperprior variable)
+        {
+            // Every level of the one model: one curve.
+            for (int level = 1; level <= VariableRateHyperprior.Lambdas.Count; level++)
+            {
+                variable.Level = level;
+                points.Add(Evaluation.Codec(model, config with { Lambda = VariableRateHyperprior.Lambdas[level - 1] }, images));
+            }
+        }
+        else points.Add(Evaluation.Codec(model, config, images));
     }
     // Narrow tables rather than one wide one: each fits 80 columns, and plain text never wraps a cell, in a terminal or a
     // pipe.
     var sorted = points.OrderBy(p => p.Method).ThenBy(p => p.Steps).ThenBy(p => p.Seed).ThenBy(p => p.Setting).ToList();
-    var rates = new List<string[]> { new[] { "#", "method", "λ / q", "seed", "steps", "bpp", "PSNR" } };
+    var rates = new List<string[]> { new[] { "#", "method", "λ / q", "seed", "steps", "bpp", "PSNR", "MS-SSIM" } };
     for (int i = 0; i < sorted.Count; i++)
     {
         Evaluation.Point p = sorted[i];
-        rates.Add(new[] { Number(i + 1), p.Method, Number(p.Setting), Number(p.Seed), Number(p.Steps), $"{p.Bpp:0.000}", $"{p.Psnr:0.00}" });
+        rates.Add(new[] { Number(i + 1), p.Method, Number(p.Setting), Number(p.Seed), Number(p.Steps), $"{p.Bpp:0.000}", $"{p.Psnr:0.00}", $"{p.MsSsimDb:0.00}" });
     }
-    foreach (Evaluation.Point p in jpeg.Concat(webp)) rates.Add(new[] { "", p.Method, Number(p.Setting), "", "", $"{p.Bpp:0.000}", $"{p.Psnr:0.00}" });
+    foreach (Evaluation.Point p in jpeg.Concat(webp)) rates.Add(new[] { "", p.Method, Number(p.Setting), "", "", $"{p.Bpp:0.000}", $"{p.Psnr:0.00}", $"{p.MsSsimDb:0.00}" });
     Print(rates);
-    Console.WriteLine("bpp: from the bytes written. PSNR (dB): the mean over the images.");
-    var against = new List<string[]> { new[] { "#", "JPEG at that bpp", "Δ PSNR", "WebP at that bpp", "Δ PSNR" } };
+    Console.WriteLine("bpp: from the bytes written. PSNR and MS-SSIM (dB, −10·log10(1 − MS-SSIM)): means over the images.");
     string Dash(double v, string format) => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
-    for (int i = 0; i < sorted.Count; i++)
+    Evaluation.Metric[] metrics = { Evaluation.Metric.Psnr, Evaluation.Metric.MsSsimDb };
+    foreach (Evaluation.Metric metric in metrics)
     {
-        Evaluation.Point p = sorted[i];
-        double j = Evaluation.PsnrAt(jpeg, p.Bpp), w = Evaluation.PsnrAt(webp, p.Bpp);
-        against.Add(new[] { Number(i + 1), Dash(j, "0.00"), Dash(p.Psnr - j, "+0.00;-0.00"), Dash(w, "0.00"), Dash(p.Psnr - w, "+0.00;-0.00") });
+        var against = new List<string[]> { new[] { "#", "JPEG at that bpp", $"Δ {metric.Name}", "WebP at that bpp", $"Δ {metric.Name}" } };
+        for (int i = 0; i < sorted.Count; i++)
+        {
+            Evaluation.Point p = sorted[i];
+            double j = Evaluation.QualityAt(jpeg, p.Bpp, metric), w = Evaluation.QualityAt(webp, p.Bpp, metric), own = metric.Of(p);
+            against.Add(new[] { Number(i + 1), Dash(j, "0.00"), Dash(own - j, "+0.00;-0.00"), Dash(w, "0.00"), Dash(own - w, "+0.00;-0.00") });
+        }
+        Print(against);
+        Console.WriteLine($"JPEG's and WebP's {metric.Name} (dB) interpolated at the model's bpp; n/a outside their range.");
     }
-    Print(against);
-    Console.WriteLine("JPEG's and WebP's PSNR interpolated at the model's bpp; n/a outside their range.");
     var sizeAndSpeed = new List<string[]> { new[] { "#", "bpp estimate", "file vs estimate", "compress (s)", "decompress (s)" } };
     for (int i = 0; i < sorted.Count; i++)
     {
@@ -245,17 +258,17 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     }
     Print(sizeAndSpeed);
     var curves = sorted.GroupBy(p => (p.Method, p.Seed, p.Steps)).Where(g => g.Count() >= 2).ToList();
-    if (curves.Count > 0)
+    foreach (Evaluation.Metric metric in curves.Count > 0 ? metrics : Array.Empty<Evaluation.Metric>())
     {
         var bd = new List<string[]> { new[] { "method", "seed", "steps", "points", "BD-rate vs JPEG", "vs WebP" } };
         foreach (var g in curves)
         {
             Evaluation.Point[] curve = g.ToArray();
             bd.Add(new[] { g.Key.Method, Number(g.Key.Seed), Number(g.Key.Steps), Number(curve.Length),
-                Dash(Evaluation.BdRate(jpeg, curve), "+0.0;-0.0") + " %", Dash(Evaluation.BdRate(webp, curve), "+0.0;-0.0") + " %" });
+                Dash(Evaluation.BdRate(jpeg, curve, metric), "+0.0;-0.0") + " %", Dash(Evaluation.BdRate(webp, curve, metric), "+0.0;-0.0") + " %" });
         }
         Print(bd);
-        Console.WriteLine("BD-rate: the bits saved (−) at the same PSNR over the range both curves cover (PCHIP).");
+        Console.WriteLine($"BD-rate on {metric.Name}: the bits saved (−) at the same {metric.Name} over the range both curves cover (PCHIP).");
     }
     var ranking = new List<string[]> { new[] { "quantizer", "steps", "mean Δ vs JPEG (dB)", "per seed", "spread" } };
     foreach (Evaluation.Standing s in Evaluation.Ranking(points, jpeg))
@@ -265,15 +278,15 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     }
     Print(ranking);
     outputFolder.Create();
-    string csv = Path.Combine(outputFolder.FullName, "rd.csv"), png = Path.Combine(outputFolder.FullName, "rd.png");
+    string csv = Path.Combine(outputFolder.FullName, "rd.csv"), png = Path.Combine(outputFolder.FullName, "rd.png"), msSsimPng = Path.Combine(outputFolder.FullName, "rd-ms-ssim.png");
     bool reference(Evaluation.Point p) => p.Method is "JPEG" or "WebP";
-    File.WriteAllLines(csv, new[] { "method,setting,seed,steps,bpp,estimated_bpp,psnr,jpeg_psnr_at_bpp,webp_psnr_at_bpp,compress_s,decompress_s" }.Concat(points.Concat(jpeg).Concat(webp).Select(p =>
-        string.Join(",", p.Method, p.Setting.ToString(CultureInfo.InvariantCulture), p.Seed, p.Steps, p.Bpp.ToString("R", CultureInfo.InvariantCulture),
-            p.EstimatedBpp.ToString("R", CultureInfo.InvariantCulture), p.Psnr.ToString("R", CultureInfo.InvariantCulture),
-            reference(p) ? "" : Evaluation.PsnrAt(jpeg, p.Bpp).ToString("R", CultureInfo.InvariantCulture),
-            reference(p) ? "" : Evaluation.PsnrAt(webp, p.Bpp).ToString("R", CultureInfo.InvariantCulture),
-            p.CompressSeconds.ToString("R", CultureInfo.InvariantCulture), p.DecompressSeconds.ToString("R", CultureInfo.InvariantCulture)))));
-    RdPlot.Save(points.Concat(jpeg).Concat(webp).ToList(), png);
-    Console.WriteLine($"{images.Length} held-out images, {files.Length} models, in {clock.Elapsed.TotalSeconds:0} s; {csv}, {png}");
+    string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+    File.WriteAllLines(csv, new[] { "method,setting,seed,steps,bpp,estimated_bpp,psnr,ms_ssim,ms_ssim_db,jpeg_psnr_at_bpp,webp_psnr_at_bpp,jpeg_ms_ssim_db_at_bpp,webp_ms_ssim_db_at_bpp,compress_s,decompress_s" }.Concat(points.Concat(jpeg).Concat(webp).Select(p =>
+        string.Join(",", new[] { p.Method, Number(p.Setting), Number(p.Seed), Number(p.Steps), R(p.Bpp), R(p.EstimatedBpp), R(p.Psnr), R(p.MsSsim), R(p.MsSsimDb) }
+            .Concat(metrics.SelectMany(m => new[] { jpeg, webp }.Select(curve => reference(p) ? "" : R(Evaluation.QualityAt(curve, p.Bpp, m)))))
+            .Concat(new[] { R(p.CompressSeconds), R(p.DecompressSeconds) })))));
+    RdPlot.Save(points.Concat(jpeg).Concat(webp).ToList(), png, Evaluation.Metric.Psnr);
+    RdPlot.Save(points.Concat(jpeg).Concat(webp).ToList(), msSsimPng, Evaluation.Metric.MsSsimDb);
+    Console.WriteLine($"{images.Length} held-out images, {files.Length} models, in {clock.Elapsed.TotalSeconds:0} s; {csv}, {png}, {msSsimPng}");
     return 0;
 }

@@ -5,13 +5,13 @@ using System.Linq;
 namespace ImageCodec;
 
 /// <summary>
-/// The rate–distortion plot: PSNR against bits per pixel, one curve per quantizer, seed and training length, and JPEG's
+/// The rate–distortion plot: PSNR or MS-SSIM (dB) against bits per pixel, one curve per quantizer, seed and training length, and JPEG's
 /// and WebP's up to 1 bpp or 1.25 times the codec's highest rate, whichever is more (the table has the rest).
 /// </summary>
 public static class RdPlot
 {
-    /// <summary>Saves the plot to <paramref name="path"/> (PNG).</summary>
-    public static void Save(IReadOnlyList<Evaluation.Point> points, string path)
+    /// <summary>Saves the plot of <paramref name="metric"/> against bpp to <paramref name="path"/> (PNG).</summary>
+    public static void Save(IReadOnlyList<Evaluation.Point> points, string path, Evaluation.Metric metric)
     {
         var plot = new ScottPlot.Plot();
         static bool Reference(string method) => method is "JPEG" or "WebP";
@@ -19,14 +19,14 @@ public static class RdPlot
         foreach (var group in points.Where(p => !Reference(p.Method) || p.Bpp <= limit).GroupBy(p => (p.Method, p.Seed, p.Steps)).OrderBy(g => Reference(g.Key.Method)).ThenBy(g => g.Key.Method).ThenBy(g => g.Key.Steps).ThenBy(g => g.Key.Seed))
         {
             Evaluation.Point[] curve = group.OrderBy(p => p.Bpp).ToArray();
-            var line = plot.Add.Scatter(curve.Select(p => p.Bpp).ToArray(), curve.Select(p => p.Psnr).ToArray());
+            var line = plot.Add.Scatter(curve.Select(p => p.Bpp).ToArray(), curve.Select(metric.Of).ToArray());
             line.LegendText = Reference(group.Key.Method) ? group.Key.Method : $"{group.Key.Method}, seed {group.Key.Seed}, {group.Key.Steps} steps";
             line.LineWidth = Reference(group.Key.Method) ? 3 : 2;
             line.MarkerSize = 6;
         }
         plot.Title("Held-out photographs: rate and distortion");
         plot.XLabel("bits per pixel (from the bytes written)");
-        plot.YLabel("PSNR (dB)");
+        plot.YLabel(metric == Evaluation.Metric.Psnr ? "PSNR (dB)" : "MS-SSIM (dB, −10·log10(1 − MS-SSIM))");
         plot.ShowLegend(ScottPlot.Alignment.LowerRight);
         plot.SavePng(path, 900, 600);
     }

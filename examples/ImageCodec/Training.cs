@@ -131,7 +131,10 @@ public static class Training
 
         private readonly QuantizationLayer[] entropyModels;
 
-        /// <summary>Copies into <paramref name="model"/> every state-dict entry of the weights file at <paramref name="path"/> with the same name and shape.</summary>
+        /// <summary>
+        /// Copies into <paramref name="model"/> every state-dict entry of the weights file at <paramref name="path"/> with
+        /// the same name and shape; a <see cref="VariableRateHyperprior"/>'s "model.k" takes the file's "k".
+        /// </summary>
         private static void Initialize(CompressionModel model, string path)
         {
             (CompressionModel source, _) = ModelFile.Load(path);
@@ -140,7 +143,8 @@ public static class Training
             int copied = 0;
             foreach ((string name, Tensor value) in model.state_dict())
             {
-                if (from.TryGetValue(name, out Tensor? other) && other.shape.SequenceEqual(value.shape))
+                string key = model is VariableRateHyperprior && name.StartsWith("model.", StringComparison.Ordinal) ? name["model.".Length..] : name;
+                if (from.TryGetValue(key, out Tensor? other) && other.shape.SequenceEqual(value.shape))
                 {
                     value.copy_(other);
                     copied++;
@@ -210,7 +214,8 @@ public static class Training
         }
 
         /// <summary>
-        /// One step on a batch (N, 3, H, W): the main loss's gradient clipped to norm 1 and an Adam step (skipped, and
+        /// One step on a batch (N, 3, H, W) (a <see cref="VariableRateHyperprior"/> at level step mod 6 + 1 with that
+        /// level's λ): the main loss's gradient clipped to norm 1 and an Adam step (skipped, and
         /// counted in <see cref="SkippedSteps"/>, when the gradient is not finite), then the auxiliary loss's; the
         /// batch's loss. <paramref name="phase"/>, when given, is called as each phase ends
         /// ("forward", "backward", "clip", "step", "aux"), for profiling.
@@ -223,7 +228,14 @@ public static class Training
             if (anneal is not null)
                 foreach (QuantizationLayer quantizer in entropyModels) quantizer.alpha = anneal.at(step);
             main.zero_grad();
-            (Tensor loss, _, _) = Loss(Model, batch, options.Lambda);
+            double lambda = options.Lambda;
+            if (Model is VariableRateHyperprior variable)
+            {
+                // The levels take turns, batch by batch, each with its own λ.
+                variable.Level = step % VariableRateHyperprior.Lambdas.Count + 1;
+                lambda = VariableRateHyperprior.Lambdas[variable.Level - 1];
+            }
+            (Tensor loss, _, _) = Loss(Model, batch, lambda);
             phase?.Invoke("forward");
             loss.backward();
             phase?.Invoke("backward");

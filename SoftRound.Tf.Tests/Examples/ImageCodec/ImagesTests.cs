@@ -24,6 +24,20 @@ public sealed class ImagesTests
     }
 
     [TestMethod]
+    public void MsSsim_IsTheLibrarysOnTheEightBitValues_AndNaNWhereItsScalesDoNotFit()
+    {
+        using var scope = NewDisposeScope();
+        Tensor image = rand(1, 3, 161, 170, generator: new Generator(2));
+        Tensor noisy = (image + 0.05 * randn(1, 3, 161, 170, generator: new Generator(3))).clamp(0, 1);
+        double expected = SoftRound.Tf.Compression.MsSsim.ms_ssim((image * 255).round().to(ScalarType.Float64), (noisy * 255).round().to(ScalarType.Float64)).item<double>();
+        Assert.AreEqual(expected, Images.MsSsim(image, noisy), 1e-15);
+        Assert.IsTrue(expected is > 0.5 and < 0.999, $"{expected}");
+        // Values that round to the same 8 bits are the same image.
+        Assert.AreEqual(1.0, Images.MsSsim(image, image + 0.4 / 255 * (image * 255 - (image * 255).round()).sign().neg()), 1e-15);
+        Assert.IsTrue(double.IsNaN(Images.MsSsim(image[.., .., ..160], noisy[.., .., ..160])));
+    }
+
+    [TestMethod]
     public void PadAndCrop()
     {
         using var scope = NewDisposeScope();

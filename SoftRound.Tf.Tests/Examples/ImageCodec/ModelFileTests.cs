@@ -81,7 +81,7 @@ public sealed class ModelFileTests
         StringAssert.Contains(Refused(file[..^1]), "is truncated or corrupted: its checksum does not match.");
         StringAssert.Contains(Refused(file[..39]), "is truncated or corrupted: its checksum does not match.");
         byte[] content = file[..^32];
-        foreach ((int offset, int value) in new[] { (8, 3), (8, -1), (12, 0), (12, ModelFile.MaxChannels + 1), (16, 0), (20, 99) })
+        foreach ((int offset, int value) in new[] { (8, 4), (8, -1), (12, 0), (12, ModelFile.MaxChannels + 1), (16, 0), (20, 99) })
         {
             byte[] bad = (byte[])content.Clone();
             BitConverter.GetBytes(value).CopyTo(bad, offset);
@@ -104,6 +104,7 @@ public sealed class ModelFileTests
     [DataRow(Architecture.FactorizedPrior)]
     [DataRow(Architecture.ScaleHyperprior)]
     [DataRow(Architecture.MeanScaleHyperprior)]
+    [DataRow(Architecture.VariableRateHyperprior)]
     public void EveryArchitecture_RoundTrips_AsItself(Architecture architecture)
     {
         var config = Config with { Architecture = architecture };
@@ -127,8 +128,8 @@ public sealed class ModelFileTests
             Assert.AreEqual(256, conditional.scale_table.numel());
             Assert.AreEqual((float)Codec.ScaleTable[255], conditional.scale_table[255].item<float>());
         }
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ModelFile.Create(config with { Architecture = (Architecture)3 })).Message,
-            "ModelFile.Create: no architecture 3.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ModelFile.Create(config with { Architecture = (Architecture)4 })).Message,
+            "ModelFile.Create: no architecture 4.");
     }
 
     [TestMethod]
