@@ -41,28 +41,29 @@ internal sealed class EntropyTables
     public Tensor Lengths() => tensor(Enumerable.Range(0, cdfs.count).Select(cdfs.length).ToArray(), ScalarType.Int32);
 
     /// <summary>
-    /// Tables from probabilities: row j of <paramref name="pmf"/> ((tables, max length)) holds
-    /// <paramref name="lengths"/>[j] regular values starting at value <paramref name="offsets"/>[j], and
-    /// <paramref name="tail"/>[j] is the mass outside them; quantized by <see cref="QuantizedCdf.pmf_to_quantized_cdf"/>
-    /// in float64, or with <paramref name="compressai"/> by <see cref="QuantizedCdf.pmf_to_quantized_cdf_compressai"/> in
-    /// float32 (CompressAI's <c>_pmf_to_cdf</c>).
+    /// Tables from probabilities: row j of <paramref name="pmf"/> ((tables, max length), or 1-D with the rows one after
+    /// another, each only its length long) holds <paramref name="lengths"/>[j] regular values starting at value
+    /// <paramref name="offsets"/>[j], and <paramref name="tail"/>[j] is the mass outside them; quantized by
+    /// <see cref="QuantizedCdf.pmf_to_quantized_cdf"/> in float64, or with <paramref name="compressai"/> by
+    /// <see cref="QuantizedCdf.pmf_to_quantized_cdf_compressai"/> in float32 (CompressAI's <c>_pmf_to_cdf</c>).
     /// </summary>
     public static EntropyTables Build(Tensor pmf, Tensor tail, int[] lengths, int[] offsets, IEnumerable<Tensor> parameters, bool compressai = false)
     {
         int count = lengths.Length;
-        long width = pmf.shape[1];
+        var starts = new int[count];
+        for (int j = 1; j < count; j++) starts[j] = pmf.dim() == 1 ? starts[j - 1] + lengths[j - 1] : (int)(j * pmf.shape[1]);
         var tables = new int[count][];
         if (compressai)
         {
             float[] all = pmf.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
             float[] tails = tail.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
-            for (int j = 0; j < count; j++) tables[j] = QuantizedCdf.pmf_to_quantized_cdf_compressai(all.AsSpan((int)(j * width), lengths[j]), tails[j]);
+            for (int j = 0; j < count; j++) tables[j] = QuantizedCdf.pmf_to_quantized_cdf_compressai(all.AsSpan(starts[j], lengths[j]), tails[j]);
         }
         else
         {
             double[] all = pmf.to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
             double[] tails = tail.to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
-            for (int j = 0; j < count; j++) tables[j] = QuantizedCdf.pmf_to_quantized_cdf(all.AsSpan((int)(j * width), lengths[j]), tails[j]);
+            for (int j = 0; j < count; j++) tables[j] = QuantizedCdf.pmf_to_quantized_cdf(all.AsSpan(starts[j], lengths[j]), tails[j]);
         }
         return Of(new QuantizedCdf(tables, offsets), parameters);
     }
