@@ -6,9 +6,10 @@ using static TorchSharp.torch;
 namespace SoftRound.Tf.Benchmarks;
 
 /// <summary>
-/// One training step of the image codec example (<see cref="Training.Trainer.Step"/>): the factorized prior with
-/// N = 32, M = 48 on a batch of 8 crops of 128×128, forward, R + λ·D, backward, gradient clipping, Adam, and the
-/// entropy bottleneck's auxiliary step. The same step in PyTorch is benchmarks/pytorch/training_step.py.
+/// One training step of the image codec example (<see cref="Training.Trainer.Step"/>, which runs with oneDNN off): the
+/// factorized prior or the mean-scale hyperprior with N = 32, M = 48 on a batch of 8 crops of 128×128, forward,
+/// R + λ·D, backward, gradient clipping, Adam, and the entropy bottleneck's auxiliary step. The same steps in PyTorch
+/// are benchmarks/pytorch/training_step.py (the mean-scale one is CompressAI's own model).
 /// </summary>
 public class CodecTrainingStepBenchmark : TrainingStepBenchmark
 {
@@ -19,13 +20,17 @@ public class CodecTrainingStepBenchmark : TrainingStepBenchmark
     [Params(QuantizationMode.SoftRoundNoise, QuantizationMode.UniformNoise)]
     public QuantizationMode Quantizer { get; set; }
 
+    /// <summary>The model: the factorized prior (the example's first) and the mean-scale hyperprior (its quality levels).</summary>
+    [Params(Architecture.FactorizedPrior, Architecture.MeanScaleHyperprior)]
+    public Architecture Model { get; set; }
+
     /// <summary>A seeded model, its optimisers and one fixed batch of uniform noise in [0, 1).</summary>
     [GlobalSetup]
     public void Setup()
     {
         Prepare();
         manual_seed(1);
-        trainer = new Training.Trainer(Training.Defaults(Quantizer, 0.0067, 1_000_000, 1));
+        trainer = new Training.Trainer(Training.Defaults(Quantizer, 0.0067, 1_000_000, 1) with { Architecture = Model });
         batch = rand(8, 3, 128, 128);
     }
 

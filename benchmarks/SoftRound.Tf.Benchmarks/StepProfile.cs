@@ -40,10 +40,11 @@ public static class StepProfile
         // Each layer alone, forward then backward of a random upstream gradient, on the input it sees in the step.
         var groups = new Dictionary<string, (double forward, double both)>();
         Tensor x = batch;
-        foreach ((string name, nn.Module module) in trainer.Model.named_children())
+        var model = (FactorizedPrior)trainer.Model;
+        foreach ((string name, nn.Module module) in model.named_children())
         {
             if (module is not Sequential transform) continue;
-            Tensor input = name == "g_s" ? trainer.Model.analysis(batch).round().detach() : x;
+            Tensor input = name == "g_s" ? model.analysis(batch).round().detach() : x;
             foreach ((string _, nn.Module child) in transform.named_children())
             {
                 var layer = (nn.Module<Tensor, Tensor>)child;
@@ -54,7 +55,7 @@ public static class StepProfile
             }
             if (name == "g_a") x = input;
         }
-        EntropyBottleneck bottleneck = trainer.Model.EntropyBottleneck;
+        EntropyBottleneck bottleneck = model.EntropyBottleneck;
         groups["entropy bottleneck (quantizer + density)"] = Layer(t => { var (yHat, p) = bottleneck.forward(t); return yHat + p; }, x);
         groups["its auxiliary loss"] = Layer(_ => bottleneck.loss(), x);
         Console.WriteLine("| layer kind (codec) | forward ms | forward+backward ms |");

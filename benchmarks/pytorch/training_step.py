@@ -181,6 +181,39 @@ def codec_step(mode, compile_model):
     return step
 
 
+def mean_scale_step(compile_model):
+    """CompressAI's own MeanScaleHyperprior (N = 32, M = 48, uniform noise), trained as codec_step trains its model."""
+    from compressai.models import MeanScaleHyperprior
+    torch.manual_seed(1)
+    model = MeanScaleHyperprior(32, 48)
+    model.train()
+    named = list(model.named_parameters())
+    main = torch.optim.Adam([p for n, p in named if not n.endswith("quantiles")], lr=1e-3)
+    decay = torch.optim.lr_scheduler.MultiStepLR(main, [800_000], 0.1)
+    aux = torch.optim.Adam([p for n, p in named if n.endswith("quantiles")], lr=1e-3)
+    forward = torch.compile(model) if compile_model else model
+    x = torch.rand(8, 3, 128, 128)
+    lam = 0.0067
+
+    def step():
+        main.zero_grad()
+        out = forward(x)
+        bpp = sum(torch.log(l).sum() for l in out["likelihoods"].values()) / (-math.log(2) * 8 * 128 * 128)
+        mse = F.mse_loss(out["x_hat"], x)
+        loss = mse * (lam * 255 * 255) + bpp
+        bpp.item(), mse.item()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        main.step()
+        decay.step()
+        aux.zero_grad()
+        model.aux_loss().backward()
+        aux.step()
+        return loss.item()
+
+    return step
+
+
 def cnn():
     return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
@@ -247,13 +280,18 @@ def main():
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--no-compile", action="store_true", help="eager only")
     parser.add_argument("--profile", action="store_true", help="print torch.profiler's table for each eager step")
+    parser.add_argument("--no-mkldnn", action="store_true", help="oneDNN off, as the C# codec step runs")
+    parser.add_argument("--mean-scale", action="store_true", help="add CompressAI's MeanScaleHyperprior (compressai on PYTHONPATH)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, CPU capability {torch.backends.cpu.get_cpu_capability()}")
+    torch.backends.mkldnn.enabled = not args.no_mkldnn
+    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, CPU capability {torch.backends.cpu.get_cpu_capability()}, oneDNN {'off' if args.no_mkldnn else 'on'}")
     cases = [("codec, soft round + noise", lambda c: codec_step("SoftRoundNoise", c)),
              ("codec, uniform noise", lambda c: codec_step("UniformNoise", c)),
              ("QAT CNN, float", lambda c: qat_step(False, c)),
              ("QAT CNN, 4-bit LSQ straight-through", lambda c: qat_step(True, c))]
+    if args.mean_scale:
+        cases.insert(2, ("codec, mean-scale hyperprior (CompressAI's), uniform noise", lambda c: mean_scale_step(c)))
     print("| step | eager median ms | eager steps/s | torch.compile median ms | torch.compile steps/s |")
     print("|---|---:|---:|---:|---:|")
     for name, make in cases:

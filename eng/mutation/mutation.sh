@@ -29,9 +29,9 @@ case "$area" in
   compression) globs=("**/Compression/*.cs") ;;
   performance) globs=("**/Performance/*.cs" "**/Kernels/IntraOpPool.cs" "**/Internals/Scalars.cs") ;;
   quantization) globs=("**/Quantization/*.cs" "**/Kernels/FakeQuantizeKernel.cs" "**/Internals/FakeQuantizeFunction.cs") ;;
-  codec)     globs=("**/SrzFile.cs" "**/ModelFile.cs" "**/Weights.cs" "**/Images.cs" "**/Sha256Trailer.cs" "**/Training.cs")
+  codec)     globs=("**/SrzFile.cs" "**/ModelFile.cs" "**/Weights.cs" "**/Images.cs" "**/Sha256Trailer.cs" "**/Training.cs" "**/VariableRateHyperprior.cs" "**/Evaluation.cs" "**/Codec.cs")
              project=ImageCodec.csproj
-             filter="FullyQualifiedName~Examples.ImageCodec&TestCategory!=Training" ;;
+             filter="FullyQualifiedName~Examples.ImageCodec&TestCategory!=Training&FullyQualifiedName!~Committed" ;;
   all)       globs=("**/*.cs") ;;
   *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|entropy|compression|performance|quantization|codec|all [Stryker options]" >&2; exit 2 ;;
 esac
