@@ -183,6 +183,7 @@ def codec_step(mode, compile_model):
 
 def mean_scale_step(compile_model):
     """CompressAI's own MeanScaleHyperprior (N = 32, M = 48, uniform noise), trained as codec_step trains its model."""
+    import compressai_optional  # noqa: F401 (stand-ins for CompressAI's optional imports)
     from compressai.models import MeanScaleHyperprior
     torch.manual_seed(1)
     model = MeanScaleHyperprior(32, 48)

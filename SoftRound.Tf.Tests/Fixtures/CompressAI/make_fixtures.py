@@ -3,41 +3,11 @@
 Run on PyTorch (Debian's python3-torch) with CompressAI's source and its built C++ extensions on the path; see the
 README beside this file. Everything is seeded, so a run on the same builds writes the same files.
 """
-import importlib.abc
-import importlib.machinery
 import os
-import sys
-import types
 
-# CompressAI's package imports its point-cloud and video modules, whose third-party libraries (torch_geometric,
-# pandas, ...) these fixtures never use: stand-ins let the import finish. Nothing here calls them.
-OPTIONAL = {"torch_geometric", "pointops", "pytorch_msssim", "einops", "pandas", "plyfile", "pyntcloud", "open3d", "h5py"}
-
-
-class _Placeholder(types.ModuleType):
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        # A class whose instances, used as decorators, hand back what they decorate.
-        return type(name, (), {"__init__": lambda self, *a, **k: None, "__call__": lambda self, *a, **k: a[0] if a else None})
-
-
-class _Optional(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    def find_spec(self, name, path, target=None):
-        if name.split(".")[0] in OPTIONAL:
-            return importlib.machinery.ModuleSpec(name, self, is_package=True)
-        return None
-
-    def create_module(self, spec):
-        module = _Placeholder(spec.name)
-        module.__path__ = []
-        return module
-
-    def exec_module(self, module):
-        pass
-
-
-sys.meta_path.insert(0, _Optional())
+# CompressAI's package imports modules whose third-party libraries these fixtures never use: stand-ins from
+# benchmarks/pytorch/compressai_optional.py (on PYTHONPATH) let the import finish.
+import compressai_optional  # noqa: E402,F401
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
