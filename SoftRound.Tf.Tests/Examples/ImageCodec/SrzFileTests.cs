@@ -86,6 +86,7 @@ public sealed class SrzFileTests
         StringAssert.Contains(Message(new SrzFile.Header(Id, 5, 5), Array.Empty<byte[]>()), "SrzFile.Write: 0 streams; a file holds 1 to 4, none null.");
         StringAssert.Contains(Message(new SrzFile.Header(Id, 5, 5), new byte[5][]), "SrzFile.Write: 5 streams");
         StringAssert.Contains(Message(new SrzFile.Header(Id, 5, 5), new byte[][] { new byte[1], null! }), "SrzFile.Write: 2 streams");
+        Assert.AreEqual("streams", Assert.ThrowsExactly<ArgumentNullException>(() => SrzFile.Write(new SrzFile.Header(Id, 5, 5), null!)).ParamName);
     }
 
     [TestMethod]
