@@ -162,13 +162,14 @@ public static class Evaluation
     /// difference of ln(bpp) over the quality range both curves cover (<paramref name="metric"/>, PSNR when null), each
     /// curve ln(bpp) as a function of quality interpolated piecewise cubically (PCHIP, Fritsch–Carlson, as the field's
     /// tools do), as exp(mean) − 1. Negative: fewer bits at the same quality. NaN when either curve has fewer than two
-    /// points or the ranges do not overlap.
+    /// points, a point's quality is NaN (MS-SSIM of small images), or the ranges do not overlap.
     /// </summary>
     /// <exception cref="ArgumentException">A curve has two points at the same quality.</exception>
     public static double BdRate(IReadOnlyList<Point> anchor, IReadOnlyList<Point> test, Metric? metric = null)
     {
         if (anchor.Count < 2 || test.Count < 2) return double.NaN;
         Func<Point, double> of = (metric ?? Metric.Psnr).Of;
+        if (anchor.Concat(test).Any(p => double.IsNaN(of(p)))) return double.NaN;
         Pchip a = new(anchor, of), t = new(test, of);
         double low = Math.Max(a.Low, t.Low), high = Math.Min(a.High, t.High);
         if (!(high > low)) return double.NaN;

@@ -227,16 +227,17 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     // Narrow tables rather than one wide one: each fits 80 columns, and plain text never wraps a cell, in a terminal or a
     // pipe.
     var sorted = points.OrderBy(p => p.Method).ThenBy(p => p.Steps).ThenBy(p => p.Seed).ThenBy(p => p.Setting).ToList();
+    string Dash(double v, string format) => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
     var rates = new List<string[]> { new[] { "#", "method", "λ / q", "seed", "steps", "bpp", "PSNR", "MS-SSIM" } };
     for (int i = 0; i < sorted.Count; i++)
     {
         Evaluation.Point p = sorted[i];
-        rates.Add(new[] { Number(i + 1), p.Method, Number(p.Setting), Number(p.Seed), Number(p.Steps), $"{p.Bpp:0.000}", $"{p.Psnr:0.00}", $"{p.MsSsimDb:0.00}" });
+        rates.Add(new[] { Number(i + 1), p.Method, Number(p.Setting), Number(p.Seed), Number(p.Steps), $"{p.Bpp:0.000}", $"{p.Psnr:0.00}", Dash(p.MsSsimDb, "0.00") });
     }
-    foreach (Evaluation.Point p in jpeg.Concat(webp)) rates.Add(new[] { "", p.Method, Number(p.Setting), "", "", $"{p.Bpp:0.000}", $"{p.Psnr:0.00}", $"{p.MsSsimDb:0.00}" });
+    foreach (Evaluation.Point p in jpeg.Concat(webp)) rates.Add(new[] { "", p.Method, Number(p.Setting), "", "", $"{p.Bpp:0.000}", $"{p.Psnr:0.00}", Dash(p.MsSsimDb, "0.00") });
     Print(rates);
-    Console.WriteLine("bpp: from the bytes written. PSNR and MS-SSIM (dB, −10·log10(1 − MS-SSIM)): means over the images.");
-    string Dash(double v, string format) => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
+    Console.WriteLine("bpp: from the bytes written. PSNR and MS-SSIM (dB): means over the images;");
+    Console.WriteLine($"MS-SSIM in dB is −10·log10(1 − MS-SSIM); n/a for a side under {Images.MsSsimMinimumSide} pixels.");
     Evaluation.Metric[] metrics = { Evaluation.Metric.Psnr, Evaluation.Metric.MsSsimDb };
     foreach (Evaluation.Metric metric in metrics)
     {
@@ -248,7 +249,8 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
             against.Add(new[] { Number(i + 1), Dash(j, "0.00"), Dash(own - j, "+0.00;-0.00"), Dash(w, "0.00"), Dash(own - w, "+0.00;-0.00") });
         }
         Print(against);
-        Console.WriteLine($"JPEG's and WebP's {metric.Name} (dB) interpolated at the model's bpp; n/a outside their range.");
+        Console.WriteLine($"JPEG's and WebP's {metric.Name} (dB) interpolated at the model's bpp;");
+        Console.WriteLine("n/a outside their range.");
     }
     var sizeAndSpeed = new List<string[]> { new[] { "#", "bpp estimate", "file vs estimate", "compress (s)", "decompress (s)" } };
     for (int i = 0; i < sorted.Count; i++)
@@ -268,7 +270,8 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
                 Dash(Evaluation.BdRate(jpeg, curve, metric), "+0.0;-0.0") + " %", Dash(Evaluation.BdRate(webp, curve, metric), "+0.0;-0.0") + " %" });
         }
         Print(bd);
-        Console.WriteLine($"BD-rate on {metric.Name}: the bits saved (−) at the same {metric.Name} over the range both curves cover (PCHIP).");
+        Console.WriteLine($"BD-rate on {metric.Name}: the bits saved (−) at the same {metric.Name}");
+        Console.WriteLine("over the range both curves cover (PCHIP).");
     }
     var ranking = new List<string[]> { new[] { "quantizer", "steps", "mean Δ vs JPEG (dB)", "per seed", "spread" } };
     foreach (Evaluation.Standing s in Evaluation.Ranking(points, jpeg))
@@ -287,6 +290,7 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
             .Concat(new[] { R(p.CompressSeconds), R(p.DecompressSeconds) })))));
     RdPlot.Save(points.Concat(jpeg).Concat(webp).ToList(), png, Evaluation.Metric.Psnr);
     RdPlot.Save(points.Concat(jpeg).Concat(webp).ToList(), msSsimPng, Evaluation.Metric.MsSsimDb);
-    Console.WriteLine($"{images.Length} held-out images, {files.Length} models, in {clock.Elapsed.TotalSeconds:0} s; {csv}, {png}, {msSsimPng}");
+    Console.WriteLine($"{images.Length} held-out images, {files.Length} models, in {clock.Elapsed.TotalSeconds:0} s; written:");
+    foreach (string written in new[] { csv, png, msSsimPng }) Console.WriteLine($"  {written}");
     return 0;
 }

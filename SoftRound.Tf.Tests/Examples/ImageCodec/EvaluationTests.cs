@@ -47,6 +47,10 @@ public sealed class EvaluationTests
         var sharper = anchor.Select(p => p with { Psnr = p.Psnr + 1 }).ToArray();
         Assert.AreEqual(0.0, Evaluation.BdRate(anchor, sharper, Evaluation.Metric.MsSsimDb), 1e-12);
         Assert.IsTrue(Evaluation.BdRate(anchor, sharper) < -10);
+        // Images too small for MS-SSIM: NaN, not an exception.
+        var small = anchor.Select(p => p with { MsSsim = double.NaN }).ToArray();
+        Assert.IsTrue(double.IsNaN(Evaluation.BdRate(anchor, small, Evaluation.Metric.MsSsimDb)));
+        Assert.AreEqual(0.0, Evaluation.BdRate(anchor, small), 1e-12);
     }
 
     [TestMethod]
