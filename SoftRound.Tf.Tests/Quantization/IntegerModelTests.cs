@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace SoftRound.Tf.Tests.Quantization;
 
 [TestClass]
-public sealed class IntegerModelTests
+public sealed class IntegerModelTests : WithoutOneDnn
 {
     /// <summary>A small CNN prepared for QAT and trained a few seeded steps on random images, in eval mode.</summary>
     private static Sequential TrainedCnn(int weightBits, int activationBits, ulong seed = 1)

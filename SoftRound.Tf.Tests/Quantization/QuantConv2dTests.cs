@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace SoftRound.Tf.Tests.Quantization;
 
 [TestClass]
-public sealed class QuantConv2dTests
+public sealed class QuantConv2dTests : WithoutOneDnn
 {
     [TestMethod]
     public void Forward_IsTheConvolutionOfTheFakeQuantizedInputAndWeights_WithTheSourcesGeometry()
