@@ -352,6 +352,19 @@ public sealed class GaussianConditionalTests
     }
 
     [TestMethod]
+    public void UpdateScaleTable_InsideADisposeScope_LeavesTheModuleItsTable()
+    {
+        var model = new GaussianConditional(new[] { 0.5, 1.0 });
+        using (NewDisposeScope()) model.update_scale_table(new[] { 0.2, 0.4, 8.0 }, force: true);
+        // The new buffer outlives the scope it was made in (it was disposed with it: "Tensor invalid -- empty handle").
+        CollectionAssert.AreEqual(new[] { 0.2f, 0.4f, 8f }, model.scale_table.data<float>().ToArray());
+        using var scope = NewDisposeScope();
+        Tensor indexes = model.build_indexes(tensor(new[] { 0.3f, 5f }).reshape(1, 2));
+        CollectionAssert.AreEqual(new[] { 1, 2 }, indexes.data<int>().ToArray());
+        model.Dispose();
+    }
+
+    [TestMethod]
     public void Tables_AsCompressAIStoresThem()
     {
         using var scope = NewDisposeScope();

@@ -158,7 +158,8 @@ public sealed class GaussianConditional : nn.Module
         double[] table = CheckTable($"{Name}.{nameof(update_scale_table)}", scaleTable);
         if (tables is not null && !force) return false;
         Tensor previous = scale_table;
-        scale_table = tensor(table, ScalarType.Float32).to(previous.device);
+        // The module owns its buffer: a dispose scope open around this call must not take it.
+        scale_table = tensor(table, ScalarType.Float32).to(previous.device).DetachFromDisposeScope();
         try
         {
             update(true, compressaiTables);
