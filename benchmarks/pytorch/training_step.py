@@ -150,9 +150,10 @@ class FactorizedPrior(nn.Module):
         return self.g_s(y_hat), likelihoods
 
 
-def codec_step(mode, compile_model):
-    torch.manual_seed(1)
-    model = FactorizedPrior(32, 48, mode, 1.0)
+def rate_distortion_step(model, compile_model, outputs, aux_loss):
+    """One step of R + λ·D (λ = 0.0067, D on [0, 255]²) on a fixed batch of 8×3×128×128: Adam on everything but the
+    quantiles (its learning rate on CompressAI's schedule), clipping at norm 1, then the auxiliary loss's Adam step.
+    outputs(model(x)) gives (x̂, the likelihood tensors)."""
     model.train()
     named = list(model.named_parameters())
     main = torch.optim.Adam([p for n, p in named if not n.endswith("quantiles")], lr=1e-3)
@@ -164,8 +165,8 @@ def codec_step(mode, compile_model):
 
     def step():
         main.zero_grad()
-        x_hat, likelihoods = forward(x)
-        bpp = torch.log(likelihoods).sum() / (-math.log(2) * 8 * 128 * 128)
+        x_hat, likelihoods = outputs(forward(x))
+        bpp = sum(torch.log(l).sum() for l in likelihoods) / (-math.log(2) * 8 * 128 * 128)
         mse = F.mse_loss(x_hat, x)
         loss = mse * (lam * 255 * 255) + bpp
         bpp.item(), mse.item()
@@ -174,11 +175,17 @@ def codec_step(mode, compile_model):
         main.step()
         decay.step()
         aux.zero_grad()
-        model.entropy_bottleneck.loss().backward()
+        aux_loss().backward()
         aux.step()
         return loss.item()
 
     return step
+
+
+def codec_step(mode, compile_model):
+    torch.manual_seed(1)
+    model = FactorizedPrior(32, 48, mode, 1.0)
+    return rate_distortion_step(model, compile_model, lambda out: (out[0], [out[1]]), model.entropy_bottleneck.loss)
 
 
 def mean_scale_step(compile_model):
@@ -187,32 +194,7 @@ def mean_scale_step(compile_model):
     from compressai.models import MeanScaleHyperprior
     torch.manual_seed(1)
     model = MeanScaleHyperprior(32, 48)
-    model.train()
-    named = list(model.named_parameters())
-    main = torch.optim.Adam([p for n, p in named if not n.endswith("quantiles")], lr=1e-3)
-    decay = torch.optim.lr_scheduler.MultiStepLR(main, [800_000], 0.1)
-    aux = torch.optim.Adam([p for n, p in named if n.endswith("quantiles")], lr=1e-3)
-    forward = torch.compile(model) if compile_model else model
-    x = torch.rand(8, 3, 128, 128)
-    lam = 0.0067
-
-    def step():
-        main.zero_grad()
-        out = forward(x)
-        bpp = sum(torch.log(l).sum() for l in out["likelihoods"].values()) / (-math.log(2) * 8 * 128 * 128)
-        mse = F.mse_loss(out["x_hat"], x)
-        loss = mse * (lam * 255 * 255) + bpp
-        bpp.item(), mse.item()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        main.step()
-        decay.step()
-        aux.zero_grad()
-        model.aux_loss().backward()
-        aux.step()
-        return loss.item()
-
-    return step
+    return rate_distortion_step(model, compile_model, lambda out: (out["x_hat"], out["likelihoods"].values()), model.aux_loss)
 
 
 def cnn():
