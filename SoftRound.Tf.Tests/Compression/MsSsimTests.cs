@@ -228,6 +228,28 @@ public sealed class MsSsimTests : WithoutOneDnn
         Throws<ArgumentException>(() => MsSsim.ms_ssim(x, y, weights: Array.Empty<double>()), "MsSsim.ms_ssim: weights must be 1 to 8 finite numbers ≥ 0; got [].");
         Throws<ArgumentException>(() => MsSsim.ms_ssim(x, y, weights: new[] { 0.5, -0.5 }), "got [0.5, -0.5].");
         Throws<ArgumentException>(() => MsSsim.ms_ssim(x, y, weights: Enumerable.Repeat(0.1, 9).ToArray()), "1 to 8 finite numbers");
+        Throws<ArgumentOutOfRangeException>(() => MsSsim.ms_ssim(x, y, winSigma: 0), "MsSsim.ms_ssim: winSigma must be finite and > 0; got 0.");
+        Throws<ArgumentOutOfRangeException>(() => MsSsim.ssim(x, y, winSigma: double.PositiveInfinity), "MsSsim.ssim: winSigma must be finite and > 0; got Infinity.");
+        Throws<ArgumentOutOfRangeException>(() => MsSsim.ssim(x, y, k1: double.PositiveInfinity), "MsSsim.ssim: k1 must be finite and ≥ 0; got Infinity.");
+        Throws<ArgumentOutOfRangeException>(() => MsSsim.ssim(x, y, k2: double.PositiveInfinity), "MsSsim.ssim: k2 must be finite and ≥ 0; got Infinity.");
+    }
+
+    [TestMethod]
+    public void EdgeArguments_AreAccepted()
+    {
+        using var scope = NewDisposeScope();
+        (Tensor x, Tensor y) = Images(new long[] { 1, 1, 40, 37 }, 1);
+        // A one-tap window is SSIM pixel by pixel; K1 = K2 = 0 is Wang et al.'s formula without stabilising constants.
+        Assert.IsTrue(double.IsFinite(MsSsim.ssim(x, y, winSize: 1).item<double>()));
+        Assert.IsTrue(double.IsFinite(MsSsim.ssim(x, y, k1: 0, k2: 0).item<double>()));
+        // Up to eight scales, and a scale of weight 0 counts for nothing: [0, 1] is SSIM at the second scale.
+        Tensor big = rand(1, 1, 1300, 1300, generator: new Generator(2)), other = (big + 0.1 * rand(1, 1, 1300, 1300, generator: new Generator(3))).clamp(0, 1);
+        Assert.IsTrue(double.IsFinite(MsSsim.ms_ssim(big, other, dataRange: 1, winSize: 11, weights: Enumerable.Repeat(0.125, 8).ToArray()).item<float>()));
+        double[] zeroThenOne = { 0.0, 1.0 };
+        Tensor pooledX = nn.functional.avg_pool2d(x, new long[] { 2, 2 }, padding: new long[] { 0, 1 });
+        Tensor pooledY = nn.functional.avg_pool2d(y, new long[] { 2, 2 }, padding: new long[] { 0, 1 });
+        Assert.AreEqual(MsSsim.ssim(pooledX, pooledY, winSize: 7, winSigma: 1.0).item<double>(),
+            MsSsim.ms_ssim(x, y, winSize: 7, winSigma: 1.0, weights: zeroThenOne).item<double>(), 1e-15);
     }
 
     [TestMethod]

@@ -125,7 +125,6 @@ public sealed class MeanScaleHyperprior : CompressionModel
         if (stepSize is null) return;
         string op = $"{GetName()}.{member}";
         using Tensor channels = empty(1, M, 1, 1);
-        OpGuard.FloatingPoint(op, nameof(stepSize), stepSize);
         OpGuard.BroadcastsTo(op, nameof(stepSize), stepSize, channels, "a latent channel vector");
         OpGuard.Positive(op, nameof(stepSize), stepSize, channels);
     }
