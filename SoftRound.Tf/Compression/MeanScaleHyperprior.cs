@@ -60,14 +60,9 @@ public sealed class MeanScaleHyperprior : CompressionModel
         using var scope = NewDisposeScope();
         Tensor y = g_a.call(x);
         (Tensor zHat, Tensor zLikelihoods) = entropy_bottleneck.forward(h_a.call(y));
-        Tensor[] p = h_s.call(zHat).chunk(2, 1);
-        Tensor yHat, yLikelihoods;
-        if (stepSize is null) (yHat, yLikelihoods) = gaussian_conditional.forward(y, p[0], p[1]);
-        else
-        {
-            (Tensor scaled, yLikelihoods) = gaussian_conditional.forward(y / stepSize, p[0] / stepSize, p[1] / stepSize);
-            yHat = scaled * stepSize;
-        }
+        (Tensor scales, Tensor means) = Parameters(zHat, stepSize);
+        (Tensor onGrid, Tensor yLikelihoods) = gaussian_conditional.forward(stepSize is null ? y : y / stepSize, scales, means);
+        Tensor yHat = stepSize is null ? onGrid : onGrid * stepSize;
         Tensor xHat = g_s.call(yHat);
         return Output(xHat, yHat, yLikelihoods, zLikelihoods);
     }
