@@ -11,7 +11,7 @@ namespace SoftRound.Tf.Quantization;
 /// <see cref="QuantWeightLayer"/>; Brevitas's <c>QuantConv2d</c>, PyTorch's <c>torch.ao.nn.qat.Conv2d</c>); stride,
 /// padding, dilation and groups as the wrapped <c>nn.Conv2d</c>'s (zero padding only).
 /// </summary>
-public sealed class QuantConv2d : QuantWeightLayer
+public class QuantConv2d : QuantWeightLayer
 {
     private readonly long[] stride, padding, dilation;
 
@@ -24,9 +24,9 @@ public sealed class QuantConv2d : QuantWeightLayer
     {
     }
 
-    private QuantConv2d(Conv2d conv, QuantSpec? weightSpec, QuantSpec? inputSpec, RoundingGradient rounding, double? steepness,
-        bool learnScales, QuantObserver? weightObserver, QuantObserver? inputObserver, bool owns)
-        : base(nameof(QuantConv2d), ZeroPadded(conv).weight!, conv.bias, weightSpec, inputSpec, rounding, steepness, learnScales, weightObserver, inputObserver)
+    private protected QuantConv2d(Conv2d conv, QuantSpec? weightSpec, QuantSpec? inputSpec, RoundingGradient rounding, double? steepness,
+        bool learnScales, QuantObserver? weightObserver, QuantObserver? inputObserver, bool owns, string name = nameof(QuantConv2d))
+        : base(name, ZeroPadded(conv).weight!, conv.bias, weightSpec, inputSpec, rounding, steepness, learnScales, weightObserver, inputObserver)
     {
         in_channels = conv.in_channels;
         out_channels = conv.out_channels;
@@ -76,6 +76,6 @@ public sealed class QuantConv2d : QuantWeightLayer
     public long[] dilations => (long[])dilation.Clone();
 
     /// <inheritdoc />
-    private protected override Tensor Apply(Tensor input, Tensor weight, Tensor? bias) =>
+    private protected sealed override Tensor Apply(Tensor input, Tensor weight, Tensor? bias) =>
         nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups);
 }

@@ -52,18 +52,28 @@ public abstract class QuantWeightLayer : nn.Module<Tensor, Tensor>
     /// <summary>y = op(fq_x(x), fq_w(W), b_q), the layer's linear map of the quantized input, weights and bias.</summary>
     /// <exception cref="ArgumentException">As <see cref="FakeQuantizeLayer.forward"/> and the layer's op.</exception>
     /// <exception cref="InvalidOperationException">Eval before the quantizers were ever set.</exception>
-    public sealed override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
         Tensor xq = input_quantizer.forward(x);
-        Tensor wq = weight_quantizer.forward(weight);
-        Tensor? bq = null;
-        if (bias is not null)
-        {
-            Tensor step = (input_quantizer.scale.detach().to(ScalarType.Float32) * weight_quantizer.scale.detach().to(ScalarType.Float32)).to(bias.dtype);
-            bq = SoftRoundOps.round_st(bias / step) * step;
-        }
+        (Tensor w, Tensor? b) = Effective();
+        Tensor wq = weight_quantizer.forward(w);
+        Tensor? bq = b is null ? null : QuantizeBias(b, input_quantizer, weight_quantizer);
         return Apply(xq, wq, bq).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The weight and bias the layer quantizes and applies: its own (a folded layer's with its batch norm folded in).</summary>
+    internal virtual (Tensor weight, Tensor? bias) Effective() => (weight, bias);
+
+    /// <summary>
+    /// b_q = round(b/Δ)·Δ with Δ = s_x·s_w in float32, straight through for b and Δ held constant: the bias on the
+    /// accumulator's grid of the layer whose input and weights <paramref name="input"/> and <paramref name="weight"/> quantize.
+    /// </summary>
+    internal static Tensor QuantizeBias(Tensor bias, FakeQuantizeLayer input, FakeQuantizeLayer weight)
+    {
+        using var scope = NewDisposeScope();
+        Tensor step = (input.scale.detach().to(ScalarType.Float32) * weight.scale.detach().to(ScalarType.Float32)).to(bias.dtype);
+        return (SoftRoundOps.round_st(bias / step) * step).MoveToOuterDisposeScope();
     }
 
     /// <summary>The int32 code of bias value <paramref name="b"/>: round(b/Δ) with Δ = s_x·s_w, all in float32, as <see cref="forward"/> rounds it.</summary>
