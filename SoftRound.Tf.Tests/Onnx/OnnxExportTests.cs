@@ -105,4 +105,77 @@ public sealed class OnnxExportTests : WithoutOneDnn
         Assert.IsTrue(same >= 0.95 * expected.numel(), $"{same} of {expected.numel()}");
         Assert.IsTrue(actual.argmax(1).eq(expected.argmax(1)).sum().item<long>() >= 254);
     }
+
+    [TestMethod]
+    public void Refusals_NameTheModuleTheMemberAndTheValue()
+    {
+        using var scope = NewDisposeScope();
+        Assert.ThrowsExactly<ArgumentNullException>(() => OnnxExport.export((Sequential)null!));
+        Assert.ThrowsExactly<ArgumentNullException>(() => OnnxExport.export((QuantizedGraph)null!));
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.export(nn.Sequential())).Message, "OnnxExport.export: the model has no modules.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.export(nn.Sequential(("a", nn.Linear(2, 2)), ("b", nn.Sequential(("t", nn.Tanh())))))).Message,
+            "OnnxExport.export: b.t is a Tanh, which this writer cannot express.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.export(nn.Sequential(("q", new QuantLinear(2, 2))))).Message,
+            "OnnxExport.export: q is a QuantLinear; a quantized model is exported from its QuantizedGraph (QuantizedGraph.capture), which this writer cannot express.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.export(nn.Sequential(("c", nn.Conv2d(1, 1, 3, padding: 1, padding_mode: TorchSharp.PaddingModes.Circular))))).Message,
+            "OnnxExport.export: c is a Conv2d padded with Circular");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.export(nn.Sequential(("f", nn.Flatten(0))))).Message, "f is a Flatten");
+        QuantizedGraph graph = QuantizedGraph.capture(TrainedQuantCnn(4, 4));
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.export(graph, OnnxQuantFormat.QOperator, int4Weights: true)).Message,
+            "OnnxExport.export: int4 weights need the Qdq format");
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => OnnxExport.export(graph, (OnnxQuantFormat)7));
+        StringAssert.Contains(e.Message, "OnnxExport.export: format must be Qdq or QOperator; got 7.");
+        Assert.AreEqual("format", e.ParamName);
+        // A 9-bit input grid has no 8-bit type.
+        var wide = nn.Sequential(("fc", new QuantLinear(3, 2, inputSpec: new QuantSpec(9, signed: false, symmetric: false))));
+        wide.train();
+        using (no_grad()) wide.forward(rand(4, 3));
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.export(QuantizedGraph.capture(wide))).Message,
+            "OnnxExport.export: quantized layer 0 takes codes in [0, 511], which no 8-bit type holds");
+    }
+
+    [TestMethod]
+    public void SignedAndNarrowInputGrids_AndALinearFirstLayer_AreExportedToo()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(2);
+        // int8 symmetric inputs (codes in int8), a 3-bit unsigned hidden grid (Clip to [0, 7]), a trailing ReLU in float.
+        var model = nn.Sequential(("fc1", new QuantLinear(6, 12, inputSpec: new QuantSpec(8))), ("relu", nn.ReLU()),
+            ("fc2", new QuantLinear(12, 4, inputSpec: new QuantSpec(3, signed: false, symmetric: false))), ("out", nn.ReLU()));
+        model.train();
+        using (no_grad()) model.forward(randn(64, 6));
+        model.eval();
+        QuantizedGraph graph = QuantizedGraph.capture(model);
+        IntegerModel integer = IntegerModel.from_graph(graph);
+        Tensor x = randn(new long[] { 200, 6 }, generator: new Generator(7)) * 1.5;
+        Tensor expected = integer.forward(x);
+        Assert.IsTrue(expected.min().item<float>() == 0f && expected.max().item<float>() > 0f);
+        foreach (OnnxQuantFormat format in new[] { OnnxQuantFormat.Qdq, OnnxQuantFormat.QOperator })
+        {
+            Tensor actual = OnnxRuntimeRun.Run(OnnxExport.export(graph, format), x);
+            double step = graph.Layers[^1].WeightScales.Max() * graph.Layers[^1].InputScale;
+            Assert.IsTrue((actual - expected).abs().max().item<float>() <= 1e-3 * step, $"{format}: {(actual - expected).abs().max().item<float>() / step} steps");
+        }
+    }
+
+    [TestMethod]
+    public void Export_LeavesNoLiveTensors_AndTheModelAsItWas()
+    {
+        Sequential model = FloatCnn();
+        model.eval();
+        Sequential q = TrainedQuantCnn(8, 8);
+        QuantizedGraph graph = QuantizedGraph.capture(q);
+        Tensor before = model.parameters().First().clone();
+        OnnxExport.export(model);
+        OnnxExport.export(graph);
+        long live = LiveTensors.Count();
+        for (int i = 0; i < 3; i++)
+        {
+            OnnxExport.export(model);
+            OnnxExport.export(graph, OnnxQuantFormat.QOperator);
+            QuantizedGraph.capture(q);
+        }
+        Assert.AreEqual(live, LiveTensors.Count());
+        Assert.IsTrue(before.allclose(model.parameters().First(), 0, 0));
+    }
 }

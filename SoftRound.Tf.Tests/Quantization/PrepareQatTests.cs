@@ -50,4 +50,33 @@ public sealed class PrepareQatTests
         CollectionAssert.AreEqual(new[] { "a", "b", "b.c" }, seen);
     }
 
+    [TestMethod]
+    public void ConvThenBatchNorm_IsFused_KeepingItsStatisticsInTraining_FoldedInEval_NotWhenKept()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        Sequential model = nn.Sequential(("conv", nn.Conv2d(1, 4, 3)), ("bn", nn.BatchNorm2d(4)), ("relu", nn.ReLU()),
+            ("inner", nn.Sequential(("c", nn.Conv2d(4, 4, 1)), ("b", nn.BatchNorm2d(4)))), ("tail", nn.BatchNorm2d(4)));
+        Sequential training = QuantizationOps.prepare_qat(model);
+        CollectionAssert.AreEqual(new[] { "conv", "bn", "relu", "inner", "tail" }, training.named_children().Select(c => c.name).ToArray());
+        Assert.IsInstanceOfType<QuantConvBn2d>(training.named_children().First().module);
+        Assert.IsInstanceOfType<Identity>(training.named_children().ElementAt(1).module);
+        var inner = (Sequential)training.named_children().ElementAt(3).module;
+        Assert.IsInstanceOfType<QuantConvBn2d>(inner.named_children().First().module);
+        Assert.IsInstanceOfType<BatchNorm2d>(training.named_children().Last().module);
+        // In eval mode: a QuantConv2d of the folded convolution.
+        model.eval();
+        Sequential evaluated = QuantizationOps.prepare_qat(model);
+        var conv = (QuantConv2d)evaluated.named_children().First().module;
+        Assert.IsNotInstanceOfType<QuantConvBn2d>(conv);
+        Conv2d fused = QuantizationOps.fuse_conv_bn_eval((Conv2d)model.named_children().First().module, (BatchNorm2d)model.named_children().ElementAt(1).module);
+        Assert.IsTrue(conv.weight.allclose(fused.weight!, 0, 0) && conv.bias!.allclose(fused.bias!, 0, 0));
+        // A kept convolution keeps its batch norm.
+        Sequential kept = QuantizationOps.prepare_qat(model, keep: name => name == "conv");
+        Assert.IsInstanceOfType<Conv2d>(kept.named_children().First().module);
+        Assert.IsInstanceOfType<BatchNorm2d>(kept.named_children().ElementAt(1).module);
+        // A batch norm that cannot fold is refused with the reason.
+        Sequential wrong = nn.Sequential(("conv", nn.Conv2d(1, 4, 3)), ("bn", nn.BatchNorm2d(3)));
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizationOps.prepare_qat(wrong)).Message, "got 3 channels");
+    }
 }

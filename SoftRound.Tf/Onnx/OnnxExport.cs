@@ -60,17 +60,15 @@ public static class OnnxExport
             switch (module)
             {
                 case Conv2d conv:
+                    if (conv.padding_mode != TorchSharp.PaddingModes.Zeros || conv.padding_type is not null) throw Unsupported(name, $"a Conv2d padded with {conv.padding_mode}{(conv.padding_type is null ? "" : $", {conv.padding_type}")}");
+                    (Tensor weight, Tensor? bias) = (conv.weight!, conv.bias);
                     if (i + 1 < modules.Length && modules[i + 1].module is BatchNorm2d following)
                     {
-                        using Conv2d fused = QuantizationOps.fuse_conv_bn_eval(conv, following);
-                        x = FloatConv(b, x, fused);
+                        QuantConvBn2d.CheckFoldable(op, conv, following);
+                        (weight, bias) = QuantConvBn2d.Fold(weight, bias, following.weight!, following.bias!, following.running_mean!, following.running_var!, following.eps);
                         i++;
                     }
-                    else
-                    {
-                        if (conv.padding_mode != TorchSharp.PaddingModes.Zeros || conv.padding_type is not null) throw Unsupported(name, $"a Conv2d padded with {conv.padding_mode}{(conv.padding_type is null ? "" : $", {conv.padding_type}")}");
-                        x = FloatConv(b, x, conv);
-                    }
+                    x = FloatConv(b, x, conv, weight, bias);
                     break;
                 case Linear linear:
                     x = b.Node("Gemm", new[] { x, b.Floats("weight", linear.weight!.shape, Floats(linear.weight!)) }
@@ -142,9 +140,9 @@ public static class OnnxExport
                 case QuantizedLayer layer:
                     QuantizedLayer? next = graph.NextLayer(i);
                     type = CodeType(op, layer, layerIndex);
-                    if (next is not null && format == OnnxQuantFormat.QOperator)
+                    if (next is not null && format == OnnxQuantFormat.QOperator && CodeType(op, next, layerIndex + 1) == type)
                     {
-                        x = QLinear(b, x, type, layer, next, CodeType(op, next, layerIndex + 1));
+                        x = QLinear(b, x, type, layer, next, type);
                     }
                     else
                     {
@@ -248,10 +246,11 @@ public static class OnnxExport
         return Clamp(b, y, nextType, next.InputMin, next.InputMax);
     }
 
-    private static string FloatConv(OnnxGraphBuilder b, string x, Conv2d conv)
+    /// <summary>A Conv node with <paramref name="conv"/>'s geometry and the given weight and bias (its own, or folded).</summary>
+    private static string FloatConv(OnnxGraphBuilder b, string x, Conv2d conv, Tensor weight, Tensor? bias)
     {
-        var inputs = new List<string> { x, b.Floats("weight", conv.weight!.shape, Floats(conv.weight!)) };
-        if (conv.bias is not null) inputs.Add(b.Floats("bias", conv.bias.shape, Floats(conv.bias)));
+        var inputs = new List<string> { x, b.Floats("weight", weight.shape, Floats(weight)) };
+        if (bias is not null) inputs.Add(b.Floats("bias", bias.shape, Floats(bias)));
         long[] k = conv.kernel_size, s = conv.stride, p = conv.padding!, d = conv.dilation;
         return b.Node("Conv", inputs.ToArray(), Ints("kernel_shape", k[0], k[^1]), Ints("strides", s[0], s[^1]), Ints("pads", p[0], p[^1], p[0], p[^1]),
             Ints("dilations", d[0], d[^1]), Int("group", conv.groups));

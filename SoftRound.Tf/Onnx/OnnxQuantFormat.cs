@@ -12,7 +12,8 @@ public enum OnnxQuantFormat
 
     /// <summary>
     /// Quantized operators: QLinearConv for every layer but the last (a linear layer as a 1×1 QLinearConv), which ONNX
-    /// Runtime runs as written; the last, whose output is float, as in <see cref="Qdq"/>.
+    /// Runtime runs as written; the last, whose output is float, as in <see cref="Qdq"/>, and so is a layer whose input and
+    /// output codes differ in type (int8 in, uint8 out), which QLinearConv cannot take.
     /// </summary>
     QOperator,
 }

@@ -26,7 +26,7 @@ public sealed class QuantConvBn2d : QuantConv2d
         bool learnScales, QuantObserver? weightObserver, QuantObserver? inputObserver)
         : base(conv, weightSpec, inputSpec, rounding, steepness, learnScales, weightObserver, inputObserver, owns: false, name: nameof(QuantConvBn2d))
     {
-        this.bn = nn.BatchNorm2d(bn.num_features, bn.eps, bn.momentum ?? 0.1, affine: true, track_running_stats: true);
+        this.bn = nn.BatchNorm2d(bn.num_features, bn.eps, bn.momentum ?? 0.1, affine: true, track_running_stats: true, device: bn.weight!.device, dtype: bn.weight.dtype);
         this.bn.momentum = bn.momentum;
         using (no_grad())
         {
