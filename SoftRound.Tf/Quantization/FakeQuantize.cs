@@ -29,7 +29,7 @@ public static partial class QuantizationOps
     /// ulp) they can pick the other integer than its per-tensor forward and its quantize op, whose rule this is; its
     /// backward also takes Z as ⌊z + ½⌋ truncated toward zero, which differs from round(z) at ties and for z &lt; −½.
     /// float64 x keeps s in float64 (PyTorch reads it as float32); NaN gives NaN (PyTorch's cast to int64 gives qmin
-    /// or qmax). float16 and bfloat16 are computed in float32. CPU tensors take a fused kernel.
+    /// or qmax); +∞ and values past int64 (1e20, 3e38) give qmax's value, where PyTorch's overflowing cast gives qmin's. float16 and bfloat16 are computed in float32. CPU tensors take a fused kernel.
     /// </remarks>
     /// <param name="x">The input; floating point.</param>
     /// <param name="scale">s: one value per tensor (any shape with one element), or per channel a 1-dim tensor of x.shape[axis] values; finite and &gt; 0.</param>

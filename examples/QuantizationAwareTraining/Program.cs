@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 // Trains a small CNN on Fashion-MNIST in floating point, quantizes it after training (8, 4, 3, 2 bits) and trains it
 // quantization-aware at the same widths with three rounding surrogates; repeats post-training quantization and
 // straight-through QAT with the first and last layers kept at 8 bits (LSQ's protocol); then runs the integer export of
-// the straight-through QAT models.
+// the straight-through QAT models and their ONNX export in ONNX Runtime, and writes the 8-bit one as model.onnx.
 var full = new Option<bool>("--full") { Description = "The full run: all 12,000 training images, 30 float epochs and 5 QAT epochs per model (about 4 minutes on 2 cores)." };
 var images = new Option<int>("--train-images") { Description = "Training images to use (128 to 12,000; for a quick look).", DefaultValueFactory = _ => 12000 };
 var testImages = new Option<int>("--test-images") { Description = "Test images to evaluate on (100 to 10,000; for a quick look).", DefaultValueFactory = _ => 10000 };
@@ -85,15 +85,22 @@ foreach (var group in outcomes.Skip(1).GroupBy(o => o.Method))
 AnsiConsole.MarkupLine("[bold]Test accuracy[/] (points against float in brackets):");
 AnsiConsole.Write(table);
 
-var integerTable = new Table().AddColumns("QAT model (straight-through)", "fake-quantized", "integer inference", "predictions that differ", "weight bytes");
+var integerTable = new Table().AddColumns("QAT model (straight-through)", "fake-quantized", "integer inference", "predictions that differ", "ONNX Runtime", "differ from integer", "weight bytes");
 foreach (IntegerOutcome i in integers)
 {
-    integerTable.AddRow(i.Method == Experiment.Surrogates[0].Name ? $"{i.Bits} bits" : $"{i.Bits} bits, first/last layer 8 bits", $"{i.FakeQuantizedAccuracy:P2}", $"{i.IntegerAccuracy:P2}", $"{i.Disagreements} of {test.Count:N0}", $"{i.WeightBytes:N0}");
+    integerTable.AddRow(i.Method == Experiment.Surrogates[0].Name ? $"{i.Bits} bits" : $"{i.Bits} bits, first/last layer 8 bits", $"{i.FakeQuantizedAccuracy:P2}", $"{i.IntegerAccuracy:P2}",
+        $"{i.Disagreements} of {test.Count:N0}", $"{i.OnnxAccuracy:P2}", $"{i.OnnxDisagreements} of {test.Count:N0}", $"{i.WeightBytes:N0}");
 }
-AnsiConsole.MarkupLine("[bold]Integer export[/] (int32 accumulation, fixed-point requantization):");
+AnsiConsole.MarkupLine("[bold]Integer export[/] (int32 accumulation, fixed-point requantization; ONNX: the same graph as QDQ in ONNX Runtime):");
 AnsiConsole.Write(integerTable);
 
 folder.Create();
+// The 8-bit straight-through QAT model, as a deployment would take it: the integer format and ONNX.
+IntegerOutcome eight = integers.First(i => i.Bits == 8 && i.Method == Experiment.Surrogates[0].Name);
+string integerFile = Path.Combine(folder.FullName, "model.srqi"), onnxFile = Path.Combine(folder.FullName, "model.onnx");
+using (FileStream file = File.Create(integerFile)) eight.Integer.save(file);
+File.WriteAllBytes(onnxFile, eight.Onnx);
+AnsiConsole.MarkupLine($"8-bit model: [blue]{Markup.Escape(onnxFile)}[/] (ONNX, {eight.Onnx.Length:N0} bytes; {eight.OnnxAccuracy:P2} in ONNX Runtime) and [blue]{Markup.Escape(integerFile)}[/] (integer format).");
 string png = Path.Combine(folder.FullName, "qat-accuracy.png");
 AccuracyPlot.Save(outcomes, png);
 AnsiConsole.MarkupLine($"Plot: [blue]{Markup.Escape(png)}[/]");

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using SoftRound.Tf.Tests.Helpers;
 
@@ -34,11 +35,16 @@ public sealed class ProgramTests
         {
             (int exitCode, string output) = Run($"--train-images 512 --test-images 500 --float-epochs 1 --qat-epochs 1 --seed 3 --output \"{folder}\"");
             Assert.AreEqual(0, exitCode, output);
-            foreach (string text in new[] { "512 training and 500 test images", "post-training", "straight-thro", "soft", "sigmoid", "first/last", "Integer export", "of 500" })
+            foreach (string text in new[] { "512 training and 500 test images", "post-training", "straight-thro", "soft", "sigmoid", "first/last", "Integer export", "of 500", "ONNX Runtime" })
             {
                 StringAssert.Contains(output, text);
             }
             Assert.IsGreaterThan(10_000L, new FileInfo(Path.Combine(folder, "qat-accuracy.png")).Length);
+            // The 8-bit model as written loads: in ONNX Runtime, and as an integer model with the graph the ONNX file was written from.
+            byte[] onnx = File.ReadAllBytes(Path.Combine(folder, "model.onnx"));
+            using (var session = new Microsoft.ML.OnnxRuntime.InferenceSession(onnx)) Assert.AreEqual("input", session.InputMetadata.Keys.Single());
+            using FileStream integer = File.OpenRead(Path.Combine(folder, "model.srqi"));
+            CollectionAssert.AreEqual(onnx, SoftRound.Tf.Onnx.OnnxExport.export(SoftRound.Tf.Quantization.IntegerModel.load(integer).graph));
         }
         finally
         {
