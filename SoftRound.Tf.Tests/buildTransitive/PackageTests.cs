@@ -49,7 +49,7 @@ public sealed class PackageTests
     }
 
     [TestMethod]
-    public void Package_HoldsBothFrameworks_ItsOwnReadme_AndTorchSharpAndPyBridgeAsItsOnlyDependencies()
+    public void Package_HoldsBothFrameworks_ItsOwnReadme_AndTorchSharpPyBridgeAndProtobufAsItsOnlyDependencies()
     {
         string package = Path.Combine(feed, $"SoftRound.Tf.{version}.nupkg");
         Assert.IsTrue(File.Exists(Path.Combine(feed, $"SoftRound.Tf.{version}.snupkg")), "symbol package");
@@ -66,7 +66,10 @@ public sealed class PackageTests
         StringAssert.Contains(text, "<dependency id=\"TorchSharp\" version=\"0.107.0\"");
         // TorchSharp.PyBridge reads the state dicts CompressAI saved (CompressionModel.load_compressai).
         StringAssert.Contains(text, "<dependency id=\"TorchSharp.PyBridge\" version=\"1.4.4\"");
-        Assert.AreEqual(4, text.Split("<dependency ").Length - 1, "TorchSharp and TorchSharp.PyBridge are the only dependencies, once per framework");
+        // Google.Protobuf writes the ONNX models (OnnxExport); Grpc.Tools (protoc) is a build-time tool only.
+        StringAssert.Contains(text, "<dependency id=\"Google.Protobuf\" version=\"3.36.2\"");
+        Assert.IsFalse(text.Contains("Grpc.Tools"), "protoc is not a dependency");
+        Assert.AreEqual(6, text.Split("<dependency ").Length - 1, "TorchSharp, TorchSharp.PyBridge and Google.Protobuf are the only dependencies, once per framework");
         using var readme = new StreamReader(zip.GetEntry("PackageReadme.md")!.Open());
         string readmeText = readme.ReadToEnd();
         Assert.IsFalse(readmeText.Contains("](docs/") || readmeText.Contains("](examples/") || readmeText.Contains("![]("),
