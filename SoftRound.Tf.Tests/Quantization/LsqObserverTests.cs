@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using SoftRound.Tf.Quantization;
 using static TorchSharp.torch;
@@ -45,5 +46,37 @@ public sealed class LsqObserverTests
         (Tensor sp, _) = pc.calculate_qparams(rows);
         Assert.AreEqual(2 * 2 / Math.Sqrt(7), sp[0].item<float>(), 1e-6);
         Assert.AreEqual(2 * 0.5 / Math.Sqrt(7), sp[1].item<float>(), 1e-6);
+    }
+
+    [TestMethod]
+    public void Affine_OnAChannelWithoutNegativeValues_StartsAtZero_WithZAtQmin()
+    {
+        using var scope = NewDisposeScope();
+        // Post-ReLU values: the range is [0, s·(qmax − qmin)] with LSQ's s, so Z = qmin and no code lies below zero.
+        Tensor x = tensor(new[] { 0f, 0.2f, 3.0f, 0.7f });
+        double s = 2 * (0.2 + 3.0 + 0.7) / 4 / Math.Sqrt(15);
+        var unsigned = new QuantSpec(4, signed: false, symmetric: false);
+        var o = new LsqObserver();
+        o.observe(x, unsigned);
+        Assert.AreEqual(0, o.range!.Value.low[0]);
+        Assert.AreEqual(15 * s, o.range!.Value.high[0], 1e-6);
+        (Tensor scale, Tensor z) = o.calculate_qparams(unsigned);
+        Assert.AreEqual(s, scale.item<float>(), 1e-6);
+        Assert.AreEqual(0f, z.item<float>());
+        // Signed affine: Z = −8, the whole grid above zero.
+        var signedAffine = new QuantSpec(4, symmetric: false);
+        var b = new LsqObserver();
+        b.observe(x, signedAffine);
+        (Tensor sb, Tensor zb) = b.calculate_qparams(signedAffine);
+        Assert.AreEqual(2 * 0.975 / Math.Sqrt(7), sb.item<float>(), 1e-6);
+        Assert.AreEqual(-8f, zb.item<float>());
+        // Per channel: only the channel without negative values moves; a single −0.01 keeps the centre.
+        var rows = unsigned.per_channel(0);
+        var pc = new LsqObserver();
+        pc.observe(tensor(new[,] { { 1f, 0.5f }, { 1f, -0.01f } }), rows);
+        (Tensor sp, Tensor zp) = pc.calculate_qparams(rows);
+        CollectionAssert.AreEqual(new[] { 0f, 8f }, zp.data<float>().ToArray());
+        Assert.AreEqual(2 * 0.75 / Math.Sqrt(15), sp[0].item<float>(), 1e-6);
+        Assert.AreEqual(2 * 0.505 / Math.Sqrt(15), sp[1].item<float>(), 1e-6);
     }
 }

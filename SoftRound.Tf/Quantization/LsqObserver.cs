@@ -8,7 +8,10 @@ namespace SoftRound.Tf.Quantization;
 /// LSQ's initial step size (Esser et al. 2020): s = 2·mean|x|/√qmax per tensor or channel, as the range
 /// ±s·(qmax − qmin)/2 so that a symmetric spec gets exactly that s back; averaged over batches.
 /// </summary>
-/// <remarks>For an affine spec the range is [−s·(Z − qmin), s·(qmax − Z)] about the spec's centre Z = <see cref="QuantSpec.symmetric_zero_point"/>.</remarks>
+/// <remarks>For an affine spec the range is [−s·(Z − qmin), s·(qmax − Z)] about the spec's centre Z =
+/// <see cref="QuantSpec.symmetric_zero_point"/>, or [0, s·(qmax − qmin)] for a channel whose batch holds no negative
+/// value (so Z = qmin: LSQ's unsigned activations after a ReLU, which would otherwise leave the codes below the centre
+/// unused, half the grid, unless the zero point is learned).</remarks>
 public sealed class LsqObserver : QuantObserver
 {
     /// <inheritdoc />
@@ -21,7 +24,9 @@ public sealed class LsqObserver : QuantObserver
             return (s.Select(v => -v * half).ToArray(), s.Select(v => v * half).ToArray());
         }
         int z = spec.symmetric_zero_point;
-        return (s.Select(v => -v * (z - spec.qmin)).ToArray(), s.Select(v => v * (spec.qmax - z)).ToArray());
+        double[] min = Column(channels.amin(new long[] { 1 }));
+        return (s.Select((v, c) => min[c] >= 0 ? 0 : -v * (z - spec.qmin)).ToArray(),
+            s.Select((v, c) => min[c] >= 0 ? v * (spec.qmax - spec.qmin) : v * (spec.qmax - z)).ToArray());
     }
 
     /// <inheritdoc />
