@@ -20,22 +20,7 @@ public sealed class IntegerModelTests : WithoutOneDnn
             ("conv1", nn.Conv2d(1, 6, 3, padding: 1)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
             ("conv2", nn.Conv2d(6, 8, 3, stride: 1, padding: 1, groups: 2)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
             ("flatten", nn.Flatten()), ("drop", nn.Dropout(0.1)), ("fc1", nn.Linear(8 * 3 * 3, 16)), ("relu3", nn.ReLU()), ("fc2", nn.Linear(16, 5)));
-        Sequential q = QuantizationOps.prepare_qat(model, new QuantSpec(weightBits, axis: 0), new QuantSpec(activationBits, signed: false, symmetric: false));
-        var optimizer = optim.Adam(q.parameters(), 1e-3);
-        var generator = new Generator(seed);
-        for (int step = 0; step < 5; step++)
-        {
-            optimizer.zero_grad();
-            using (NewDisposeScope())
-            {
-                Tensor x = rand(new long[] { 16, 1, 12, 12 }, generator: generator);
-                Tensor target = randint(0, 5, new long[] { 16 }, generator: generator);
-                nn.functional.cross_entropy(q.forward(x), target).backward();
-            }
-            optimizer.step();
-        }
-        q.eval();
-        return q;
+        return QatFixture.Trained(model, weightBits, activationBits, seed);
     }
 
     /// <summary>
