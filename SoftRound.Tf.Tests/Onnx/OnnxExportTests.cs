@@ -35,22 +35,7 @@ public sealed class OnnxExportTests : WithoutOneDnn
     internal static Sequential TrainedQuantCnn(int weightBits, int activationBits, ulong seed = 1)
     {
         Sequential model = FloatCnn(seed);
-        Sequential q = QuantizationOps.prepare_qat(model, new QuantSpec(weightBits, axis: 0), new QuantSpec(activationBits, signed: false, symmetric: false));
-        var optimizer = optim.Adam(q.parameters(), 1e-3);
-        var generator = new Generator(seed);
-        for (int step = 0; step < 5; step++)
-        {
-            optimizer.zero_grad();
-            using (NewDisposeScope())
-            {
-                Tensor x = rand(new long[] { 16, 1, 12, 12 }, generator: generator);
-                Tensor target = randint(0, 5, new long[] { 16 }, generator: generator);
-                nn.functional.cross_entropy(q.forward(x), target).backward();
-            }
-            optimizer.step();
-        }
-        q.eval();
-        return q;
+        return QatFixture.Trained(model, weightBits, activationBits, seed);
     }
 
     [TestMethod]
@@ -83,6 +68,9 @@ public sealed class OnnxExportTests : WithoutOneDnn
     [DataRow(4, 4, OnnxQuantFormat.QOperator, false)]
     [DataRow(2, 3, OnnxQuantFormat.Qdq, true)]
     [DataRow(2, 2, OnnxQuantFormat.QOperator, false)]
+    [DataRow(8, 8, OnnxQuantFormat.IntegerInFloat, false)]
+    [DataRow(4, 4, OnnxQuantFormat.IntegerInFloat, false)]
+    [DataRow(2, 3, OnnxQuantFormat.IntegerInFloat, false)]
     public void QuantizedExport_GivesTheIntegerModelsOutputs_WithinOneStep(int weightBits, int activationBits, OnnxQuantFormat format, bool int4)
     {
         using var scope = NewDisposeScope();
@@ -122,9 +110,11 @@ public sealed class OnnxExportTests : WithoutOneDnn
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.export(nn.Sequential(("f", nn.Flatten(0))))).Message, "f is a Flatten");
         QuantizedGraph graph = QuantizedGraph.capture(TrainedQuantCnn(4, 4));
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.export(graph, OnnxQuantFormat.QOperator, int4Weights: true)).Message,
-            "OnnxExport.export: int4 weights need the Qdq format");
+            "OnnxExport.export: int4 weights need the Qdq format; QOperator stores 8-bit weights.");
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => OnnxExport.export(graph, (OnnxQuantFormat)7));
-        StringAssert.Contains(e.Message, "OnnxExport.export: format must be Qdq or QOperator; got 7.");
+        StringAssert.Contains(e.Message, "OnnxExport.export: format must be Qdq, QOperator or IntegerInFloat; got 7.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.export(graph, OnnxQuantFormat.IntegerInFloat, int4Weights: true)).Message,
+            "OnnxExport.export: int4 weights need the Qdq format; IntegerInFloat stores 8-bit weights.");
         Assert.AreEqual("format", e.ParamName);
         // A 9-bit input grid has no 8-bit type.
         var wide = nn.Sequential(("fc", new QuantLinear(3, 2, inputSpec: new QuantSpec(9, signed: false, symmetric: false))));
@@ -150,7 +140,7 @@ public sealed class OnnxExportTests : WithoutOneDnn
         Tensor x = randn(new long[] { 200, 6 }, generator: new Generator(7)) * 1.5;
         Tensor expected = integer.forward(x);
         Assert.IsTrue(expected.min().item<float>() == 0f && expected.max().item<float>() > 0f);
-        foreach (OnnxQuantFormat format in new[] { OnnxQuantFormat.Qdq, OnnxQuantFormat.QOperator })
+        foreach (OnnxQuantFormat format in new[] { OnnxQuantFormat.Qdq, OnnxQuantFormat.QOperator, OnnxQuantFormat.IntegerInFloat })
         {
             Tensor actual = OnnxRuntimeRun.Run(OnnxExport.export(graph, format), x);
             double step = graph.Layers[^1].WeightScales.Max() * graph.Layers[^1].InputScale;
@@ -177,5 +167,36 @@ public sealed class OnnxExportTests : WithoutOneDnn
         }
         Assert.AreEqual(live, LiveTensors.Count());
         Assert.IsTrue(before.allclose(model.parameters().First(), 0, 0));
+    }
+
+    [TestMethod]
+    public void IntegerInFloat_RefusesAHiddenLayerWhoseSumsLeaveFloat32sExactIntegers_ButNotTheLast()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(4);
+        // Codes within 128 of Z = 128 (uint8 about its centre, for signed data) and weights down to −128: 1,000 inputs
+        // reach 16,384,000 < 2^24 and pass; 1,100 reach 18,022,400 and are refused, unless theirs is the last layer.
+        Sequential Model(int fanIn, bool hidden) => hidden
+            ? nn.Sequential(("fc1", new QuantLinear(fanIn, 4, hasBias: false)), ("relu", nn.ReLU()), ("fc2", new QuantLinear(4, 2)))
+            : nn.Sequential(("fc1", new QuantLinear(fanIn, 4, hasBias: false)));
+        foreach ((int fanIn, bool hidden, bool refused) in new[] { (1000, true, false), (1100, true, true), (1100, false, false) })
+        {
+            Sequential model = Model(fanIn, hidden);
+            model.train();
+            using (no_grad()) model.forward(randn(32, fanIn));
+            model.eval();
+            QuantizedGraph graph = QuantizedGraph.capture(model);
+            if (refused)
+            {
+                StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.export(graph, OnnxQuantFormat.IntegerInFloat)).Message,
+                    "OnnxExport.export: quantized layer 0's accumulator could reach 18022400, beyond float32's exact integers (2^24); export it as Qdq or QOperator.");
+            }
+            else
+            {
+                Tensor x = randn(new long[] { 50, fanIn }, generator: new Generator(1));
+                Tensor expected = IntegerModel.from_graph(graph).forward(x), actual = OnnxRuntimeRun.Run(OnnxExport.export(graph, OnnxQuantFormat.IntegerInFloat), x);
+                Assert.IsTrue((actual - expected).abs().max().item<float>() <= 1e-5f * expected.abs().max().item<float>());
+            }
+        }
     }
 }

@@ -119,8 +119,9 @@ public static class OnnxExport
     {
         const string op = "OnnxExport.export";
         ArgumentNullException.ThrowIfNull(graph, nameof(graph));
-        if (!Enum.IsDefined(format)) throw new ArgumentOutOfRangeException(nameof(format), format, $"{op}: format must be Qdq or QOperator; got {(int)format}.");
-        if (int4Weights && format == OnnxQuantFormat.QOperator) throw new ArgumentException($"{op}: int4 weights need the Qdq format; QLinearConv takes 8-bit weights only.", nameof(int4Weights));
+        if (!Enum.IsDefined(format)) throw new ArgumentOutOfRangeException(nameof(format), format, $"{op}: format must be Qdq, QOperator or IntegerInFloat; got {(int)format}.");
+        if (int4Weights && format != OnnxQuantFormat.Qdq) throw new ArgumentException($"{op}: int4 weights need the Qdq format; {format} stores 8-bit weights.", nameof(int4Weights));
+        if (format == OnnxQuantFormat.IntegerInFloat) return IntegerInFloat(op, graph);
         QuantizedLayer[] layers = graph.Layers;
         for (int k = 0; k < layers.Length; k++) CodeType(op, layers[k], k);
         var b = new OnnxGraphBuilder();
@@ -177,6 +178,56 @@ public static class OnnxExport
         }
         b.Output(x);
         return b.Model($"quantized model ({format}{(int4Weights ? ", int4 weights" : "")})");
+    }
+
+    /// <summary>The graph in <see cref="OnnxQuantFormat.IntegerInFloat"/>: centred codes c = q − Z as float32 throughout.</summary>
+    private static byte[] IntegerInFloat(string op, QuantizedGraph graph)
+    {
+        QuantizedLayer[] layers = graph.Layers;
+        for (int k = 0; k + 1 < layers.Length; k++)
+        {
+            long bound = layers[k].AccumulatorBound;
+            if (bound >= 1 << 24) throw new ArgumentException($"{op}: quantized layer {k}'s accumulator could reach {bound}, beyond float32's exact integers (2^24); export it as Qdq or QOperator.", "graph");
+        }
+        var b = new OnnxGraphBuilder();
+        QuantizedLayer first = layers[0];
+        b.Declare(true, "input", DataType.Float, first.Convolution ? new object[] { "N", (long)first.InChannels, "H", "W" } : new object[] { "N", (long)first.InChannels });
+        // c = clamp(round(x·(1/s)), qmin − Z, qmax − Z): the fake quantizer's code, less its zero point.
+        string x = b.Node("Round", new[] { b.Node("Mul", new[] { "input", b.Float("inverse_scale", 1f / (float)first.InputScale) }) });
+        x = b.Node("Clip", new[] { x, b.Float("lo", first.InputMin - first.InputZero), b.Float("hi", first.InputMax - first.InputZero) });
+        for (int i = 0; i < graph.Steps.Count; i++)
+        {
+            switch (graph.Steps[i])
+            {
+                case QuantizedLayer l:
+                    long[] channels = { l.OutChannels };
+                    long[] perChannel = l.Convolution ? new long[] { 1, l.OutChannels, 1, 1 } : new long[] { 1, l.OutChannels };
+                    var inputs = new List<string> { x, b.Node("Cast", new[] { b.Codes("weight", DataType.Int8, WeightDims(l, l.Convolution), l.Codes.Select(c => (int)c).ToArray()) }, Int("to", (long)DataType.Float)) };
+                    if (l.Bias is not null) inputs.Add(b.Floats("bias", channels, l.Bias.Select(v => (float)v).ToArray()));
+                    string acc = l.Convolution ? b.Node("Conv", inputs.ToArray(), ConvAttributes(l)) : b.Node("Gemm", inputs.ToArray(), Int("transB", 1));
+                    QuantizedLayer? next = graph.NextLayer(i);
+                    if (next is null)
+                    {
+                        x = b.Node("Mul", new[] { acc, b.Floats("step", perChannel, Enumerable.Range(0, l.OutChannels).Select(o => (float)l.Step(o)).ToArray()) });
+                        break;
+                    }
+                    float[] multipliers = l.WeightScales.Select(s => (float)(QuantizedLayer.Single(l.InputScale) * QuantizedLayer.Single(s) / QuantizedLayer.Single(next.InputScale))).ToArray();
+                    x = b.Node("Round", new[] { b.Node("Mul", new[] { acc, b.Floats("multiplier", perChannel, multipliers) }) });
+                    x = b.Node("Clip", new[] { x, b.Float("lo", next.InputMin - next.InputZero), b.Float("hi", next.InputMax - next.InputZero) });
+                    break;
+                case ReluStep:
+                    x = b.Node("Relu", new[] { x });
+                    break;
+                case MaxPoolStep p:
+                    x = b.Node("MaxPool", new[] { x }, Ints("kernel_shape", p.Kh, p.Kw), Ints("strides", p.Sh, p.Sw), Ints("pads", p.Ph, p.Pw, p.Ph, p.Pw));
+                    break;
+                case FlattenStep:
+                    x = b.Node("Flatten", new[] { x }, Int("axis", 1));
+                    break;
+            }
+        }
+        b.Output(x);
+        return b.Model("quantized model (IntegerInFloat)");
     }
 
     /// <summary>The 8-bit type that holds a layer's input codes: uint8 for a grid in [0, 255], int8 in [−128, 127].</summary>

@@ -16,4 +16,14 @@ public enum OnnxQuantFormat
     /// output codes differ in type (int8 in, uint8 out), which QLinearConv cannot take.
     /// </summary>
     QOperator,
+
+    /// <summary>
+    /// Integer arithmetic carried out by float32 operators: the codes as integer-valued floats centred on their zero
+    /// point (c = q − Z), the int8 weights stored as int8 and cast to float32 when the model loads, Conv and Gemm
+    /// accumulating Σ c·q_w + q_b, requantization as Clip(Round(acc·M), qmin − Z, qmax − Z) with M = s_x·s_w/s_next in
+    /// float32, ReLU and max pooling on the codes. The sums are exact while every partial sum stays below 2^24 (the
+    /// export checks it per layer, the last excepted, whose output is float anyway); ONNX Runtime runs it on its float
+    /// kernels, which on small convolutions are faster than its int8 ones.
+    /// </summary>
+    IntegerInFloat,
 }

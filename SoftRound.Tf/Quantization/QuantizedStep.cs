@@ -176,12 +176,15 @@ internal sealed class QuantizedLayer : QuantizedStep
     /// <summary>Output channel <paramref name="o"/>'s step s_x·s_w, with both scales in float32 as the fake-quantized model has them.</summary>
     public double Step(int o) => Single(InputScale) * Single(WeightScales[o]);
 
-    /// <summary>Throws unless |bias| + fan-in·max|q_x − Z_x|·max|q_w| fits in int32.</summary>
+    /// <summary>The largest |partial sum| the accumulator can reach: fan-in·max|q_x − Z_x|·max|q_w| + max|q_b|.</summary>
+    public long AccumulatorBound =>
+        (long)(InChannels / Groups) * Kh * Kw * Math.Max(InputMax - InputZero, InputZero - InputMin) * Math.Max(-WeightMin, WeightMax)
+        + (Bias is null ? 0 : Bias.Max(b => Math.Abs((long)b)));
+
+    /// <summary>Throws unless <see cref="AccumulatorBound"/> fits in int32.</summary>
     public void CheckAccumulator()
     {
-        long input = Math.Max(InputMax - InputZero, InputZero - InputMin);
-        long weight = Math.Max(-WeightMin, WeightMax);
-        long bound = (long)(InChannels / Groups) * Kh * Kw * input * weight + (Bias is null ? 0 : Bias.Max(b => Math.Abs((long)b)));
+        long bound = AccumulatorBound;
         if (bound > int.MaxValue) throw Invalid($"a layer's accumulator could reach {bound}, beyond int32");
     }
 

@@ -11,14 +11,14 @@ namespace SoftRound.Tf.Benchmarks;
 /// <summary>
 /// Inference of the QAT example's CNN (<see cref="Cnn.Float"/>, batch norms folded) on a batch of 28×28 images: the
 /// float model in TorchSharp (the baseline, eval mode, no_grad), the float model exported to ONNX in ONNX Runtime, the
-/// 8-bit quantized model exported to ONNX as QDQ and as QOperator in ONNX Runtime, and the C# integer reference
+/// 8-bit quantized model exported to ONNX as QDQ, as QOperator and as IntegerInFloat in ONNX Runtime, and the C# integer reference
 /// (<see cref="IntegerModel.forward"/>). Every runtime on <see cref="Threads.Count"/> threads.
 /// </summary>
 public class OnnxInferenceBenchmark
 {
     private Sequential floatModel = null!;
     private IntegerModel integer = null!;
-    private OnnxClassifier onnxFloat = null!, onnxQdq = null!, onnxQOperator = null!;
+    private OnnxClassifier onnxFloat = null!, onnxQdq = null!, onnxQOperator = null!, onnxIntegerInFloat = null!;
     private Tensor images = null!;
     private float[] pixels = null!;
 
@@ -45,6 +45,7 @@ public class OnnxInferenceBenchmark
         onnxFloat = new OnnxClassifier(OnnxExport.export(floatModel), Threads.Count);
         onnxQdq = new OnnxClassifier(OnnxExport.export(graph, OnnxQuantFormat.Qdq), Threads.Count);
         onnxQOperator = new OnnxClassifier(OnnxExport.export(graph, OnnxQuantFormat.QOperator), Threads.Count);
+        onnxIntegerInFloat = new OnnxClassifier(OnnxExport.export(graph, OnnxQuantFormat.IntegerInFloat), Threads.Count);
     }
 
     /// <summary>The float model in TorchSharp.</summary>
@@ -68,6 +69,10 @@ public class OnnxInferenceBenchmark
     [Benchmark]
     public long OnnxRuntimeInt8QOperator() => onnxQOperator.Predict(pixels, Batch)[0];
 
+    /// <summary>The 8-bit model's ONNX export (IntegerInFloat: int8 weights, integer arithmetic in float32 operators) in ONNX Runtime.</summary>
+    [Benchmark]
+    public long OnnxRuntimeIntegerInFloat() => onnxIntegerInFloat.Predict(pixels, Batch)[0];
+
     /// <summary>The 8-bit model in the C# integer reference.</summary>
     [Benchmark]
     public long IntegerReference()
@@ -80,6 +85,6 @@ public class OnnxInferenceBenchmark
     [GlobalCleanup]
     public void Cleanup()
     {
-        foreach (var d in new System.IDisposable[] { onnxFloat, onnxQdq, onnxQOperator, floatModel, images }) d.Dispose();
+        foreach (var d in new System.IDisposable[] { onnxFloat, onnxQdq, onnxQOperator, onnxIntegerInFloat, floatModel, images }) d.Dispose();
     }
 }

