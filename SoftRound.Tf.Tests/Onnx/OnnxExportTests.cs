@@ -199,4 +199,122 @@ public sealed class OnnxExportTests : WithoutOneDnn
             }
         }
     }
+
+    private static SoftRound.Tf.Onnx.Proto.ModelProto Parse(byte[] onnx) => SoftRound.Tf.Onnx.Proto.ModelProto.Parser.ParseFrom(onnx);
+
+    private static string[] Dims(SoftRound.Tf.Onnx.Proto.ValueInfoProto v) =>
+        v.Type.TensorType.Shape.Dim.Select(d => d.ValueCase == SoftRound.Tf.Onnx.Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam ? d.DimParam : d.DimValue.ToString()).ToArray();
+
+    [TestMethod]
+    public void FloatExport_StandaloneBatchNorms_StridedAndCeilPooling_BiaslessLayers_AndAConvolutionLast()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(6);
+        var norm = nn.BatchNorm2d(3);
+        var plain = nn.BatchNorm2d(3, affine: false);
+        using (no_grad())
+        {
+            norm.weight!.uniform_(0.5, 1.5);
+            norm.bias!.uniform_(-0.5, 0.5);
+            foreach (BatchNorm2d bn in new[] { norm, plain })
+            {
+                bn.running_mean!.uniform_(-0.3, 0.3);
+                bn.running_var!.uniform_(0.5, 2);
+            }
+        }
+        Sequential model = nn.Sequential(("conv", nn.Conv2d(2, 3, 3, padding: 1, bias: false)), ("relu", nn.ReLU()), ("pool", nn.MaxPool2d(3, stride: 2, ceil_mode: true)),
+            ("norm", norm), ("plain", plain), ("last", nn.Conv2d(3, 2, 1)));
+        model.eval();
+        Tensor x = randn(new long[] { 3, 2, 10, 10 }, generator: new Generator(9));
+        Tensor expected;
+        using (no_grad()) expected = model.forward(x);
+        byte[] onnx = OnnxExport.export(model);
+        Tensor actual = OnnxRuntimeRun.Run(onnx, x);
+        CollectionAssert.AreEqual(expected.shape, actual.shape);
+        Assert.IsTrue((actual - expected).abs().max().item<float>() <= 1e-5f * expected.abs().max().item<float>());
+        var proto = Parse(onnx);
+        Assert.AreEqual(2, proto.Graph.Node.Count(n => n.OpType == "BatchNormalization"));
+        CollectionAssert.AreEqual(new[] { "N", "2", "H", "W" }, Dims(proto.Graph.Input.Single()));
+        Assert.AreEqual("output", proto.Graph.Node.Last().Name);
+        Assert.AreEqual("float32 model", proto.DocString);
+        // A linear model without biases: (N, F) inputs, Gemm without C.
+        Sequential mlp = nn.Sequential(("fc", nn.Linear(4, 3, hasBias: false)));
+        Tensor v = randn(5, 4);
+        Tensor y;
+        using (no_grad()) y = mlp.forward(v);
+        byte[] gemm = OnnxExport.export(mlp);
+        Assert.IsTrue((OnnxRuntimeRun.Run(gemm, v) - y).abs().max().item<float>() < 1e-6f);
+        CollectionAssert.AreEqual(new[] { "N", "4" }, Dims(Parse(gemm).Graph.Input.Single()));
+        Assert.AreEqual(2, Parse(gemm).Graph.Node.First().Input.Count);
+        // A batch norm that cannot fold into the convolution before it is refused, not exported as something else.
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.export(nn.Sequential(("c", nn.Conv2d(1, 2, 3)), ("b", nn.BatchNorm2d(3))))).Message,
+            "OnnxExport.export: a batch norm folds into a convolution when it has the convolution's 2 channels");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.export(nn.Sequential(("c", nn.Conv2d(1, 1, 3, padding: TorchSharp.Padding.Same))))).Message,
+            "OnnxExport.export: c is a Conv2d padded with Zeros, Same, which this writer cannot express.");
+    }
+
+    [TestMethod]
+    public void QuantizedExport_WritesEachFormatsNodes_AndInt4OnlyWhenAsked()
+    {
+        using var scope = NewDisposeScope();
+        QuantizedGraph eight = QuantizedGraph.capture(TrainedQuantCnn(8, 8)), four = QuantizedGraph.capture(TrainedQuantCnn(4, 4));
+        var qdq = Parse(OnnxExport.export(eight));
+        var qop = Parse(OnnxExport.export(eight, OnnxQuantFormat.QOperator));
+        Assert.AreEqual(0, qdq.Graph.Node.Count(n => n.OpType == "QLinearConv"));
+        Assert.AreEqual(3, qop.Graph.Node.Count(n => n.OpType == "QLinearConv"));
+        // Full 8-bit grids with Z = 0 after every ReLU: no Clip at all.
+        Assert.AreEqual(0, qdq.Graph.Node.Count(n => n.OpType == "Clip"));
+        CollectionAssert.AreEqual(new[] { "N", "1", "H", "W" }, Dims(qdq.Graph.Input.Single()));
+        Assert.AreEqual("quantized model (Qdq)", qdq.DocString);
+        int Weights(SoftRound.Tf.Onnx.Proto.ModelProto m, SoftRound.Tf.Onnx.Proto.TensorProto.Types.DataType type) =>
+            m.Graph.Initializer.Count(t => t.Name.StartsWith("weight") && !t.Name.Contains("scale") && !t.Name.Contains("zero") && t.DataType == (int)type);
+        var int8 = SoftRound.Tf.Onnx.Proto.TensorProto.Types.DataType.Int8;
+        var int4 = SoftRound.Tf.Onnx.Proto.TensorProto.Types.DataType.Int4;
+        Assert.AreEqual(4, Weights(Parse(OnnxExport.export(four)), int8));
+        var packed = Parse(OnnxExport.export(four, int4Weights: true));
+        Assert.AreEqual(4, Weights(packed, int4));
+        Assert.AreEqual("quantized model (Qdq, int4 weights)", packed.DocString);
+        Assert.AreEqual(4, Weights(Parse(OnnxExport.export(eight, int4Weights: true)), int8));
+    }
+
+    [TestMethod]
+    public void ConvolutionsOnSignedInputs_WithTheZeroPointInsideTheGrid_AndSigned4BitCodes()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(12);
+        // Signed data: the first layer's uint8 grid has Z = 128; the second layer takes signed 4-bit codes [−8, 7] (int8, clipped).
+        var model = nn.Sequential(("conv", new QuantConv2d(2, 4, 3, padding: 1)), ("pool", nn.MaxPool2d(2)),
+            ("conv2", new QuantConv2d(4, 3, 3, padding: 1, inputSpec: new QuantSpec(4))), ("flatten", nn.Flatten()), ("fc", new QuantLinear(3 * 4 * 4, 2)));
+        model.train();
+        using (no_grad()) model.forward(randn(16, 2, 8, 8));
+        model.eval();
+        QuantizedGraph graph = QuantizedGraph.capture(model);
+        Assert.AreEqual(128, graph.Layers[0].InputZero);
+        Tensor x = randn(new long[] { 64, 2, 8, 8 }, generator: new Generator(13));
+        Tensor expected = IntegerModel.from_graph(graph).forward(x);
+        Tensor fake;
+        using (no_grad()) fake = model.forward(x);
+        double step = graph.Layers[^1].WeightScales.Max() * graph.Layers[^1].InputScale;
+        Assert.IsTrue((expected - fake).abs().mean().item<float>() < 0.5 * step, $"{(expected - fake).abs().mean().item<float>() / step} steps");
+        foreach (OnnxQuantFormat format in Enum.GetValues<OnnxQuantFormat>())
+        {
+            Tensor actual = OnnxRuntimeRun.Run(OnnxExport.export(graph, format), x);
+            Assert.IsTrue((actual - expected).abs().max().item<float>() <= 1e-3 * step, $"{format}");
+        }
+    }
+
+    [TestMethod]
+    public void LayerDescriptions_WithInconsistentLengths_AreRefused()
+    {
+        int[] geometry = { 2, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 8, -128, 127 };
+        QuantizedLayer Layer(double[] scales, int[]? bias, byte[] weights, int[]? g = null) => new(false, g ?? geometry, scales, 1.0, 0, 0, 255, bias, weights);
+        Assert.AreEqual(2, Layer(new[] { 1.0, 1.0 }, new[] { 0, 0 }, new byte[2]).OutChannels);
+        StringAssert.Contains(Assert.ThrowsExactly<System.IO.InvalidDataException>(() => Layer(new[] { 1.0 }, null, new byte[2])).Message, "a layer of 2 outputs has 1 weight scales and 0 biases");
+        StringAssert.Contains(Assert.ThrowsExactly<System.IO.InvalidDataException>(() => Layer(new[] { 1.0, 1.0 }, new[] { 0 }, new byte[2])).Message, "has 2 weight scales and 1 biases");
+        StringAssert.Contains(Assert.ThrowsExactly<System.IO.InvalidDataException>(() => Layer(new[] { 1.0, 1.0 }, null, new byte[3])).Message, "a layer has 3 weight bytes; its shape needs 2");
+        StringAssert.Contains(Assert.ThrowsExactly<System.IO.InvalidDataException>(() => Layer(new[] { 1.0, 1.0 }, null, new byte[2], geometry[..13])).Message, "a layer's geometry has 13 values, not 14");
+        // Pooling after flattening has no (C, H, W) sample.
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new MaxPoolStep(2, 2, 2, 2, 0, 0).Shape(new long[] { 4 })).Message,
+            "IntegerModel.forward: max pooling needs (C, H, W) samples; got (4).");
+    }
 }

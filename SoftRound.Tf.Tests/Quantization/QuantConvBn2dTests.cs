@@ -172,4 +172,29 @@ public sealed class QuantConvBn2dTests : WithoutOneDnn
         StringAssert.StartsWith(Assert.ThrowsExactly<ArgumentException>(() => QuantizedGraph.capture(unfolded)).Message,
             "QuantizedGraph.capture: norm is a BatchNorm2d that was not folded into the convolution before it;");
     }
+
+    [TestMethod]
+    public void TheBatchNormIsPartOfTheState_TheModeFollowsTheConvolution_AndTrainingQuantizesTheFoldedWeights()
+    {
+        using var scope = NewDisposeScope();
+        (Conv2d conv, BatchNorm2d bn) = ConvBn();
+        QuantConvBn2d q = QuantConvBn2d.from_conv_bn(conv, bn);
+        string[] keys = q.state_dict().Keys.ToArray();
+        CollectionAssert.IsSubsetOf(new[] { "weight", "bias", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var" }, keys);
+        Assert.AreEqual(q.parameters().Count(), 2 + 2 + q.weight_quantizer.parameters().Count() + q.input_quantizer.parameters().Count());
+        conv.eval();
+        Assert.IsFalse(QuantConvBn2d.from_conv_bn(conv, bn).training);
+        // The first training batch sets LSQ's weight scales from W·γ/√(σ² + ε): 2·mean|W_f|/√qmax per channel.
+        (Tensor folded, _) = q.folded();
+        Tensor lsq = 2 * folded.detach().to(ScalarType.Float64).abs().mean(new long[] { 1, 2, 3 }) / Math.Sqrt(127);
+        q.train();
+        using (no_grad()) q.forward(randn(4, 3, 9, 9));
+        double error = ((q.weight_quantizer.scale.to(ScalarType.Float64) - lsq).abs().max() / lsq.max()).item<double>();
+        Assert.IsTrue(error < 1e-6, $"{error}");
+        Assert.ThrowsExactly<ArgumentNullException>(() => QuantizationOps.fuse_conv_bn_eval(null!, bn));
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizationOps.fuse_conv_bn_eval(nn.Conv2d(3, 5, 3, padding: TorchSharp.Padding.Same), bn)).Message,
+            "the convolution has Zeros, Same.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => QuantizationOps.fuse_conv_bn_eval(nn.Conv2d(3, 5, 3, padding: 1, padding_mode: TorchSharp.PaddingModes.Reflect), bn)).Message,
+            "the convolution has Reflect.");
+    }
 }

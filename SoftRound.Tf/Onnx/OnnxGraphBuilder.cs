@@ -55,7 +55,7 @@ internal sealed class OnnxGraphBuilder
 
     /// <summary>Codes of an 8-bit type: a scalar, or values of <paramref name="dims"/>.</summary>
     public string Codes(string stem, DataType type, long[] dims, int[] values) =>
-        Constant(stem, type, dims, values.Select(v => type == DataType.Uint8 ? (byte)v : (byte)(sbyte)v).ToArray());
+        Constant(stem, type, dims, values.Select(v => unchecked((byte)v)).ToArray());
 
     /// <summary>Adds a node of <paramref name="op"/> (default domain) and returns its one output's name.</summary>
     public string Node(string op, string[] inputs, params AttributeProto[] attributes)
