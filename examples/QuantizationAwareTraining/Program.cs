@@ -13,7 +13,7 @@ using static TorchSharp.torch;
 // quantization-aware at the same widths with three rounding surrogates; repeats post-training quantization and
 // straight-through QAT with the first and last layers kept at 8 bits (LSQ's protocol); then runs the integer export of
 // the straight-through QAT models and their ONNX export in ONNX Runtime, and writes the 8-bit one as model.onnx.
-var full = new Option<bool>("--full") { Description = "The full run: all 12,000 training images, 30 float epochs and 5 QAT epochs per model (about 4 minutes on 2 cores)." };
+var full = new Option<bool>("--full") { Description = "The full run: all 12,000 training images, 30 float epochs and 5 QAT epochs per model (about 5 minutes on 2 cores)." };
 var images = new Option<int>("--train-images") { Description = "Training images to use (128 to 12,000; for a quick look).", DefaultValueFactory = _ => 12000 };
 var testImages = new Option<int>("--test-images") { Description = "Test images to evaluate on (100 to 10,000; for a quick look).", DefaultValueFactory = _ => 10000 };
 var floatEpochsOption = new Option<int?>("--float-epochs") { Description = "Float epochs (1 to 100; default 10, 30 with --full)." };
