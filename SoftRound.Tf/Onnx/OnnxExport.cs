@@ -122,11 +122,9 @@ public static class OnnxExport
         if (!Enum.IsDefined(format)) throw new ArgumentOutOfRangeException(nameof(format), format, $"{op}: format must be Qdq, QOperator or IntegerInFloat; got {(int)format}.");
         if (int4Weights && format != OnnxQuantFormat.Qdq) throw new ArgumentException($"{op}: int4 weights need the Qdq format; {format} stores 8-bit weights.", nameof(int4Weights));
         if (format == OnnxQuantFormat.IntegerInFloat) return IntegerInFloat(op, graph);
-        QuantizedLayer[] layers = graph.Layers;
-        for (int k = 0; k < layers.Length; k++) CodeType(op, layers[k], k);
         var b = new OnnxGraphBuilder();
-        QuantizedLayer first = layers[0];
-        b.Declare(true, "input", DataType.Float, first.Convolution ? new object[] { "N", (long)first.InChannels, "H", "W" } : new object[] { "N", (long)first.InChannels });
+        QuantizedLayer first = graph.Layers[0];
+        DeclareInput(b, first);
         // The input's codes as the fake quantizer computes them: round(x·(1/s)) + Z, with 1/s in float32.
         DataType type = CodeType(op, first, 0);
         string scaled = b.Node("Mul", new[] { "input", b.Float("inverse_scale", 1f / (float)first.InputScale) });
@@ -168,11 +166,8 @@ public static class OnnxExport
                     QuantizedLayer target = graph.NextLayer(i)!;
                     x = Clamp(b, x, CodeType(op, target, layerIndex), target.InputZero, target.InputMax);
                     break;
-                case MaxPoolStep p:
-                    x = b.Node("MaxPool", new[] { x }, Ints("kernel_shape", p.Kh, p.Kw), Ints("strides", p.Sh, p.Sw), Ints("pads", p.Ph, p.Pw, p.Ph, p.Pw));
-                    break;
-                case FlattenStep:
-                    x = b.Node("Flatten", new[] { x }, Int("axis", 1));
+                case MaxPoolStep or FlattenStep:
+                    x = ShapeStep(b, x, graph.Steps[i]);
                     break;
             }
         }
@@ -191,7 +186,7 @@ public static class OnnxExport
         }
         var b = new OnnxGraphBuilder();
         QuantizedLayer first = layers[0];
-        b.Declare(true, "input", DataType.Float, first.Convolution ? new object[] { "N", (long)first.InChannels, "H", "W" } : new object[] { "N", (long)first.InChannels });
+        DeclareInput(b, first);
         // c = clamp(round(x·(1/s)), qmin − Z, qmax − Z): the fake quantizer's code, less its zero point.
         string x = b.Node("Round", new[] { b.Node("Mul", new[] { "input", b.Float("inverse_scale", 1f / (float)first.InputScale) }) });
         x = b.Node("Clip", new[] { x, b.Float("lo", first.InputMin - first.InputZero), b.Float("hi", first.InputMax - first.InputZero) });
@@ -211,24 +206,30 @@ public static class OnnxExport
                         x = b.Node("Mul", new[] { acc, b.Floats("step", perChannel, Enumerable.Range(0, l.OutChannels).Select(o => (float)l.Step(o)).ToArray()) });
                         break;
                     }
-                    float[] multipliers = l.WeightScales.Select(s => (float)(QuantizedLayer.Single(l.InputScale) * QuantizedLayer.Single(s) / QuantizedLayer.Single(next.InputScale))).ToArray();
+                    float[] multipliers = Enumerable.Range(0, l.OutChannels).Select(o => (float)l.Multiplier(o, next)).ToArray();
                     x = b.Node("Round", new[] { b.Node("Mul", new[] { acc, b.Floats("multiplier", perChannel, multipliers) }) });
                     x = b.Node("Clip", new[] { x, b.Float("lo", next.InputMin - next.InputZero), b.Float("hi", next.InputMax - next.InputZero) });
                     break;
                 case ReluStep:
                     x = b.Node("Relu", new[] { x });
                     break;
-                case MaxPoolStep p:
-                    x = b.Node("MaxPool", new[] { x }, Ints("kernel_shape", p.Kh, p.Kw), Ints("strides", p.Sh, p.Sw), Ints("pads", p.Ph, p.Pw, p.Ph, p.Pw));
-                    break;
-                case FlattenStep:
-                    x = b.Node("Flatten", new[] { x }, Int("axis", 1));
+                case MaxPoolStep or FlattenStep:
+                    x = ShapeStep(b, x, graph.Steps[i]);
                     break;
             }
         }
         b.Output(x);
         return b.Model("quantized model (IntegerInFloat)");
     }
+
+    /// <summary>Declares the graph's input "input": float32 (N, C, H, W) before a convolution, (N, F) before a linear layer.</summary>
+    private static void DeclareInput(OnnxGraphBuilder b, QuantizedLayer first) =>
+        b.Declare(true, "input", DataType.Float, first.Convolution ? new object[] { "N", (long)first.InChannels, "H", "W" } : new object[] { "N", (long)first.InChannels });
+
+    /// <summary>A max pooling or flattening step, the same on codes as on values: MaxPool or Flatten (from axis 1).</summary>
+    private static string ShapeStep(OnnxGraphBuilder b, string x, QuantizedStep step) => step is MaxPoolStep p
+        ? b.Node("MaxPool", new[] { x }, Ints("kernel_shape", p.Kh, p.Kw), Ints("strides", p.Sh, p.Sw), Ints("pads", p.Ph, p.Pw, p.Ph, p.Pw))
+        : b.Node("Flatten", new[] { x }, Int("axis", 1));
 
     /// <summary>The 8-bit type that holds a layer's input codes: uint8 for a grid in [0, 255], int8 in [−128, 127].</summary>
     private static DataType CodeType(string op, QuantizedLayer layer, int index) => (layer.InputMin, layer.InputMax) switch

@@ -88,7 +88,7 @@ public sealed class QuantConvBn2d : QuantConv2d
     internal static (Tensor weight, Tensor bias) Fold(Tensor weight, Tensor? bias, Tensor gamma, Tensor beta, Tensor mean, Tensor variance, double eps)
     {
         using var scope = NewDisposeScope();
-        Tensor f = gamma / (variance + eps).sqrt();
+        Tensor f = Factor(gamma, variance, eps);
         long[] shape = new long[weight.dim()];
         Array.Fill(shape, 1L);
         shape[0] = -1;
@@ -96,6 +96,9 @@ public sealed class QuantConvBn2d : QuantConv2d
         Tensor b = beta + ((bias is null ? zeros_like(mean) : bias) - mean) * f;
         return (w.MoveToOuterDisposeScope(), b.MoveToOuterDisposeScope());
     }
+
+    /// <summary>f = γ/√(σ² + ε): the batch norm's scale per channel.</summary>
+    private static Tensor Factor(Tensor gamma, Tensor variance, double eps) => gamma / (variance + eps).sqrt();
 
     internal override (Tensor weight, Tensor? bias) Effective() => folded();
 
@@ -110,7 +113,7 @@ public sealed class QuantConvBn2d : QuantConv2d
         if (!training || bn_frozen) return base.forward(x);
         using var scope = NewDisposeScope();
         Tensor xq = input_quantizer.forward(x);
-        Tensor f = bn.weight! / (bn.running_var! + bn.eps).sqrt();
+        Tensor f = Factor(bn.weight!, bn.running_var!, bn.eps);
         Tensor wq = weight_quantizer.forward(weight * f.reshape(-1, 1, 1, 1));
         Tensor y = Apply(xq, wq, null) / f.reshape(1, -1, 1, 1);
         if (bias is not null) y = y + bias.reshape(1, -1, 1, 1);

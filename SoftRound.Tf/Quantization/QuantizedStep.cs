@@ -190,7 +190,10 @@ internal sealed class QuantizedLayer : QuantizedStep
 
     /// <summary>Each output channel's requantization multiplier s_x·s_w/s_next into <paramref name="target"/>'s input grid, in fixed point.</summary>
     public (long m, int t)[] Multipliers(QuantizedLayer target) =>
-        WeightScales.Select(s => FixedPoint(Single(InputScale) * Single(s) / Single(target.InputScale))).ToArray();
+        Enumerable.Range(0, OutChannels).Select(o => FixedPoint(Multiplier(o, target))).ToArray();
+
+    /// <summary>Output channel <paramref name="o"/>'s requantization multiplier M = s_x·s_w/s_next into <paramref name="target"/>'s grid, the scales in float32.</summary>
+    public double Multiplier(int o, QuantizedLayer target) => Step(o) / Single(target.InputScale);
 
     /// <summary>M = m·2^−t with m in [2^30, 2^31) and 1 ≤ t ≤ 62.</summary>
     internal static (long m, int t) FixedPoint(double multiplier)
