@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using SoftRound.Tf.Performance;
 using static TorchSharp.torch;
@@ -91,5 +92,49 @@ public sealed class MkldnnBackendTests
         outer.Dispose();
         Assert.AreEqual(!before, MkldnnBackend.enabled);
         MkldnnBackend.enabled = before;
+    }
+
+    private static unsafe string? NativeEnvironment(string name)
+    {
+        IntPtr getenv = System.Runtime.InteropServices.NativeLibrary.GetExport(System.Runtime.InteropServices.NativeLibrary.GetMainProgramHandle(), "getenv");
+        IntPtr key = System.Runtime.InteropServices.Marshal.StringToCoTaskMemUTF8(name);
+        try
+        {
+            return System.Runtime.InteropServices.Marshal.PtrToStringUTF8(((delegate* unmanaged<IntPtr, IntPtr>)getenv)(key));
+        }
+        finally
+        {
+            System.Runtime.InteropServices.Marshal.FreeCoTaskMem(key);
+        }
+    }
+
+    [TestMethod]
+    public void SetMaxCpuIsa_SetsTheVariableOneDnnReads_InTheProcesssNativeEnvironment()
+    {
+        string? before = NativeEnvironment(MkldnnBackend.MaxCpuIsaVariable);
+        try
+        {
+            // "DEFAULT" (no limit) changes nothing if oneDNN has not read the variable yet, whatever runs next.
+            MkldnnBackend.set_max_cpu_isa("DEFAULT");
+            Assert.AreEqual("DEFAULT", NativeEnvironment("ONEDNN_MAX_CPU_ISA"));
+            CollectionAssert.Contains(MkldnnBackend.cpu_isas.ToArray(), "AVX2");
+            CollectionAssert.Contains(MkldnnBackend.cpu_isas.ToArray(), "AVX512_CORE");
+        }
+        finally
+        {
+            MkldnnBackend.set_max_cpu_isa(before ?? "DEFAULT");
+        }
+    }
+
+    [TestMethod]
+    public void SetMaxCpuIsa_AnUnknownName_IsRefused_AndTheVariableKept()
+    {
+        string? before = NativeEnvironment(MkldnnBackend.MaxCpuIsaVariable);
+        var e = Assert.ThrowsExactly<ArgumentException>(() => MkldnnBackend.set_max_cpu_isa("avx2"));
+        Assert.AreEqual("isa", e.ParamName);
+        StringAssert.Contains(e.Message, "MkldnnBackend.set_max_cpu_isa: isa must be one of DEFAULT, SSE41");
+        StringAssert.Contains(e.Message, "got \"avx2\"");
+        Assert.AreEqual("isa", Assert.ThrowsExactly<ArgumentNullException>(() => MkldnnBackend.set_max_cpu_isa(null!)).ParamName);
+        Assert.AreEqual(before, NativeEnvironment(MkldnnBackend.MaxCpuIsaVariable));
     }
 }
