@@ -12,8 +12,9 @@ namespace ImageCodec;
 /// <remarks>
 /// Every method runs with oneDNN off (<see cref="MkldnnBackend"/>): its float32 convolutions returned NaN, now and then
 /// and not the same from run to run, in the hyperprior models' forward pass (measured: 5 of 60 compress–decompress
-/// round trips of the validation photographs on 2 threads, 1 of 60 on one; none of 60 with it off), and a decoder must
-/// compute the scales exactly as the encoder did.
+/// round trips of the validation photographs on 2 threads, 1 of 60 on one; none of 60 with it off; on one machine its
+/// AVX-512 kernels get the hyper-synthesis's shapes wrong every time), and a decoder must compute the scales exactly as
+/// the encoder did, whichever kernels a machine's check would allow.
 /// </remarks>
 public static class Codec
 {

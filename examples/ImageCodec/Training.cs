@@ -5,6 +5,7 @@ using System.Linq;
 using SoftRound.Tf;
 using SoftRound.Tf.Entropy;
 using TorchSharp;
+using SoftRound.Tf.Performance;
 using static TorchSharp.torch;
 using SoftRound.Tf.Compression;
 
@@ -64,15 +65,24 @@ public static class Training
     /// (and after the last), and with <see cref="Checkpointing.Resume"/> it continues from the one there with the same
     /// crops, noise, learning rates and optimiser state as a run that was never stopped: the same losses, and weights
     /// equal to float32 rounding (TorchSharp's Adam, its state loaded, rounds its steps differently in the last bit).
+    /// With <paramref name="checkOneDnn"/>, the steps use oneDNN if <see cref="Trainer.CheckOneDnn"/> passes (saying
+    /// which on stderr), and libtorch's own convolutions otherwise.
     /// </summary>
     /// <exception cref="InvalidDataException">The checkpoint to resume from is damaged or belongs to other options.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="Checkpointing.Every"/> is below 1.</exception>
-    public static CompressionModel Run(Options options, IReadOnlyList<Tensor> images, Action<int, double>? progress = null, Checkpointing? checkpointing = null)
+    public static CompressionModel Run(Options options, IReadOnlyList<Tensor> images, Action<int, double>? progress = null, Checkpointing? checkpointing = null, bool checkOneDnn = false)
     {
         if (checkpointing is { Every: < 1 }) throw new ArgumentOutOfRangeException(nameof(checkpointing), checkpointing.Every, "Training.Run: checkpointing.Every must be at least 1.");
         manual_seed((long)options.Seed);
         var random = new Random((int)(options.Seed % int.MaxValue));
         var trainer = new Trainer(options);
+        if (checkOneDnn)
+        {
+            MkldnnCheck verdict = trainer.CheckOneDnn();
+            Console.Error.WriteLine(verdict.passed
+                ? $"note: oneDNN on: its convolutions agree with libtorch's in all {verdict.layers.Count} layers (MkldnnBackend.check)."
+                : $"note: oneDNN off: {verdict}");
+        }
         Tensor[] usable = images.Where(i => i.shape[2] >= options.Crop && i.shape[3] >= options.Crop).ToArray();
         if (usable.Length == 0) throw new ArgumentException($"no training image is at least {options.Crop}×{options.Crop}.", nameof(images));
         int start = checkpointing is { Resume: true } ? trainer.Load(checkpointing.Path) : 0;
@@ -125,6 +135,28 @@ public static class Training
 
         /// <summary>The model.</summary>
         public CompressionModel Model { get; }
+
+        /// <summary>
+        /// Whether the steps may use oneDNN's convolutions (default false: libtorch's own). Set it only when
+        /// <see cref="MkldnnBackend.check"/> has passed for this model on this machine (<see cref="CheckOneDnn"/>).
+        /// </summary>
+        public bool OneDnn { get; set; }
+
+        /// <summary>
+        /// Checks oneDNN's convolutions in this model, forward and backward, on a batch of two crops of the run's size
+        /// (<see cref="MkldnnBackend.check"/>), and sets <see cref="OneDnn"/> to whether they passed. torch's random
+        /// state is left as it was, so that the run's noise is the same with or without the check.
+        /// </summary>
+        public MkldnnCheck CheckOneDnn()
+        {
+            using var scope = NewDisposeScope();
+            Tensor state = torch.random.get_rng_state();
+            Tensor sample = rand(new long[] { 2, 3, options.Crop, options.Crop }, generator: new Generator(0));
+            MkldnnCheck verdict = MkldnnBackend.check(Model, sample, backward: true);
+            torch.random.set_rng_state(state);
+            OneDnn = verdict.passed;
+            return verdict;
+        }
 
         /// <summary>The steps of this process whose gradient was not finite, skipped without changing the weights (the learning-rate schedule still advances).</summary>
         public int SkippedSteps { get; private set; }
@@ -222,8 +254,8 @@ public static class Training
         /// </summary>
         public double Step(Tensor batch, Action<string>? phase = null)
         {
-            // libtorch's own convolutions: oneDNN's return NaN now and then in the hyperprior models (see Codec).
-            using var oneDnn = SoftRound.Tf.Performance.MkldnnBackend.flags(enabled: false);
+            // oneDNN only where it was checked: its convolutions are wrong on some machines (see CheckOneDnn).
+            using var oneDnn = MkldnnBackend.flags(enabled: OneDnn);
             using var scope = NewDisposeScope();
             if (anneal is not null)
                 foreach (QuantizationLayer quantizer in entropyModels) quantizer.alpha = anneal.at(step);

@@ -74,6 +74,35 @@ public sealed class TrainingTests : WithoutOneDnn
     }
 
     [TestMethod]
+    public void CheckOneDnn_SetsTheTrainersSettingToTheVerdict_AndLeavesTheRandomStreamAsItWas()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(4);
+        var trainer = new Training.Trainer(Tiny with { Architecture = Architecture.MeanScaleHyperprior, Crop = 64 });
+        Assert.IsFalse(trainer.OneDnn, "off until checked");
+        Tensor state = TorchSharp.torch.random.get_rng_state();
+        SoftRound.Tf.Performance.MkldnnCheck verdict = trainer.CheckOneDnn();
+        Assert.IsTrue(TorchSharp.torch.random.get_rng_state().equal(state).all().item<bool>());
+        Assert.AreEqual(verdict.passed, trainer.OneDnn);
+        // g_a and g_s's four convolutions each, h_a's three, h_s's three; all on crops of the run's size, with gradients.
+        Assert.AreEqual(14, verdict.layers.Count);
+        CollectionAssert.AreEqual(new long[] { 2, 3, 64, 64 }, verdict.layers[0].input_shape);
+        Assert.IsTrue(verdict.layers.All(l => !double.IsNaN(l.input_gradient_error) && !double.IsNaN(l.weight_gradient_error)));
+    }
+
+    [TestMethod]
+    public void ARunThatChecksOneDnn_HasTheLossesOfOneThatDoesNot_ToFloatRounding()
+    {
+        using var scope = NewDisposeScope();
+        var plain = new double[Tiny.Steps];
+        var checkedRun = new double[Tiny.Steps];
+        OneThread(() => Training.Run(Tiny, Images(), (step, loss) => plain[step] = loss));
+        OneThread(() => Training.Run(Tiny, Images(), (step, loss) => checkedRun[step] = loss, checkOneDnn: true));
+        for (int step = 0; step < Tiny.Steps; step++)
+            Assert.AreEqual(plain[step], checkedRun[step], 1e-4 * Math.Abs(plain[step]), $"step {step}");
+    }
+
+    [TestMethod]
     public void AResumedRun_EndsWithTheWeightsOfOneNeverStopped()
     {
         using var scope = NewDisposeScope();
