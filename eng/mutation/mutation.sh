@@ -32,11 +32,13 @@ case "$area" in
   onnx)      globs=("**/Onnx/*.cs" "**/Quantization/QuantizedGraph.cs" "**/Quantization/QuantizedStep.cs" "**/Quantization/QuantConvBn2d.cs"
                     "**/Quantization/FuseConvBn.cs" "**/Quantization/IntegerModelFormat.cs" "**/Quantization/IntegerReference.cs" "**/Quantization/PrepareQat.cs")
              filter="$filter&(FullyQualifiedName~Onnx|FullyQualifiedName~Quantization)" ;;
+  mkldnn)    globs=("**/Performance/MkldnnBackend.cs" "**/Performance/MkldnnCheck.cs")
+             filter="$filter&FullyQualifiedName~Mkldnn" ;;
   codec)     globs=("**/SrzFile.cs" "**/ModelFile.cs" "**/Weights.cs" "**/Images.cs" "**/Sha256Trailer.cs" "**/Training.cs" "**/VariableRateHyperprior.cs" "**/Evaluation.cs" "**/Codec.cs")
              project=ImageCodec.csproj
              filter="FullyQualifiedName~Examples.ImageCodec&TestCategory!=Training&FullyQualifiedName!~Committed" ;;
   all)       globs=("**/*.cs") ;;
-  *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|entropy|compression|performance|quantization|onnx|codec|all [Stryker options]" >&2; exit 2 ;;
+  *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|entropy|compression|performance|quantization|onnx|mkldnn|codec|all [Stryker options]" >&2; exit 2 ;;
 esac
 
 dotnet tool restore > /dev/null
