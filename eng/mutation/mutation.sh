@@ -6,8 +6,7 @@
 # AREA is one of: formulas, kernels, internals, ops, layers, entropy, compression, performance (the allocator setting,
 # the kernels' thread pool, reading values), quantization, onnx, mkldnn (oneDNN's switch and its check), codec (the
 # ImageCodec example's file formats, image handling and training checkpoints), all. The report (HTML and JSON) lands
-# in
-# StrykerOutput/<date>/reports/ under SoftRound.Tf.Tests/. Not part of .ci/run: an area takes minutes on 2 cores.
+# in StrykerOutput/<date>/reports/ under SoftRound.Tf.Tests/. Not part of .ci/run: an area takes minutes on 2 cores.
 # Surviving mutants that are equivalent (no test can tell them apart) are listed, with why, in EQUIVALENT.md beside
 # this script.
 set -euo pipefail
