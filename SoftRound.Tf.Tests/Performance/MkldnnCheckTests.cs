@@ -21,8 +21,11 @@ public sealed class MkldnnCheckTests
     private sealed class WrongWithOneDnn(double scale, double shift) : Convolution("WrongWithOneDnn", 3, 4, new long[] { 3, 3 }, new long[] { 1, 1 },
         new long[] { 1, 1 }, null, new long[] { 1, 1 }, false, new long[] { 0, 0 }, 1, true, PaddingModes.Zeros, null, null)
     {
+        public int Calls { get; private set; }
+
         public override Tensor forward(Tensor input)
         {
+            Calls++;
             // In float64, which oneDNN never computes: right on every machine, forward and backward.
             Tensor y = nn.functional.conv2d(input.to(float64), weight!.to(float64), bias!.to(float64), stride, padding, dilation, groups).to(float32);
             return MkldnnBackend.enabled ? y * scale + shift : y;
@@ -143,6 +146,60 @@ public sealed class MkldnnCheckTests
         Assert.IsTrue(bn.running_mean!.equal(meanBefore).all().item<bool>() && bn.running_var!.equal(varianceBefore).all().item<bool>());
         Assert.IsTrue(model.parameters().All(p => p.grad is null));
         Assert.IsFalse(input.requires_grad);
+    }
+
+    [TestMethod]
+    public void Check_RunsEachLayerOncePerRepeat_WithOneDnnAndWithout()
+    {
+        using var scope = NewDisposeScope();
+        foreach (int repeats in new[] { 1, 3 })
+        {
+            var layer = new WrongWithOneDnn(1, 0);
+            MkldnnCheck verdict = MkldnnBackend.check(layer, rand(1, 3, 4, 4), repeats: repeats);
+            // Once to capture its input, then twice a repeat.
+            Assert.AreEqual(1 + 2 * repeats, layer.Calls);
+            Assert.AreEqual("", verdict.layers.Single().name);
+            Assert.IsTrue(verdict.passed);
+        }
+    }
+
+    [TestMethod]
+    public void Check_AZeroReference_GivesTheAbsoluteError()
+    {
+        using var scope = NewDisposeScope();
+        var layer = new WrongWithOneDnn(1, 0);
+        using (no_grad())
+        {
+            layer.weight!.zero_();
+            layer.bias!.zero_();
+        }
+        Assert.AreEqual(0.0, MkldnnBackend.check(layer, zeros(1, 3, 4, 4), backward: false).layers.Single().output_error);
+        var shifted = new WrongWithOneDnn(1, 0.5);
+        using (no_grad())
+        {
+            shifted.weight!.zero_();
+            shifted.bias!.zero_();
+        }
+        Assert.AreEqual(0.5, MkldnnBackend.check(shifted, zeros(1, 3, 4, 4), backward: false).layers.Single().output_error, 1e-7);
+    }
+
+    [TestMethod]
+    public void Passed_IncludesAnErrorEqualToTheTolerance_AndToStringListsEachFailureOnItsLine()
+    {
+        var atTolerance = new MkldnnCheck.Layer("a", "Conv2d", new long[] { 1, 3, 4, 4 }, 1e-4, 0, double.NaN);
+        var above = new MkldnnCheck.Layer("b.c", "ConvTranspose2d", new long[] { 2, 8, 5, 5 }, 0.5, double.PositiveInfinity, 1e-7);
+        var check = new MkldnnCheck(new[] { atTolerance }, 1e-4);
+        Assert.IsTrue(check.passed);
+        Assert.AreEqual(0, check.failures.Count());
+        Assert.AreEqual(1e-4, atTolerance.worst);
+        var failing = new MkldnnCheck(new[] { atTolerance, above, above with { name = "d" } }, 1e-4);
+        Assert.IsFalse(failing.passed);
+        Assert.AreEqual(double.PositiveInfinity, above.worst);
+        string n = Environment.NewLine;
+        Assert.AreEqual($"oneDNN's convolutions failed in 2 of 3 layers (tolerance 0.0001):{n}" +
+            $"  b.c (ConvTranspose2d, input 2×8×5×5): output 0.5, input gradient Infinity, weight gradient 1e-07{n}" +
+            "  d (ConvTranspose2d, input 2×8×5×5): output 0.5, input gradient Infinity, weight gradient 1e-07", failing.ToString());
+        Assert.AreEqual("a (Conv2d, input 1×3×4×4): output 0.0001, input gradient 0, weight gradient NaN", atTolerance.ToString());
     }
 
     [TestMethod]

@@ -33,8 +33,8 @@ public sealed record MkldnnCheck(IReadOnlyList<MkldnnCheck.Layer> layers, double
         public double worst => new[] { output_error, input_gradient_error, weight_gradient_error }.Where(e => !double.IsNaN(e)).DefaultIfEmpty(0).Max();
 
         /// <summary>One line: name, kind, input shape and the errors.</summary>
-        public override string ToString() =>
-            $"{name} ({kind}, input {string.Join('×', input_shape)}): output {output_error:g3}, input gradient {input_gradient_error:g3}, weight gradient {weight_gradient_error:g3}";
+        public override string ToString() => FormattableString.Invariant(
+            $"{name} ({kind}, input {string.Join('×', input_shape)}): output {output_error:g3}, input gradient {input_gradient_error:g3}, weight gradient {weight_gradient_error:g3}");
     }
 
     /// <summary>Whether every layer is within the tolerance (true for a model without convolutions).</summary>
@@ -45,8 +45,8 @@ public sealed record MkldnnCheck(IReadOnlyList<MkldnnCheck.Layer> layers, double
 
     /// <summary>"passed" with the layer count, or the failing layers, one a line.</summary>
     public override string ToString() => passed
-        ? $"oneDNN's convolutions passed: {layers.Count} layers within {tolerance:g3}"
-        : $"oneDNN's convolutions failed in {failures.Count()} of {layers.Count} layers (tolerance {tolerance:g3}):{Environment.NewLine}  " +
+        ? FormattableString.Invariant($"oneDNN's convolutions passed: {layers.Count} layers within {tolerance:g3}")
+        : FormattableString.Invariant($"oneDNN's convolutions failed in {failures.Count()} of {layers.Count} layers (tolerance {tolerance:g3}):{Environment.NewLine}  ") +
           string.Join(Environment.NewLine + "  ", failures);
 
     /// <summary>The check behind <see cref="MkldnnBackend.check"/>; its arguments are checked there.</summary>
