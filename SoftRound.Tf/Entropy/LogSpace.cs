@@ -1,4 +1,5 @@
 using System;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Entropy;
@@ -43,7 +44,14 @@ internal static class LogSpace
         Tensor far = z.clamp_max(-10);
         Tensor w = far.square().reciprocal();
         Tensor series = ones_like(w);
-        for (int k = 16; k >= 1; k--) series = 1 - w * (2 * k - 1) * series;
+        // Explicit scalars, alive until the loop ends: TorchSharp's implicit ones can be finalized during the native
+        // call that reads them (README, "A rare crash in long runs"), and this loop made 32 of them a call.
+        using Scalar one = 1.0.ToScalar();
+        for (int k = 16; k >= 1; k--)
+        {
+            using Scalar coefficient = (2.0 * k - 1).ToScalar();
+            series = w.mul(coefficient).mul_(series).neg_().add_(one);
+        }
         Tensor lower = far.square() * -0.5 - far.neg().log() - 0.5 * Math.Log(2 * Math.PI) + series.log();
         return where(z.lt(-10), lower, where(z.lt(-1), middle, upper)).MoveToOuterDisposeScope();
     }
