@@ -142,6 +142,10 @@ public sealed class MkldnnCheckTests
         }
         MkldnnBackend.enabled = true;
         Assert.IsTrue(model.training && model.modules().All(m => m.training));
+        // A model in mixed modes keeps each module's own.
+        bn.eval();
+        MkldnnBackend.check(model, input, backward: false, repeats: 1);
+        Assert.IsTrue(model.training && !bn.training && model.modules().Where(m => m != bn).All(m => m.training));
         Assert.IsTrue(input.equal(inputBefore).all().item<bool>());
         Assert.IsTrue(bn.running_mean!.equal(meanBefore).all().item<bool>() && bn.running_var!.equal(varianceBefore).all().item<bool>());
         Assert.IsTrue(model.parameters().All(p => p.grad is null));

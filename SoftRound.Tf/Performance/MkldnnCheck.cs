@@ -54,7 +54,8 @@ public sealed record MkldnnCheck(IReadOnlyList<MkldnnCheck.Layer> layers, double
     {
         var inputs = new List<(string name, Convolution layer, Tensor input)>();
         var hooks = new List<Action>();
-        bool training = model.training;
+        // Each module's own mode, parents before children, so that restoring it in order undoes train()'s recursion.
+        var modes = model.modules().Prepend(model).Select(m => (module: m, training: m.training)).ToArray();
         try
         {
             using var scope = NewDisposeScope();
@@ -80,7 +81,7 @@ public sealed record MkldnnCheck(IReadOnlyList<MkldnnCheck.Layer> layers, double
         finally
         {
             foreach (Action remove in hooks) remove();
-            model.train(training);
+            foreach ((nn.Module module, bool training) in modes) module.train(training);
         }
         try
         {
