@@ -187,8 +187,8 @@ public sealed class EvaluationTests
     /// <c>--images data/heldout</c>, takes a minute more and is not repeated here).
     /// </summary>
     [TestMethod]
-    [DataRow("eval", 3, new[] { 0.2018, 0.2692, 0.3460, 0.4132, 0.5191, 0.6425 }, new[] { 27.46, 28.13, 28.77, 29.11, 29.59, 29.89 },
-        new[] { 11.61, 12.76, 13.93, 14.69, 15.47, 15.95 }, new[] { -6.6, 58.8, -26.8, 0.1 })]
+    [DataRow("eval", 3, new[] { 0.171, 0.260, 0.313, 0.388, 0.528, 0.667 }, new[] { 27.50, 28.31, 28.90, 29.25, 29.91, 30.12 },
+        new[] { 11.59, 13.01, 14.16, 14.89, 15.88, 16.25 }, new[] { -15.9, 41.6, -34.3, -10.3 })]
     public void CommittedQualityLevels_GiveTheReadmesCurve(string set, int count, double[] bpp, double[] psnr, double[] msSsimDb, double[] bdRates)
     {
         using var scope = NewDisposeScope();
@@ -214,8 +214,8 @@ public sealed class EvaluationTests
             Assert.AreEqual(bpp[i], curve[i].Bpp, bpp[i] * 0.01, $"level {i + 1}");
             Assert.AreEqual(psnr[i], curve[i].Psnr, 0.03, $"level {i + 1}");
             Assert.AreEqual(msSsimDb[i], curve[i].MsSsimDb, 0.03, $"level {i + 1}");
-            // The files are within 1.2 % of the likelihoods' estimate (the goal, 1 %, is missed at level 1: 1.2 %).
-            Assert.IsTrue(Math.Abs(curve[i].Bpp / curve[i].EstimatedBpp - 1) < 0.013, $"level {i + 1}: file {curve[i].Bpp} bpp, estimate {curve[i].EstimatedBpp}");
+            // The files are within 1 % of the likelihoods' estimate (the goal; 0.2–0.7 % measured).
+            Assert.IsTrue(Math.Abs(curve[i].Bpp / curve[i].EstimatedBpp - 1) < 0.01, $"level {i + 1}: file {curve[i].Bpp} bpp, estimate {curve[i].EstimatedBpp}");
             if (i > 0) Assert.IsTrue(curve[i].Bpp > curve[i - 1].Bpp && curve[i].Psnr > curve[i - 1].Psnr, $"level {i + 1} is not above level {i}");
         }
         for (int k = 0; k < 4; k++) Assert.AreEqual(bdRates[k], measured[k], 0.5, $"BD-rate {k}");
