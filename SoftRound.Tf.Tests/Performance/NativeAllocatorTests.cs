@@ -1,4 +1,8 @@
 using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
 using System.Runtime.InteropServices;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using SoftRound.Tf.Performance;
@@ -61,6 +65,93 @@ public sealed class NativeAllocatorTests
             NativeAllocator.keep_freed_memory();
         }
     }
+
+    [TestMethod]
+    public void UseHugePages_AdvisesTheCallingThreadsHeap_AsTheKernelReportsIt()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Inconclusive("glibc only.");
+        string mode = File.Exists(NativeAllocator.HugePageModeFile) ? File.ReadAllText(NativeAllocator.HugePageModeFile) : "";
+        if (!mode.Contains("[madvise]") && !mode.Contains("[always]")) Assert.Inconclusive($"transparent huge pages are off here ({mode.Trim()}).");
+        // A test runs on a pool thread, whose arena is a 64 MiB heap aligned to its size (the main thread's [heap] is
+        // the other path, which the codec's command line takes).
+        nint probe = Marshal.AllocHGlobal(64);
+        Marshal.FreeHGlobal(probe);
+        long heapEnd = ((long)probe & ~((64L << 20) - 1)) + (64L << 20);
+        try
+        {
+            long before = AdvisedBytes((long)probe, heapEnd);
+            long advised = NativeAllocator.use_huge_pages(16 << 20);
+            long after = AdvisedBytes((long)probe, heapEnd);
+            Assert.IsTrue(advised >= 2 << 20, $"advised {advised} bytes");
+            Assert.IsTrue(after >= advised, $"the kernel shows {after} bytes of the thread's heap advised (hg; {before} before), the call says {advised}");
+            Assert.AreEqual(0, MappedBytesFor(2 << 20), "the heap keeps serving 2 MiB blocks (keep_freed_memory's threshold)");
+        }
+        finally
+        {
+            NativeAllocator.keep_freed_memory();
+        }
+    }
+
+    [TestMethod]
+    public void UseHugePages_SetsLibtorchsVariable_OnlyWhereUnset()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Inconclusive("glibc only.");
+        try
+        {
+            Assert.AreEqual(0, setenv(NativeAllocator.TorchHugePagesVariable, "0", 1));
+            NativeAllocator.use_huge_pages(4 << 20);
+            Assert.AreEqual("0", Marshal.PtrToStringUTF8(getenv(NativeAllocator.TorchHugePagesVariable)), "a value the user set stays");
+            Assert.AreEqual(0, unsetenv(NativeAllocator.TorchHugePagesVariable));
+            NativeAllocator.use_huge_pages(4 << 20);
+            Assert.AreEqual("1", Marshal.PtrToStringUTF8(getenv(NativeAllocator.TorchHugePagesVariable)));
+        }
+        finally
+        {
+            NativeAllocator.keep_freed_memory();
+        }
+    }
+
+    [TestMethod]
+    public void UseHugePages_OutOfRange_ThrowsNamingTheParameterAndValue_ChangesNothing()
+    {
+        if (OperatingSystem.IsLinux()) Assert.AreEqual(0, unsetenv(NativeAllocator.TorchHugePagesVariable));
+        foreach (long reserve in new[] { (2L << 20) - 1, (1L << 30) + 1, 0, -1 })
+        {
+            var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => NativeAllocator.use_huge_pages(reserve));
+            Assert.AreEqual("reserve", e.ParamName);
+            Assert.AreEqual(reserve, e.ActualValue);
+            StringAssert.StartsWith(e.Message, $"NativeAllocator.use_huge_pages: reserve must be between {2L << 20} and {1L << 30} bytes; got {reserve}.");
+        }
+        if (OperatingSystem.IsLinux()) Assert.AreEqual(IntPtr.Zero, getenv(NativeAllocator.TorchHugePagesVariable), "the variable stays unset");
+    }
+
+    /// <summary>The bytes from <paramref name="from"/> to <paramref name="to"/> in mappings the kernel marks advised for huge pages (<c>hg</c> in smaps' VmFlags).</summary>
+    private static long AdvisedBytes(long from, long to)
+    {
+        long advised = 0, start = 0, end = 0;
+        foreach (string line in File.ReadLines("/proc/self/smaps"))
+        {
+            int dash = line.IndexOf('-'), space = line.IndexOf(' ');
+            if (dash > 0 && space > dash && long.TryParse(line.AsSpan(0, dash), NumberStyles.HexNumber, null, out long s))
+            {
+                (start, end) = (s, long.Parse(line.AsSpan(dash + 1, space - dash - 1), NumberStyles.HexNumber));
+            }
+            else if (line.StartsWith("VmFlags:", StringComparison.Ordinal) && line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains("hg"))
+            {
+                advised += Math.Max(0, Math.Min(end, to) - Math.Max(start, from));
+            }
+        }
+        return advised;
+    }
+
+    [DllImport("libc", BestFitMapping = false)]
+    private static extern int setenv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
+
+    [DllImport("libc", BestFitMapping = false)]
+    private static extern int unsetenv([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
+
+    [DllImport("libc", BestFitMapping = false)]
+    private static extern IntPtr getenv([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
 
     /// <summary>How much glibc's memory in separate mappings grows while a block of <paramref name="bytes"/> is held.</summary>
     private static long MappedBytesFor(long bytes)
