@@ -59,6 +59,8 @@ if (parsed.Errors.Count > 0)
     return 2;
 }
 if (parsed.CommandResult.Command == root || args.Any(a => a is "--help" or "-h" or "-?" or "--version")) return parsed.Invoke();
+// Before libtorch loads: its loading and the convolutions' buffers fault in 512 times fewer pages (README, "Quick to call").
+NativeAllocator.use_huge_pages();
 // oneDNN's AVX-512 convolutions were wrong for this codec's hyper-synthesis on a machine where its AVX2 ones were
 // right (README, "CompressAI's models"); training checks whichever it gets (MkldnnBackend.check) before using them.
 if (Environment.GetEnvironmentVariable(MkldnnBackend.MaxCpuIsaVariable) is null) MkldnnBackend.set_max_cpu_isa("AVX2");
@@ -95,8 +97,6 @@ try
         return 0;
     }
     if (command == eval) return Eval(parsed.GetValue(weightsFolder)!, parsed.GetValue(imagesFolder)!, parsed.GetValue(results)!);
-    // Training allocates the same tensors every step: keep freed native memory for them (README, "Speed").
-    SoftRound.Tf.Performance.NativeAllocator.keep_freed_memory();
     Tensor[] images = LoadImages(parsed.GetValue(data)!);
     if (command == train)
     {
