@@ -136,4 +136,84 @@ public sealed class MeanScaleHyperpriorTests : PortedModelTests
         // A broadcasting scalar and a plain (M) vector are per-channel steps too.
         TensorAssert.Identical(model.forward(x, full(1, 16, 1, 1, 2f)).y_hat, model.forward(x, tensor(2f)).y_hat);
     }
+
+    [TestMethod]
+    public void Latents_GiveForwardAndCompress_BitForBit_InBothModes()
+    {
+        using var scope = NewDisposeScope();
+        (MeanScaleHyperprior model, Tensor x) = Seeded();
+        (Tensor y, Tensor z) = model.latents(x);
+        CollectionAssert.AreEqual(new long[] { 1, 16, 4, 8 }, y.shape);
+        CollectionAssert.AreEqual(new long[] { 1, 8, 1, 2 }, z.shape);
+        CompressionOutput whole = model.forward(x), fromLatents = model.forward_latents(y, z);
+        TensorAssert.Identical(whole.x_hat, fromLatents.x_hat);
+        TensorAssert.Identical(whole.likelihoods["y"], fromLatents.likelihoods["y"]);
+        TensorAssert.Identical(whole.likelihoods["z"], fromLatents.likelihoods["z"]);
+        CompressedData a = model.compress(x), b = model.compress_latents(y, z);
+        CollectionAssert.AreEqual(a.strings[0][0], b.strings[0][0]);
+        CollectionAssert.AreEqual(a.strings[1][0], b.strings[1][0]);
+        CollectionAssert.AreEqual(a.shape, b.shape);
+        Tensor step = full(1, 16, 1, 1, 1.5f);
+        CollectionAssert.AreEqual(model.compress(x, step).strings[0][0], model.compress_latents(y, z, step).strings[0][0]);
+        TensorAssert.Identical(model.forward(x, step).y_hat, model.forward_latents(y, z, step).y_hat);
+        // Training mode: the same noise from the same seed.
+        model.train();
+        manual_seed(3);
+        Tensor noisy = model.forward(x).x_hat;
+        manual_seed(3);
+        TensorAssert.Identical(noisy, model.forward_latents(y, z).x_hat);
+    }
+
+    [TestMethod]
+    public void CompressLatents_OfOtherLatents_DecodesToTheirRounding_AroundTheMeans()
+    {
+        using var scope = NewDisposeScope();
+        (MeanScaleHyperprior model, Tensor x) = Seeded();
+        (Tensor y, Tensor z) = model.latents(x);
+        Tensor moved = y + 0.3 * randn(y.shape, generator: new Generator(2));
+        CompressedData data = model.compress_latents(moved, z);
+        // The decoder needs nothing new: ŷ is the eval forward's ŷ of the moved latents, bit for bit.
+        TensorAssert.Identical(model.forward_latents(moved, z).y_hat, model.decompress_latents(data));
+        Assert.IsTrue(model.decompress_latents(data).ne(model.decompress_latents(model.compress(x))).any().item<bool>(), "the moved latents code other symbols");
+    }
+
+    [TestMethod]
+    public void ForwardLatents_PassesGradientsToTheLatents_TheModelsParametersUntouched()
+    {
+        using var scope = NewDisposeScope();
+        (MeanScaleHyperprior model, Tensor x) = Seeded();
+        model.train();
+        (Tensor y0, Tensor z0) = model.latents(x);
+        Tensor y = y0.detach().requires_grad_(), z = z0.detach().requires_grad_();
+        CompressionOutput output = model.forward_latents(y, z);
+        Tensor loss = output.likelihoods.Values.Select(l => -l.log2().sum()).Aggregate((a, b) => a + b) + (output.x_hat - x).pow(2).sum();
+        loss.backward();
+        Assert.IsTrue(y.grad is not null && y.grad.abs().sum().item<float>() > 0, "y gets a gradient");
+        Assert.IsTrue(z.grad is not null && z.grad.abs().sum().item<float>() > 0, "z gets a gradient");
+    }
+
+    [TestMethod]
+    public void BadLatents_AreRefused_WithMemberParameterAndShapes()
+    {
+        using var scope = NewDisposeScope();
+        (MeanScaleHyperprior model, Tensor x) = Seeded();
+        (Tensor y, Tensor z) = model.latents(x);
+        void Throws<T>(Action call, string param, string message) where T : ArgumentException
+        {
+            T e = Assert.ThrowsExactly<T>(call);
+            Assert.AreEqual(param, e.ParamName);
+            StringAssert.Contains(e.Message, message);
+        }
+        Throws<ArgumentException>(() => model.forward_latents(y[.., ..15], z), "y", "MeanScaleHyperprior.forward_latents: y must be a floating-point (B, 16, h, w) tensor; got Float32 of shape [1, 15, 4, 8].");
+        Throws<ArgumentException>(() => model.compress_latents(y.to(ScalarType.Int32), z), "y", "MeanScaleHyperprior.compress_latents: y must be a floating-point (B, 16, h, w) tensor; got Int32");
+        Throws<ArgumentException>(() => model.forward_latents(y, z[.., .., .., ..1]), "z", "MeanScaleHyperprior.forward_latents: z must be a Float32 (1, 8, h/4, w/4) tensor for y of shape [1, 16, 4, 8]; got Float32 of shape [1, 8, 1, 1].");
+        Throws<ArgumentException>(() => model.compress_latents(y, z.to(ScalarType.Float64)), "z", "got Float64");
+        Throws<ArgumentException>(() => model.forward_latents(y, cat(new[] { z, z })), "z", "got Float32 of shape [2, 8, 1, 2]");
+        Tensor bad = y.clone();
+        bad[0, 0, 0, 0] = tensor(float.PositiveInfinity);
+        Throws<ArgumentOutOfRangeException>(() => model.compress_latents(bad, z), "y", "MeanScaleHyperprior.compress_latents: y");
+        Throws<ArgumentOutOfRangeException>(() => model.forward_latents(y, z, zeros(1, 16, 1, 1)), "stepSize", "MeanScaleHyperprior.forward_latents: stepSize");
+        Throws<ArgumentException>(() => model.latents(x[.., .., ..60]), "x", "MeanScaleHyperprior.latents");
+        Assert.IsFalse(bad.isfinite().all().item<bool>(), "the input stays as it was");
+    }
 }

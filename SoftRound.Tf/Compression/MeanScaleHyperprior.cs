@@ -58,13 +58,50 @@ public sealed class MeanScaleHyperprior : CompressionModel
         CheckImages(nameof(forward), x);
         CheckStepSize(nameof(forward), stepSize);
         using var scope = NewDisposeScope();
+        (Tensor y, Tensor z) = Latents(x);
+        return Forward(y, z, stepSize);
+    }
+
+    /// <summary>
+    /// The latents of a batch of images before quantization: y = g_a(x) (N, M, H/16, W/16) and z = h_a(y)
+    /// (N, N, H/64, W/64). <see cref="forward_latents"/> and <see cref="compress_latents"/> take them, or latents an
+    /// encoder has refined from them (<c>ImageCodec</c>'s <c>--refine</c>: the decoder is the same).
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="forward(Tensor)"/>.</exception>
+    public (Tensor y, Tensor z) latents(Tensor x)
+    {
+        CheckImages(nameof(latents), x);
+        return Latents(x);
+    }
+
+    /// <summary>
+    /// <see cref="forward(Tensor, Tensor?)"/> from given latents: ẑ and ŷ by the entropy models (their training
+    /// quantizers in training mode, rounding in eval mode), x̂ = g_s(ŷ), and the likelihoods {"y", "z"}. Gradients reach
+    /// <paramref name="y"/> and <paramref name="z"/>: forward_latents(latents(x)) is forward(x).
+    /// </summary>
+    /// <exception cref="ArgumentException">y is not a floating-point (B, M, h, w) tensor, or z not a (B, N, h/4, w/4) one of the same dtype; <paramref name="stepSize"/> as in <see cref="forward(Tensor, Tensor?)"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry of <paramref name="stepSize"/> is not finite and &gt; 0, or of y or z not finite.</exception>
+    public CompressionOutput forward_latents(Tensor y, Tensor z, Tensor? stepSize = null)
+    {
+        CheckLatents(nameof(forward_latents), y, z);
+        CheckStepSize(nameof(forward_latents), stepSize);
+        using var scope = NewDisposeScope();
+        return Forward(y, z, stepSize);
+    }
+
+    private (Tensor y, Tensor z) Latents(Tensor x)
+    {
         Tensor y = g_a.call(x);
-        (Tensor zHat, Tensor zLikelihoods) = entropy_bottleneck.forward(h_a.call(y));
+        return (y, h_a.call(y));
+    }
+
+    private CompressionOutput Forward(Tensor y, Tensor z, Tensor? stepSize)
+    {
+        (Tensor zHat, Tensor zLikelihoods) = entropy_bottleneck.forward(z);
         (Tensor scales, Tensor means) = Parameters(zHat, stepSize);
         (Tensor onGrid, Tensor yLikelihoods) = gaussian_conditional.forward(stepSize is null ? y : y / stepSize, scales, means);
         Tensor yHat = stepSize is null ? onGrid : onGrid * stepSize;
-        Tensor xHat = g_s.call(yHat);
-        return Output(xHat, yHat, yLikelihoods, zLikelihoods);
+        return Output(g_s.call(yHat), yHat, yLikelihoods, zLikelihoods);
     }
 
     /// <summary>The streams of ŷ and ẑ, and ẑ's spatial size.</summary>
@@ -80,8 +117,30 @@ public sealed class MeanScaleHyperprior : CompressionModel
         CheckStepSize(nameof(compress), stepSize);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor y = g_a.call(x);
-        (byte[][] zStrings, long[] shape, Tensor zHat) = CodeHyperLatent(entropy_bottleneck, h_a.call(y), layout);
+        (Tensor y, Tensor z) = Latents(x);
+        return Compress(y, z, stepSize, layout);
+    }
+
+    /// <summary>
+    /// <see cref="compress(Tensor, Tensor?, RansStreamLayout)"/> from given latents (<see cref="latents"/>, refined or
+    /// not): ẑ = round(z − median) + median coded, then ŷ = round(y − μ) + μ with the scales and means h_s(ẑ) gives.
+    /// compress_latents(latents(x)) writes the bytes compress(x) writes; <see cref="CompressionModel.decompress"/> reads both.
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="forward_latents"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">As <see cref="forward_latents"/>.</exception>
+    /// <exception cref="InvalidOperationException">There are no coding tables, or the parameters changed since <see cref="CompressionModel.update"/>.</exception>
+    public CompressedData compress_latents(Tensor y, Tensor z, Tensor? stepSize = null, RansStreamLayout layout = RansStreamLayout.SoftRound)
+    {
+        CheckLatents(nameof(compress_latents), y, z);
+        CheckStepSize(nameof(compress_latents), stepSize);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        return Compress(y, z, stepSize, layout);
+    }
+
+    private CompressedData Compress(Tensor y, Tensor z, Tensor? stepSize, RansStreamLayout layout)
+    {
+        (byte[][] zStrings, long[] shape, Tensor zHat) = CodeHyperLatent(entropy_bottleneck, z, layout);
         (Tensor scales, Tensor means) = Parameters(zHat, stepSize);
         Tensor indexes = gaussian_conditional.build_indexes(scales);
         Tensor latent = stepSize is null ? y : y / stepSize;
@@ -113,6 +172,21 @@ public sealed class MeanScaleHyperprior : CompressionModel
     {
         Tensor[] p = h_s.call(zHat).chunk(2, 1);
         return stepSize is null ? (p[0], p[1]) : (p[0] / stepSize, p[1] / stepSize);
+    }
+
+    private void CheckLatents(string member, Tensor y, Tensor z)
+    {
+        string op = $"{GetName()}.{member}";
+        if (!y.is_floating_point() || y.dim() != 4 || y.shape[1] != M)
+        {
+            throw new ArgumentException($"{op}: y must be a floating-point (B, {M}, h, w) tensor; got {y.dtype} of shape [{string.Join(", ", y.shape)}].", nameof(y));
+        }
+        if (z.dtype != y.dtype || z.dim() != 4 || z.shape[0] != y.shape[0] || z.shape[1] != N || z.shape[2] * 4 != y.shape[2] || z.shape[3] * 4 != y.shape[3])
+        {
+            throw new ArgumentException($"{op}: z must be a {y.dtype} ({y.shape[0]}, {N}, h/4, w/4) tensor for y of shape [{string.Join(", ", y.shape)}]; got {z.dtype} of shape [{string.Join(", ", z.shape)}].", nameof(z));
+        }
+        OpGuard.Finite(op, nameof(y), y, y);
+        OpGuard.Finite(op, nameof(z), z, z);
     }
 
     private void CheckStepSize(string member, Tensor? stepSize)
