@@ -61,8 +61,12 @@ public static class Evaluation
         _ => "mean-scale",
     };
 
-    /// <summary>The codec's point: each image compressed to bytes and decompressed, its bpp from the bytes; its method is "architecture quantizer".</summary>
-    public static Point Codec(CompressionModel model, ModelFile.Config config, IReadOnlyList<Tensor> images)
+    /// <summary>
+    /// The codec's point: each image compressed to bytes and decompressed, its bpp from the bytes; its method is
+    /// "architecture quantizer", and "… refined" with <paramref name="refinement"/> (whose estimated bpp is not
+    /// computed: NaN).
+    /// </summary>
+    public static Point Codec(CompressionModel model, ModelFile.Config config, IReadOnlyList<Tensor> images, ImageCodec.Codec.Refinement? refinement = null)
     {
         double bpp = 0, estimated = 0, psnr = 0, msSsim = 0, compress = 0, decompress = 0;
         foreach (Tensor image in images)
@@ -70,19 +74,24 @@ public static class Evaluation
             using var scope = NewDisposeScope();
             double pixels = image.shape[2] * image.shape[3];
             var clock = Stopwatch.StartNew();
-            byte[] file = ImageCodec.Codec.Compress(model, image);
+            byte[] file = ImageCodec.Codec.Compress(model, image, refinement: refinement);
             compress += clock.Elapsed.TotalSeconds;
             clock.Restart();
             Tensor decoded = ImageCodec.Codec.Decompress(model, file);
             decompress += clock.Elapsed.TotalSeconds;
-            (_, Tensor[] likelihoods) = ImageCodec.Codec.Forward(model, image);
             bpp += file.Length * 8 / pixels;
-            estimated += Bits.total(likelihoods.Select(l => l.to(ScalarType.Float64)).ToArray()).item<double>() / pixels;
+            if (refinement is null)
+            {
+                (_, Tensor[] likelihoods) = ImageCodec.Codec.Forward(model, image);
+                estimated += Bits.total(likelihoods.Select(l => l.to(ScalarType.Float64)).ToArray()).item<double>() / pixels;
+            }
+            else estimated = double.NaN;
             psnr += Images.Psnr(image, decoded);
             msSsim += Images.MsSsim(image, decoded);
         }
         int n = images.Count;
-        return new Point($"{Label(config.Architecture)} {Label(config.Mode)}", config.Lambda, config.Seed, config.Steps, bpp / n, estimated / n, psnr / n, msSsim / n, compress / n, decompress / n);
+        string refined = refinement is null ? "" : $" refined {refinement.Steps}";
+        return new Point($"{Label(config.Architecture)} {Label(config.Mode)}{refined}", config.Lambda, config.Seed, config.Steps, bpp / n, estimated / n, psnr / n, msSsim / n, compress / n, decompress / n);
     }
 
     /// <summary>JPEG (Skia's encoder, 4:2:0) at each quality: bytes of the file, PSNR of its decoding.</summary>

@@ -222,6 +222,21 @@ public sealed class EvaluationTests
     }
 
     [TestMethod]
+    public void Codec_WithRefinement_IsItsOwnCurve_RatedByTheRefinedFilesBytes()
+    {
+        using var scope = NewDisposeScope();
+        string folder = Path.Combine(Repository.Root, "examples", "ImageCodec");
+        (CompressionModel model, ModelFile.Config config) = ModelFile.Load(Path.Combine(folder, "weights", "q2.srzw"));
+        Tensor image = Images.Decode(File.ReadAllBytes(Path.Combine(folder, "data", "eval", "astronaut.png")))[.., .., 300..364, 200..264].contiguous();
+        var refinement = new global::ImageCodec.Codec.Refinement(config.Lambda, 5);
+        Evaluation.Point refined = Evaluation.Codec(model, config, new[] { image }, refinement), plain = Evaluation.Codec(model, config, new[] { image });
+        Assert.AreEqual("mean-scale soft_round + noise refined 5", refined.Method);
+        Assert.AreEqual("mean-scale soft_round + noise", plain.Method);
+        Assert.AreEqual(global::ImageCodec.Codec.Compress(model, image, 0, refinement).Length * 8 / 4096.0, refined.Bpp, 1e-12);
+        Assert.IsTrue(double.IsNaN(refined.EstimatedBpp) && !double.IsNaN(plain.EstimatedBpp));
+    }
+
+    [TestMethod]
     public void Labels()
     {
         Assert.AreEqual("uniform noise", Evaluation.Label(QuantizationMode.UniformNoise));
