@@ -287,7 +287,8 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     for (int i = 0; i < sorted.Count; i++)
     {
         Evaluation.Point p = sorted[i];
-        sizeAndSpeed.Add(new[] { Number(i + 1), $"{p.EstimatedBpp:0.000}", $"{(p.Bpp / p.EstimatedBpp - 1) * 100:+0.0;-0.0} %", $"{p.CompressSeconds:0.00}", $"{p.DecompressSeconds:0.00}" });
+        // A refined curve has no estimate (its latents are the refinement's): n/a.
+        sizeAndSpeed.Add(new[] { Number(i + 1), Dash(p.EstimatedBpp, "0.000"), double.IsNaN(p.EstimatedBpp) ? "n/a" : $"{(p.Bpp / p.EstimatedBpp - 1) * 100:+0.0;-0.0} %", $"{p.CompressSeconds:0.00}", $"{p.DecompressSeconds:0.00}" });
     }
     Print(sizeAndSpeed);
     var curves = sorted.GroupBy(p => (p.Method, p.Seed, p.Steps)).Where(g => g.Count() >= 2).ToList();
