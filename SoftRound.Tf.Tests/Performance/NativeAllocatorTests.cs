@@ -82,7 +82,9 @@ public sealed class NativeAllocatorTests
             long before = AdvisedBytes((long)probe, heapEnd);
             long advised = NativeAllocator.use_huge_pages(16 << 20);
             long after = AdvisedBytes((long)probe, heapEnd);
-            Assert.IsTrue(advised >= 2 << 20, $"advised {advised} bytes");
+            // From the first whole 2 MiB page past the arena's blocks (the call's own probe is the block just freed) to
+            // the heap's end.
+            Assert.AreEqual(heapEnd - (((long)probe + (2L << 20) - 1) & ~((2L << 20) - 1)), advised);
             Assert.IsTrue(after >= advised, $"the kernel shows {after} bytes of the thread's heap advised (hg; {before} before), the call says {advised}");
             Assert.AreEqual(0, MappedBytesFor(2 << 20), "the heap keeps serving 2 MiB blocks (keep_freed_memory's threshold)");
         }
@@ -90,6 +92,25 @@ public sealed class NativeAllocatorTests
         {
             NativeAllocator.keep_freed_memory();
         }
+    }
+
+    [TestMethod]
+    public void UseHugePages_TheBoundsThemselves_AreAccepted_AndTheKernelsModeDecides()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Inconclusive("glibc only.");
+        try
+        {
+            Assert.IsTrue(NativeAllocator.use_huge_pages(2L << 20) >= 0);
+            Assert.IsTrue(NativeAllocator.use_huge_pages(1L << 30) >= 0);
+        }
+        finally
+        {
+            NativeAllocator.keep_freed_memory();
+        }
+        Assert.IsTrue(NativeAllocator.AllowsAdvice("always [madvise] never\n"));
+        Assert.IsTrue(NativeAllocator.AllowsAdvice("[always] madvise never\n"));
+        Assert.IsFalse(NativeAllocator.AllowsAdvice("always madvise [never]\n"));
+        Assert.IsFalse(NativeAllocator.AllowsAdvice(""));
     }
 
     [TestMethod]

@@ -77,7 +77,7 @@ public static class NativeAllocator
     /// <summary>
     /// Asks the kernel to back the calling thread's malloc heap with 2 MiB pages, so that fresh memory is faulted in 512
     /// times less often: sets <see cref="keep_freed_memory"/>'s defaults (the trim threshold at least twice
-    /// <paramref name="reserve"/>), advises <c>MADV_HUGEPAGE</c> the heap's room to grow, and sets
+    /// <paramref name="reserve"/>, at most 2³¹ − 1 bytes), advises <c>MADV_HUGEPAGE</c> the heap's room to grow, and sets
     /// <see cref="TorchHugePagesVariable"/> (unless set) so that libtorch advises its own blocks beyond the heap (those of
     /// 32 MiB or more). On the main thread the room is the main arena's <c>[heap]</c> grown by
     /// <paramref name="reserve"/> bytes; on a thread with an arena of its own, that arena's 64 MiB heap. Returns the bytes
@@ -100,11 +100,10 @@ public static class NativeAllocator
                 $"{Name}.{nameof(use_huge_pages)}: {nameof(reserve)} must be between {HugePage} and {1L << 30} bytes; got {reserve}.");
         }
         if (!OperatingSystem.IsLinux() || !File.Exists(HugePageModeFile)) return 0;
-        string mode = File.ReadAllText(HugePageModeFile);
-        if (!mode.Contains("[always]") && !mode.Contains("[madvise]")) return 0;
+        if (!AllowsAdvice(File.ReadAllText(HugePageModeFile))) return 0;
         try
         {
-            if (!keep_freed_memory(MaxMmapThreshold, Math.Max(256L << 20, 2 * reserve))) return 0;
+            if (!keep_freed_memory(MaxMmapThreshold, Math.Min(int.MaxValue, Math.Max(256L << 20, 2 * reserve)))) return 0;
             setenv(TorchHugePagesVariable, "1", 0);
             nint probe = malloc(64);
             if (probe == 0) return 0;
@@ -145,6 +144,9 @@ public static class NativeAllocator
             return 0;
         }
     }
+
+    /// <summary>Whether the kernel's mode, as <see cref="HugePageModeFile"/> says it (the chosen one in brackets), honours <c>MADV_HUGEPAGE</c>: <c>always</c> or <c>madvise</c>.</summary>
+    internal static bool AllowsAdvice(string mode) => mode.Contains("[always]", StringComparison.Ordinal) || mode.Contains("[madvise]", StringComparison.Ordinal);
 
     /// <summary>Advises the whole 2 MiB pages from <paramref name="from"/> to <paramref name="to"/>; the bytes advised.</summary>
     private static long Advise(long from, long to)

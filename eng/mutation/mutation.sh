@@ -4,8 +4,9 @@
 #   bash eng/mutation/mutation.sh AREA [extra Stryker options]
 #
 # AREA is one of: formulas, kernels, internals, ops, layers, entropy, compression, performance (the allocator setting,
-# the kernels' thread pool, reading values), quantization, onnx, mkldnn (oneDNN's switch and its check), codec (the
-# ImageCodec example's file formats, image handling and training checkpoints), all. The report (HTML and JSON) lands
+# the kernels' thread pool, reading values), allocator (NativeAllocator alone), quantization, onnx, mkldnn (oneDNN's
+# switch and its check), codec (the ImageCodec example's file formats, image handling, training checkpoints and
+# latent refinement), all. The report (HTML and JSON) lands
 # in StrykerOutput/<date>/reports/ under SoftRound.Tf.Tests/. Not part of .ci/run: an area takes minutes on 2 cores.
 # Surviving mutants that are equivalent (no test can tell them apart) are listed, with why, in EQUIVALENT.md beside
 # this script.
@@ -32,13 +33,15 @@ case "$area" in
   onnx)      globs=("**/Onnx/*.cs" "**/Quantization/QuantizedGraph.cs" "**/Quantization/QuantizedStep.cs" "**/Quantization/QuantConvBn2d.cs"
                     "**/Quantization/FuseConvBn.cs" "**/Quantization/IntegerModelFormat.cs" "**/Quantization/IntegerReference.cs" "**/Quantization/PrepareQat.cs")
              filter="$filter&(FullyQualifiedName~Onnx|FullyQualifiedName~Quantization)" ;;
+  allocator) globs=("**/Performance/NativeAllocator.cs")
+             filter="$filter&FullyQualifiedName~NativeAllocator" ;;
   mkldnn)    globs=("**/Performance/MkldnnBackend.cs" "**/Performance/MkldnnCheck.cs")
              filter="$filter&FullyQualifiedName~Mkldnn" ;;
   codec)     globs=("**/SrzFile.cs" "**/ModelFile.cs" "**/Weights.cs" "**/Images.cs" "**/Sha256Trailer.cs" "**/Training.cs" "**/VariableRateHyperprior.cs" "**/Evaluation.cs" "**/Codec.cs")
              project=ImageCodec.csproj
              filter="FullyQualifiedName~Examples.ImageCodec&TestCategory!=Training&FullyQualifiedName!~Committed" ;;
   all)       globs=("**/*.cs") ;;
-  *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|entropy|compression|performance|quantization|onnx|mkldnn|codec|all [Stryker options]" >&2; exit 2 ;;
+  *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|entropy|compression|performance|allocator|quantization|onnx|mkldnn|codec|all [Stryker options]" >&2; exit 2 ;;
 esac
 
 dotnet tool restore > /dev/null
