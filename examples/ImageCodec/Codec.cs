@@ -96,12 +96,15 @@ public static class Codec
         // The steps run 3 to 5 times faster with oneDNN's convolutions, used only where they agree with libtorch's on
         // this image's shapes; whichever computed them, the latents are then coded with oneDNN off.
         using var oneDnn = MkldnnBackend.flags(enabled: MkldnnBackend.check(model, x, backward: true, repeats: 1).passed);
+        // Scalars held for the whole search: TorchSharp's implicit ones can be finalized during a native call (README,
+        // "A rare crash in long runs"), and a search makes thousands of calls.
+        using Scalar zero = 0.0.ToScalar(), one = 1.0.ToScalar(), full = 255.0.ToScalar(), count = pixels.ToScalar(), weight = scale.ToScalar();
         Tensor Loss(CompressionOutput output, bool coded)
         {
-            Tensor bits = output.likelihoods.Values.Select(l => -l.log2().sum()).Aggregate((a, b) => a + b);
+            Tensor bits = output.likelihoods.Values.Select(l => l.log2().sum().neg()).Aggregate((a, b) => a + b);
             Tensor xHat = Images.Crop(output.x_hat, width, height);
-            if (coded) xHat = xHat.clamp(0, 1).mul(255).round().div(255);
-            return bits / pixels + scale * (xHat - image).pow(2).mean();
+            if (coded) xHat = xHat.clamp(zero, one).mul(full).round().div(full);
+            return bits.div(count) + (xHat - image).pow(2).mean().mul(weight);
         }
         bool training = model.training;
         var parameters = model.parameters().Select(p => (p, p.requires_grad)).ToArray();

@@ -123,7 +123,13 @@ public static class Images
     public const int MsSsimMinimumSide = 161;
 
     /// <summary>(1, 3, H, W) in [0, 1] as float64 values 0 … 255, rounded.</summary>
-    private static Tensor EightBit(Tensor image) => (image.clamp(0, 1) * 255).round().to(ScalarType.Float64);
+    private static Tensor EightBit(Tensor image)
+    {
+        // Scalars held until the calls return: TorchSharp's implicit ones can be finalized during them (README, "A rare
+        // crash in long runs"; this function met it in eval's sweep).
+        using Scalar zero = 0.0.ToScalar(), one = 1.0.ToScalar(), full = 255.0.ToScalar();
+        return image.clamp(zero, one).mul(full).round().to(ScalarType.Float64);
+    }
 
     /// <summary>PSNR in dB of 8-bit images: 10·log10(255² / MSE), both rounded to 8 bits first.</summary>
     public static double Psnr(Tensor reference, Tensor image)

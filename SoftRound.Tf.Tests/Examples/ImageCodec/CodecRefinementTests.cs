@@ -19,15 +19,11 @@ namespace SoftRound.Tf.Tests.Examples.ImageCodec;
 [TestClass]
 public sealed class CodecRefinementTests
 {
-    private static Tensor[] Photos(string set) =>
-        Directory.GetFiles(Path.Combine(Repository.Root, "examples", "ImageCodec", "data", set)).Where(f => !f.EndsWith(".md", StringComparison.Ordinal))
-            .OrderBy(f => f, StringComparer.Ordinal).Select(f => Images.Decode(File.ReadAllBytes(f))).ToArray();
-
     /// <summary>Quality level 2's committed weights (a mean-scale model) and a 64×64 crop of a held-out photograph.</summary>
     private static (MeanScaleHyperprior model, ModelFile.Config config, Tensor image) LevelTwo()
     {
         (CompressionModel level, ModelFile.Config config) = ModelFile.Load(Path.Combine(Repository.Root, "examples", "ImageCodec", "weights", "q2.srzw"));
-        return ((MeanScaleHyperprior)level, config, Photos("eval")[0][.., .., 200..264, 180..244].contiguous());
+        return ((MeanScaleHyperprior)level, config, CodecTests.Photos("eval")[0][.., .., 200..264, 180..244].contiguous());
     }
 
     /// <summary>R + λ·D as the file gives it: bits per pixel of its bytes, D the MSE of its 8-bit decoding on [0, 255]².</summary>

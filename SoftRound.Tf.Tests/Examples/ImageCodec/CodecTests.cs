@@ -23,7 +23,8 @@ public sealed class CodecTests
     private static double firstLoss, lastLoss;
     private static string weightsPath = null!;
 
-    private static Tensor[] Photos(string set) =>
+    /// <summary>The committed photographs of data/<paramref name="set"/>, in name order.</summary>
+    internal static Tensor[] Photos(string set) =>
         Directory.GetFiles(Path.Combine(Repository.Root, "examples", "ImageCodec", "data", set)).Where(f => !f.EndsWith(".md", StringComparison.Ordinal))
             .OrderBy(f => f, StringComparer.Ordinal).Select(f => Images.Decode(File.ReadAllBytes(f))).ToArray();
 
