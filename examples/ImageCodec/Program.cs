@@ -288,7 +288,7 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     {
         Evaluation.Point p = sorted[i];
         // A refined curve has no estimate (its latents are the refinement's): n/a.
-        sizeAndSpeed.Add(new[] { Number(i + 1), Dash(p.EstimatedBpp, "0.000"), double.IsNaN(p.EstimatedBpp) ? "n/a" : $"{(p.Bpp / p.EstimatedBpp - 1) * 100:+0.0;-0.0} %", $"{p.CompressSeconds:0.00}", $"{p.DecompressSeconds:0.00}" });
+        sizeAndSpeed.Add(new[] { Number(i + 1), Dash(p.EstimatedBpp, "0.000"), double.IsNaN(p.EstimatedBpp) ? "n/a" : $"{(p.Bpp / p.EstimatedBpp - 1) * 100:+0.0;-0.0;0.0} %", $"{p.CompressSeconds:0.00}", $"{p.DecompressSeconds:0.00}" });
     }
     Print(sizeAndSpeed);
     var curves = sorted.GroupBy(p => (p.Method, p.Seed, p.Steps)).Where(g => g.Count() >= 2).ToList();
@@ -299,7 +299,7 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
         {
             Evaluation.Point[] curve = g.ToArray();
             bd.Add(new[] { g.Key.Method, Number(g.Key.Seed), Number(g.Key.Steps), Number(curve.Length),
-                Dash(Evaluation.BdRate(jpeg, curve, metric), "+0.0;-0.0") + " %", Dash(Evaluation.BdRate(webp, curve, metric), "+0.0;-0.0") + " %" });
+                Dash(Evaluation.BdRate(jpeg, curve, metric), "+0.0;-0.0;0.0") + " %", Dash(Evaluation.BdRate(webp, curve, metric), "+0.0;-0.0;0.0") + " %" });
         }
         Print(bd);
         Console.WriteLine($"BD-rate on {metric.Name}: the bits saved (−) at the same {metric.Name}");
