@@ -23,7 +23,7 @@ var weightsOption = new Option<FileInfo?>("--weights") { Description = "Trained 
 var quality = new Option<int>("--quality") { Description = $"Quality level, 1 (about 0.1 bpp) to {SrzFile.MaxQuality} (about 1 bpp): the committed weights weights/q<level>.srzw.", DefaultValueFactory = _ => 3 };
 var input = new Argument<FileInfo>("input");
 var output = new Argument<FileInfo>("output");
-var refine = new Option<int>("--refine") { Description = "Refine the latents for this image with so many steps of gradient descent on R + λ·D (0 to 10,000; 0: none; about 0.3 s a step for 512×512 here). Mean-scale models only; the decoder is the same.", DefaultValueFactory = _ => 0 };
+var refine = new Option<int>("--refine") { Description = "Refine the latents for this image with so many steps of gradient descent on R + λ·D (0 to 10,000; 0: none; about 0.1 s a step for 512×512 on 2 cores). Mean-scale models only; the decoder is the same.", DefaultValueFactory = _ => 0 };
 var compress = new Command("compress", "Compress a PNG or JPEG image to an .srz file.") { input, output, quality, weightsOption, refine };
 var decompress = new Command("decompress", "Decompress an .srz file to a PNG image.") { input, output, weightsOption };
 
