@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using SoftRound.Tf.Internals;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Entropy;
@@ -19,7 +20,10 @@ public static class Bits
         Check(nameof(total), likelihoods);
         using var scope = NewDisposeScope();
         Tensor sum = likelihoods.Select(p => p.log().sum()).Aggregate((a, b) => a + b);
-        return (sum / -Math.Log(2)).MoveToOuterDisposeScope();
+        // Explicit scalars, held through the calls: TorchSharp's implicit ones can be finalized during them (README, "A
+        // rare crash in long runs"); training and the codec's refinement call these every step.
+        using Scalar minusLn2 = (-Math.Log(2)).ToScalar();
+        return sum.div(minusLn2).MoveToOuterDisposeScope();
     }
 
     /// <summary><see cref="total"/> divided by the number of entries.</summary>
@@ -30,7 +34,8 @@ public static class Bits
         long count = likelihoods.Sum(p => p.numel());
         if (count == 0) throw new ArgumentException($"{nameof(Bits)}.{nameof(per_element)}: the likelihoods have no entries.", nameof(likelihoods));
         using var scope = NewDisposeScope();
-        return (total(likelihoods) / count).MoveToOuterDisposeScope();
+        using Scalar entries = count.ToScalar();
+        return total(likelihoods).div(entries).MoveToOuterDisposeScope();
     }
 
     /// <summary><see cref="total"/> divided by <paramref name="pixels"/> (N·H·W of the image batch): bits per pixel.</summary>
@@ -41,7 +46,8 @@ public static class Bits
         if (pixels <= 0) throw new ArgumentOutOfRangeException(nameof(pixels), pixels, $"{nameof(Bits)}.{nameof(per_pixel)}: pixels must be positive; got {pixels}.");
         Check(nameof(per_pixel), likelihoods);
         using var scope = NewDisposeScope();
-        return (total(likelihoods) / pixels).MoveToOuterDisposeScope();
+        using Scalar perPixel = pixels.ToScalar();
+        return total(likelihoods).div(perPixel).MoveToOuterDisposeScope();
     }
 
     private static void Check(string member, Tensor[] likelihoods)

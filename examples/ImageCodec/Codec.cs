@@ -90,7 +90,7 @@ public static class Codec
         if (!(refinement.LearningRate > 0 && double.IsFinite(refinement.LearningRate))) throw new ArgumentOutOfRangeException(nameof(refinement), refinement.LearningRate, $"{nameof(Codec)}.{nameof(Refine)}: LearningRate must be finite and > 0; got {refinement.LearningRate}.");
         using var scope = NewDisposeScope();
         int height = (int)image.shape[2], width = (int)image.shape[3];
-        double pixels = (double)height * width, scale = refinement.Lambda * 255 * 255;
+        double scale = refinement.Lambda * 255 * 255;
         Tensor x = Images.Pad(image, model.downsampling_factor);
         Tensor rngState = torch.random.get_rng_state();
         // The steps run faster with oneDNN's convolutions (100 steps on the 512×512 astronaut: 87 s, check included,
@@ -99,13 +99,12 @@ public static class Codec
         using var oneDnn = MkldnnBackend.flags(enabled: MkldnnBackend.check(model, x, backward: true, repeats: 1).passed);
         // Scalars held for the whole search: TorchSharp's implicit ones can be finalized during a native call (README,
         // "A rare crash in long runs"), and a search makes thousands of calls.
-        using Scalar zero = 0.0.ToScalar(), one = 1.0.ToScalar(), full = 255.0.ToScalar(), count = pixels.ToScalar(), weight = scale.ToScalar();
+        using Scalar zero = 0.0.ToScalar(), one = 1.0.ToScalar(), full = 255.0.ToScalar(), weight = scale.ToScalar();
         Tensor Loss(CompressionOutput output, bool coded)
         {
-            Tensor bits = output.likelihoods.Values.Select(l => l.log2().sum().neg()).Aggregate((a, b) => a + b);
             Tensor xHat = Images.Crop(output.x_hat, width, height);
             if (coded) xHat = xHat.clamp(zero, one).mul(full).round().div(full);
-            return bits.div(count) + (xHat - image).pow(2).mean().mul(weight);
+            return Bits.per_pixel(height * width, output.likelihoods.Values.ToArray()) + nn.functional.mse_loss(xHat, image).mul(weight);
         }
         bool training = model.training;
         var parameters = model.parameters().Select(p => (p, p.requires_grad)).ToArray();
