@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Internals;
 using SoftRound.Tf.Performance;
 using static TorchSharp.torch;
 
@@ -94,24 +95,10 @@ public sealed class MkldnnBackendTests
         MkldnnBackend.enabled = before;
     }
 
-    private static unsafe string? NativeEnvironment(string name)
-    {
-        IntPtr getenv = System.Runtime.InteropServices.NativeLibrary.GetExport(System.Runtime.InteropServices.NativeLibrary.GetMainProgramHandle(), "getenv");
-        IntPtr key = System.Runtime.InteropServices.Marshal.StringToCoTaskMemUTF8(name);
-        try
-        {
-            return System.Runtime.InteropServices.Marshal.PtrToStringUTF8(((delegate* unmanaged<IntPtr, IntPtr>)getenv)(key));
-        }
-        finally
-        {
-            System.Runtime.InteropServices.Marshal.FreeCoTaskMem(key);
-        }
-    }
-
     [TestMethod]
     public void SetMaxCpuIsa_SetsTheVariableOneDnnReads_InTheProcesssNativeEnvironment()
     {
-        string? before = NativeEnvironment(MkldnnBackend.MaxCpuIsaVariable);
+        string? before = NativeEnvironment.get(MkldnnBackend.MaxCpuIsaVariable, nameof(MkldnnBackendTests));
         try
         {
             // "DEFAULT" (no limit) changes nothing if oneDNN has not read the variable yet, whatever runs next.
@@ -126,10 +113,10 @@ public sealed class MkldnnBackendTests
             foreach (string isa in names)
             {
                 MkldnnBackend.set_max_cpu_isa(isa);
-                Assert.AreEqual(isa, NativeEnvironment("ONEDNN_MAX_CPU_ISA"));
+                Assert.AreEqual(isa, NativeEnvironment.get("ONEDNN_MAX_CPU_ISA", nameof(MkldnnBackendTests)));
             }
             MkldnnBackend.set_max_cpu_isa("DEFAULT");
-            Assert.AreEqual("DEFAULT", NativeEnvironment("ONEDNN_MAX_CPU_ISA"));
+            Assert.AreEqual("DEFAULT", NativeEnvironment.get("ONEDNN_MAX_CPU_ISA", nameof(MkldnnBackendTests)));
         }
         finally
         {
@@ -140,12 +127,12 @@ public sealed class MkldnnBackendTests
     [TestMethod]
     public void SetMaxCpuIsa_AnUnknownName_IsRefused_AndTheVariableKept()
     {
-        string? before = NativeEnvironment(MkldnnBackend.MaxCpuIsaVariable);
+        string? before = NativeEnvironment.get(MkldnnBackend.MaxCpuIsaVariable, nameof(MkldnnBackendTests));
         var e = Assert.ThrowsExactly<ArgumentException>(() => MkldnnBackend.set_max_cpu_isa("avx2"));
         Assert.AreEqual("isa", e.ParamName);
         StringAssert.Contains(e.Message, "MkldnnBackend.set_max_cpu_isa: isa must be one of DEFAULT, SSE41");
         StringAssert.Contains(e.Message, "got \"avx2\"");
         Assert.AreEqual("isa", Assert.ThrowsExactly<ArgumentNullException>(() => MkldnnBackend.set_max_cpu_isa(null!)).ParamName);
-        Assert.AreEqual(before, NativeEnvironment(MkldnnBackend.MaxCpuIsaVariable));
+        Assert.AreEqual(before, NativeEnvironment.get(MkldnnBackend.MaxCpuIsaVariable, nameof(MkldnnBackendTests)));
     }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.InteropServices;
+using SoftRound.Tf.Internals;
 using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Performance;
@@ -121,22 +122,9 @@ public static class MkldnnBackend
     {
         ArgumentNullException.ThrowIfNull(isa);
         if (!cpu_isas.Contains(isa)) throw new ArgumentException($"{nameof(MkldnnBackend)}.{nameof(set_max_cpu_isa)}: {nameof(isa)} must be one of {string.Join(", ", cpu_isas)}; got \"{isa}\".", nameof(isa));
-        if (!NativeLibrary.TryGetExport(NativeLibrary.GetMainProgramHandle(), "setenv", out IntPtr setenv))
+        if (!NativeEnvironment.set(MaxCpuIsaVariable, isa, overwrite: true, $"{nameof(MkldnnBackend)}.{nameof(set_max_cpu_isa)}"))
         {
-            throw new PlatformNotSupportedException($"{nameof(MkldnnBackend)}.{nameof(set_max_cpu_isa)}: the process's C library has no setenv.");
-        }
-        IntPtr name = Marshal.StringToCoTaskMemUTF8(MaxCpuIsaVariable), value = Marshal.StringToCoTaskMemUTF8(isa);
-        try
-        {
-            unsafe
-            {
-                if (((delegate* unmanaged<IntPtr, IntPtr, int, int>)setenv)(name, value, 1) != 0) throw new InvalidOperationException($"{nameof(MkldnnBackend)}.{nameof(set_max_cpu_isa)}: setenv failed.");
-            }
-        }
-        finally
-        {
-            Marshal.FreeCoTaskMem(name);
-            Marshal.FreeCoTaskMem(value);
+            throw new InvalidOperationException($"{nameof(MkldnnBackend)}.{nameof(set_max_cpu_isa)}: setenv failed.");
         }
     }
 

@@ -2,6 +2,7 @@ using System;
 using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
+using SoftRound.Tf.Internals;
 
 namespace SoftRound.Tf.Performance;
 
@@ -104,7 +105,7 @@ public static class NativeAllocator
         try
         {
             if (!keep_freed_memory(MaxMmapThreshold, Math.Min(int.MaxValue, Math.Max(256L << 20, 2 * reserve)))) return 0;
-            setenv(TorchHugePagesVariable, "1", 0);
+            NativeEnvironment.set(TorchHugePagesVariable, "1", overwrite: false, $"{Name}.{nameof(use_huge_pages)}");
             nint probe = malloc(64);
             if (probe == 0) return 0;
             (_, _, bool mainHeap) = Mapping((long)probe);
@@ -185,9 +186,6 @@ public static class NativeAllocator
 
     [DllImport("libc")]
     private static extern int madvise(nint address, nint length, int advice);
-
-    [DllImport("libc", BestFitMapping = false)]
-    private static extern int setenv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
 
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int mallopt(int parameter, int value);
