@@ -212,7 +212,11 @@ public sealed class MeanScaleHyperpriorTests : PortedModelTests
         Tensor bad = y.clone();
         bad[0, 0, 0, 0] = tensor(float.PositiveInfinity);
         Throws<ArgumentOutOfRangeException>(() => model.compress_latents(bad, z), "y", "MeanScaleHyperprior.compress_latents: y");
+        Tensor badZ = z.clone();
+        badZ[0, 0, 0, 0] = tensor(float.NaN);
+        Throws<ArgumentOutOfRangeException>(() => model.forward_latents(y, badZ), "z", "MeanScaleHyperprior.forward_latents: z");
         Throws<ArgumentOutOfRangeException>(() => model.forward_latents(y, z, zeros(1, 16, 1, 1)), "stepSize", "MeanScaleHyperprior.forward_latents: stepSize");
+        Throws<ArgumentOutOfRangeException>(() => model.compress_latents(y, z, full(1, 16, 1, 1, -1f)), "stepSize", "MeanScaleHyperprior.compress_latents: stepSize");
         Throws<ArgumentException>(() => model.latents(x[.., .., ..60]), "x", "MeanScaleHyperprior.latents");
         Assert.IsFalse(bad.isfinite().all().item<bool>(), "the input stays as it was");
     }
