@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using static TorchSharp.torch;
@@ -60,15 +61,60 @@ public static class Codec
         return SrzFile.Write(new SrzFile.Header(Weights.Identifier(model), width, height, quality), data.strings.Select(s => s[0]).ToArray());
     }
 
-    /// <summary>How <see cref="Refine"/> searches: Adam for <paramref name="Steps"/> steps at <paramref name="LearningRate"/>, for R + <paramref name="Lambda"/>·D.</summary>
-    /// <param name="Lambda">λ of the loss, the model's own (its weights file records it).</param>
-    /// <param name="Steps">Steps of Adam, 1 to 10,000.</param>
-    /// <param name="LearningRate">Adam's step size on the latents (finite, &gt; 0).</param>
-    /// <param name="Seed">Seed of the training quantizers' noise.</param>
-    public sealed record Refinement(double Lambda, int Steps, double LearningRate = 0.01, int Seed = 1)
+    /// <summary>
+    /// How <see cref="Refine"/> searches: Adam for <see cref="Steps"/> steps at <see cref="LearningRate"/>, for
+    /// R + <see cref="Lambda"/>·D. Every value is checked where it is set (the constructor, or <c>with</c>).
+    /// </summary>
+    public sealed record Refinement
     {
         /// <summary>How often (in steps) the coded loss is measured to keep the best latents.</summary>
         public const int CheckEvery = 10;
+
+        /// <summary>The most steps a refinement may take.</summary>
+        public const int MaxSteps = 10_000;
+
+        private readonly double lambda, learningRate;
+        private readonly int steps;
+
+        /// <summary>A refinement with the given settings.</summary>
+        /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (see each property), named by the property.</exception>
+        public Refinement(double Lambda, int Steps, double LearningRate = 0.01, int Seed = 1)
+        {
+            this.Lambda = Lambda;
+            this.Steps = Steps;
+            this.LearningRate = LearningRate;
+            this.Seed = Seed;
+        }
+
+        /// <summary>λ of the loss, the model's own (its weights file records it): finite and &gt; 0.</summary>
+        /// <exception cref="ArgumentOutOfRangeException">Set to a value that is not finite and &gt; 0.</exception>
+        public double Lambda
+        {
+            get => lambda;
+            init => lambda = value > 0 && double.IsFinite(value) ? value : throw Refused(nameof(Lambda), value, "finite and > 0");
+        }
+
+        /// <summary>Steps of Adam, 1 to <see cref="MaxSteps"/>.</summary>
+        /// <exception cref="ArgumentOutOfRangeException">Set outside 1 to <see cref="MaxSteps"/>.</exception>
+        public int Steps
+        {
+            get => steps;
+            init => steps = value is >= 1 and <= MaxSteps ? value : throw Refused(nameof(Steps), value, $"1 to {MaxSteps:N0}");
+        }
+
+        /// <summary>Adam's step size on the latents: finite and &gt; 0.</summary>
+        /// <exception cref="ArgumentOutOfRangeException">Set to a value that is not finite and &gt; 0.</exception>
+        public double LearningRate
+        {
+            get => learningRate;
+            init => learningRate = value > 0 && double.IsFinite(value) ? value : throw Refused(nameof(LearningRate), value, "finite and > 0");
+        }
+
+        /// <summary>Seed of the training quantizers' noise.</summary>
+        public int Seed { get; init; }
+
+        private static ArgumentOutOfRangeException Refused(string name, object value, string range) =>
+            new(name, value, string.Create(CultureInfo.InvariantCulture, $"{nameof(Codec)}.{nameof(Refinement)}: {name} must be {range}; got {value}."));
     }
 
     /// <summary>
@@ -82,12 +128,10 @@ public static class Codec
     /// padded image (a few seconds). The model's parameters, mode, torch's random state and oneDNN's setting are left
     /// as they were.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">Steps outside 1 to 10,000, or λ or the learning rate not finite and &gt; 0.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="refinement"/> is null.</exception>
     public static (Tensor y, Tensor z) Refine(MeanScaleHyperprior model, Tensor image, Refinement refinement)
     {
-        if (refinement.Steps is < 1 or > 10_000) throw new ArgumentOutOfRangeException(nameof(refinement), refinement.Steps, $"{nameof(Codec)}.{nameof(Refine)}: Steps must be 1 to 10,000; got {refinement.Steps}.");
-        if (!(refinement.Lambda > 0 && double.IsFinite(refinement.Lambda))) throw new ArgumentOutOfRangeException(nameof(refinement), refinement.Lambda, $"{nameof(Codec)}.{nameof(Refine)}: Lambda must be finite and > 0; got {refinement.Lambda}.");
-        if (!(refinement.LearningRate > 0 && double.IsFinite(refinement.LearningRate))) throw new ArgumentOutOfRangeException(nameof(refinement), refinement.LearningRate, $"{nameof(Codec)}.{nameof(Refine)}: LearningRate must be finite and > 0; got {refinement.LearningRate}.");
+        ArgumentNullException.ThrowIfNull(refinement);
         using var scope = NewDisposeScope();
         int height = (int)image.shape[2], width = (int)image.shape[3];
         double scale = refinement.Lambda * 255 * 255;

@@ -79,9 +79,9 @@ try
             return 2;
         }
         int refineSteps = parsed.GetValue(refine);
-        if (refineSteps is < 0 or > 10_000)
+        if (refineSteps is < 0 or > Codec.Refinement.MaxSteps)
         {
-            Console.Error.WriteLine($"error: --refine must be 0 to 10,000; got {refineSteps}.");
+            Console.Error.WriteLine($"error: --refine must be 0 to {Codec.Refinement.MaxSteps.ToString("N0", CultureInfo.InvariantCulture)}; got {refineSteps}.");
             return 2;
         }
         (CompressionModel model, ModelFile.Config config) = ModelFile.Load(chosen?.FullName ?? LevelWeights(here, level));
@@ -111,9 +111,9 @@ try
     if (command == eval)
     {
         int refineSteps = parsed.GetValue(refine);
-        if (refineSteps is < 0 or > 10_000)
+        if (refineSteps is < 0 or > Codec.Refinement.MaxSteps)
         {
-            Console.Error.WriteLine($"error: --refine must be 0 to 10,000; got {refineSteps}.");
+            Console.Error.WriteLine($"error: --refine must be 0 to {Codec.Refinement.MaxSteps.ToString("N0", CultureInfo.InvariantCulture)}; got {refineSteps}.");
             return 2;
         }
         return Eval(parsed.GetValue(weightsFolder)!, parsed.GetValue(imagesFolder)!, parsed.GetValue(results)!, refineSteps);

@@ -85,23 +85,54 @@ public sealed class CodecRefinementTests
     }
 
     [TestMethod]
-    public void Refine_BadSettings_AreRefusedByNameAndValue_AndNeedAMeanScaleModel()
+    public void Refinement_BadSettings_AreRefusedWhereSet_ByNameAndValue_TheBoundsAccepted()
+    {
+        foreach ((Func<Codec.Refinement> make, string name, object value, string message) in new (Func<Codec.Refinement>, string, object, string)[]
+        {
+            (() => new Codec.Refinement(0.01, 0), "Steps", 0, "Codec.Refinement: Steps must be 1 to 10,000; got 0."),
+            (() => new Codec.Refinement(0.01, 10_001), "Steps", 10_001, "Codec.Refinement: Steps must be 1 to 10,000; got 10001."),
+            (() => new Codec.Refinement(double.NaN, 5), "Lambda", double.NaN, "Codec.Refinement: Lambda must be finite and > 0; got NaN."),
+            (() => new Codec.Refinement(0, 5), "Lambda", 0.0, "Codec.Refinement: Lambda must be finite and > 0; got 0."),
+            (() => new Codec.Refinement(double.PositiveInfinity, 5), "Lambda", double.PositiveInfinity, "got Infinity."),
+            (() => new Codec.Refinement(0.01, 5, LearningRate: -0.1), "LearningRate", -0.1, "Codec.Refinement: LearningRate must be finite and > 0; got -0.1."),
+            (() => new Codec.Refinement(0.01, 5, LearningRate: 0), "LearningRate", 0.0, "LearningRate must be finite and > 0; got 0."),
+            (() => new Codec.Refinement(0.01, 5) with { Steps = -3 }, "Steps", -3, "Codec.Refinement: Steps must be 1 to 10,000; got -3."),
+            (() => new Codec.Refinement(0.01, 5) with { LearningRate = double.NaN }, "LearningRate", double.NaN, "got NaN."),
+        })
+        {
+            var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => make());
+            Assert.AreEqual(name, e.ParamName);
+            Assert.AreEqual(value, e.ActualValue);
+            StringAssert.Contains(e.Message, message);
+        }
+        var bounds = new Codec.Refinement(double.Epsilon, 1, double.Epsilon, -7) with { Steps = Codec.Refinement.MaxSteps };
+        Assert.AreEqual((double.Epsilon, 10_000, double.Epsilon, -7), (bounds.Lambda, bounds.Steps, bounds.LearningRate, bounds.Seed));
+        Assert.AreEqual(1, (bounds with { Steps = 1 }).Steps);
+    }
+
+    [TestMethod]
+    public void Refine_TheSeedDecides_NotTheModelsMode_AndTheModeIsRestored()
     {
         using var scope = NewDisposeScope();
         (MeanScaleHyperprior level, ModelFile.Config config, Tensor image) = LevelTwo();
-        foreach ((Codec.Refinement bad, string message) in new[]
-        {
-            (new Codec.Refinement(config.Lambda, 0), "Codec.Refine: Steps must be 1 to 10,000; got 0."),
-            (new Codec.Refinement(config.Lambda, 10_001), "Codec.Refine: Steps must be 1 to 10,000; got 10001."),
-            (new Codec.Refinement(double.NaN, 5), "Codec.Refine: Lambda must be finite and > 0; got NaN."),
-            (new Codec.Refinement(0, 5), "Codec.Refine: Lambda must be finite and > 0; got 0."),
-            (new Codec.Refinement(config.Lambda, 5, LearningRate: -0.1), "Codec.Refine: LearningRate must be finite and > 0; got -0.1."),
-        })
-        {
-            var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Codec.Compress(level, image, 2, bad));
-            Assert.AreEqual("refinement", e.ParamName);
-            StringAssert.StartsWith(e.Message, message);
-        }
+        (Tensor y, Tensor z) = Codec.Refine(level, image, new Codec.Refinement(config.Lambda, 10, Seed: 3));
+        level.train();
+        (Tensor yTrain, Tensor zTrain) = Codec.Refine(level, image, new Codec.Refinement(config.Lambda, 10, Seed: 3));
+        Assert.IsTrue(level.training, "train mode, as it was");
+        level.eval();
+        // The searches draw the same noise and measure the coded loss in eval mode whatever mode the model was in.
+        TensorAssert.Identical(y, yTrain);
+        TensorAssert.Identical(z, zTrain);
+        (Tensor yOther, _) = Codec.Refine(level, image, new Codec.Refinement(config.Lambda, 10, Seed: 4));
+        Assert.IsTrue(yOther.ne(y).any().item<bool>(), "another seed draws other noise, and the search goes elsewhere");
+    }
+
+    [TestMethod]
+    public void Refine_NeedsAMeanScaleModel_AndARefinement()
+    {
+        using var scope = NewDisposeScope();
+        (MeanScaleHyperprior level, _, Tensor image) = LevelTwo();
+        Assert.AreEqual("refinement", Assert.ThrowsExactly<ArgumentNullException>(() => Codec.Refine(level, image, null!)).ParamName);
         manual_seed(1);
         CompressionModel factorized = ModelFile.Create(new ModelFile.Config(8, 8, QuantizationMode.UniformNoise, 5.0, 0.01, 0, 0));
         factorized.eval();
