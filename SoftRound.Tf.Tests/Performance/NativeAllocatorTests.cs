@@ -162,7 +162,6 @@ public sealed class NativeAllocatorTests
         if (OperatingSystem.IsLinux()) Assert.IsNull(NativeEnvironment.get(NativeAllocator.TorchHugePagesVariable, Test), "the variable stays unset");
     }
 
-    /// <summary>The bytes from <paramref name="from"/> to <paramref name="to"/> in mappings the kernel marks advised for huge pages (<c>hg</c> in smaps' VmFlags).</summary>
     /// <summary>The main arena's heap, [heap] in /proc/self/maps; (0, 0) if there is none.</summary>
     private static (long start, long end) MainHeap()
     {
@@ -178,6 +177,7 @@ public sealed class NativeAllocatorTests
         return end == 0 ? (0, 0) : (start, end);
     }
 
+    /// <summary>The bytes from <paramref name="from"/> to <paramref name="to"/> in mappings the kernel marks advised for huge pages (<c>hg</c> in smaps' VmFlags).</summary>
     private static long AdvisedBytes(long from, long to)
     {
         long advised = 0, start = 0, end = 0;

@@ -91,7 +91,7 @@ public static class Codec
         public double Lambda
         {
             get => lambda;
-            init => lambda = value > 0 && double.IsFinite(value) ? value : throw Refused(nameof(Lambda), value, "finite and > 0");
+            init => lambda = Positive(nameof(Lambda), value);
         }
 
         /// <summary>Steps of Adam, 1 to <see cref="MaxSteps"/>.</summary>
@@ -107,11 +107,13 @@ public static class Codec
         public double LearningRate
         {
             get => learningRate;
-            init => learningRate = value > 0 && double.IsFinite(value) ? value : throw Refused(nameof(LearningRate), value, "finite and > 0");
+            init => learningRate = Positive(nameof(LearningRate), value);
         }
 
         /// <summary>Seed of the training quantizers' noise.</summary>
         public int Seed { get; init; }
+
+        private static double Positive(string name, double value) => value > 0 && double.IsFinite(value) ? value : throw Refused(name, value, "finite and > 0");
 
         private static ArgumentOutOfRangeException Refused(string name, object value, string range) =>
             new(name, value, string.Create(CultureInfo.InvariantCulture, $"{nameof(Codec)}.{nameof(Refinement)}: {name} must be {range}; got {value}."));
@@ -143,11 +145,11 @@ public static class Codec
         using var oneDnn = MkldnnBackend.flags(enabled: MkldnnBackend.check(model, x, backward: true, repeats: 1).passed);
         // Scalars held for the whole search: TorchSharp's implicit ones can be finalized during a native call (README,
         // "A rare crash in long runs"), and a search makes thousands of calls.
-        using Scalar zero = 0.0.ToScalar(), one = 1.0.ToScalar(), full = 255.0.ToScalar(), weight = scale.ToScalar();
+        using Scalar full = 255.0.ToScalar(), weight = scale.ToScalar();
         Tensor Loss(CompressionOutput output, bool coded)
         {
             Tensor xHat = Images.Crop(output.x_hat, width, height);
-            if (coded) xHat = xHat.clamp(zero, one).mul(full).round().div(full);
+            if (coded) xHat = Images.EightBit(xHat).to(xHat.dtype).div(full);
             return Bits.per_pixel(height * width, output.likelihoods.Values.ToArray()) + nn.functional.mse_loss(xHat, image).mul(weight);
         }
         bool training = model.training;

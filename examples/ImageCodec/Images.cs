@@ -67,7 +67,7 @@ public static class Images
         using var scope = NewDisposeScope();
         height = (int)image.shape[2];
         width = (int)image.shape[3];
-        Tensor q = (image[0].clamp(0, 1) * 255).round().to(ScalarType.Byte).permute(1, 2, 0).contiguous();
+        Tensor q = EightBit(image[0]).to(ScalarType.Byte).permute(1, 2, 0).contiguous();
         return q.data<byte>().ToArray();
     }
 
@@ -122,8 +122,8 @@ public static class Images
     /// <summary>The shortest side MS-SSIM's five scales with an 11-tap window take: (11 − 1)·2⁴ + 1.</summary>
     public const int MsSsimMinimumSide = 161;
 
-    /// <summary>(1, 3, H, W) in [0, 1] as float64 values 0 … 255, rounded.</summary>
-    private static Tensor EightBit(Tensor image)
+    /// <summary>An image in [0, 1] as the 8-bit file holds it: y = round(255·clamp(x, 0, 1)), float64 values 0 … 255, any shape.</summary>
+    internal static Tensor EightBit(Tensor image)
     {
         // Scalars held until the calls return: TorchSharp's implicit ones can be finalized during them (README, "A rare
         // crash in long runs"; this function met it in eval's sweep).

@@ -79,11 +79,7 @@ try
             return 2;
         }
         int refineSteps = parsed.GetValue(refine);
-        if (refineSteps is < 0 or > Codec.Refinement.MaxSteps)
-        {
-            Console.Error.WriteLine($"error: --refine must be 0 to {Codec.Refinement.MaxSteps.ToString("N0", CultureInfo.InvariantCulture)}; got {refineSteps}.");
-            return 2;
-        }
+        if (!RefineInRange(refineSteps)) return 2;
         (CompressionModel model, ModelFile.Config config) = ModelFile.Load(chosen?.FullName ?? LevelWeights(here, level));
         if (refineSteps > 0 && model is not MeanScaleHyperprior)
         {
@@ -111,11 +107,7 @@ try
     if (command == eval)
     {
         int refineSteps = parsed.GetValue(refine);
-        if (refineSteps is < 0 or > Codec.Refinement.MaxSteps)
-        {
-            Console.Error.WriteLine($"error: --refine must be 0 to {Codec.Refinement.MaxSteps.ToString("N0", CultureInfo.InvariantCulture)}; got {refineSteps}.");
-            return 2;
-        }
+        if (!RefineInRange(refineSteps)) return 2;
         return Eval(parsed.GetValue(weightsFolder)!, parsed.GetValue(imagesFolder)!, parsed.GetValue(results)!, refineSteps);
     }
     Tensor[] images = LoadImages(parsed.GetValue(data)!);
@@ -183,6 +175,14 @@ static Tensor[] LoadImages(DirectoryInfo folder) =>
 static string LevelWeights(string here, int level) => Path.Combine(here, "weights", $"q{level}.srzw");
 
 static string Number(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+// Whether --refine is in its range (0: none); says so on stderr when it is not.
+static bool RefineInRange(int steps)
+{
+    if (steps is >= 0 and <= Codec.Refinement.MaxSteps) return true;
+    Console.Error.WriteLine($"error: --refine must be 0 to {Codec.Refinement.MaxSteps.ToString("N0", CultureInfo.InvariantCulture)}; got {steps}.");
+    return false;
+}
 
 // Rows of text as columns two spaces apart, the first row a header underlined.
 static void Print(List<string[]> rows)
