@@ -20,7 +20,21 @@ public sealed partial class SoftRoundWeakenGlibcxxMarkerTests
 
     private const string Library = "libLibTorchSharp.so";
 
-    private static string OutputCopy => Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", Library);
+    /// <summary>
+    /// The copy of the library this test process loaded (TorchSharp loaded first, then read from /proc/self/maps): the
+    /// build output's, beside the tests (the repository builds its apps for the host's runtime, so natives sit flat).
+    /// </summary>
+    private static string OutputCopy
+    {
+        get
+        {
+            TorchSharp.torch.InitializeDeviceType(TorchSharp.DeviceType.CPU);
+            string loaded = File.ReadLines("/proc/self/maps").Select(l => l.IndexOf('/') is int slash and >= 0 ? l.Substring(slash).Trim() : "")
+                .First(path => Path.GetFileName(path) == Library);
+            Assert.AreEqual(Path.Combine(AppContext.BaseDirectory, Library), loaded, "the process loaded the build output's copy");
+            return loaded;
+        }
+    }
 
     private static string PackageFolder
     {
