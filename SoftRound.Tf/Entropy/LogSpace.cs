@@ -28,7 +28,11 @@ internal static class LogSpace
     public static Tensor ndtr(Tensor z)
     {
         using var scope = NewDisposeScope();
-        return ((z * -Math.Sqrt(0.5)).erfc() * 0.5).MoveToOuterDisposeScope();
+        // Explicit scalars, alive until the call returns (README, "A rare crash in long runs"): every table build and
+        // every Gaussian likelihood comes here, and an implicit one was once finalized mid-call in the test run.
+        using Scalar minusRootHalf = (-Math.Sqrt(0.5)).ToScalar();
+        using Scalar half = 0.5.ToScalar();
+        return z.mul(minusRootHalf).erfc().mul(half).MoveToOuterDisposeScope();
     }
 
     /// <summary>
