@@ -98,6 +98,57 @@ public sealed class CodecTests
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Codec.Decompress(untrained, one)).Message, "the file's streams (1) do not fit");
     }
 
+    [TestMethod]
+    public void FilesBelowTheEstimate_AreTheLatentsTheGaussiansTailsPriceAboveTheTables()
+    {
+        // A committed level on a validation photograph whose file is well below the likelihoods' estimate: the y
+        // stream is what the coder's 16-bit tables price, to a few bits, and the gap to −Σ log2 p is, to a tenth of
+        // it, the latents the Gaussian prices above 14 bits (up to 30, its likelihood bound 10⁻⁹), where the tables
+        // give every value at least 2⁻¹⁶ and code what lies beyond them with the escape and a few bypass bits.
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var oneDnn = SoftRound.Tf.Performance.MkldnnBackend.flags(enabled: false);
+        (CompressionModel level, _) = ModelFile.Load(Path.Combine(Repository.Root, "examples", "ImageCodec", "weights", "q4.srzw"));
+        var hyperprior = (MeanScaleHyperprior)level;
+        var hs = (nn.Module<Tensor, Tensor>)level.named_children().Single(c => c.name == "h_s").module;
+        string photo = Path.Combine(Repository.Root, "examples", "ImageCodec", "data", "photos", "validation", "enlightenment-Spruce-Needles.jpg");
+        Tensor padded = Images.Pad(Images.Decode(File.ReadAllBytes(photo)), level.downsampling_factor);
+
+        CompressedData data = hyperprior.compress(padded);
+        double stream = data.strings[0].Sum(s => s.Length) * 8.0;
+        (Tensor y, _) = hyperprior.latents(padded);
+        Tensor[] parameters = hs.call(hyperprior.EntropyBottleneck.decompress(data.strings[1], data.shape)).chunk(2, 1);
+        SoftRound.Tf.Entropy.GaussianConditional conditional = hyperprior.GaussianConditional;
+        (_, Tensor likelihoods) = conditional.forward(y, parameters[0], parameters[1]);
+        double[] modelBits = likelihoods.to(ScalarType.Float64).log2().neg().flatten().data<double>().ToArray();
+        int[] symbols = conditional.quantizer.symbols(y, parameters[1]).to(ScalarType.Int32).flatten().data<int>().ToArray();
+        int[] indexes = conditional.build_indexes(parameters[0]).to(ScalarType.Int32).flatten().data<int>().ToArray();
+        SoftRound.Tf.Entropy.QuantizedCdf tables = conditional.coding_tables!;
+        int[][] cdf = Enumerable.Range(0, tables.count).Select(tables.table).ToArray();
+
+        double model = 0, priced = 0, tailGap = 0;
+        int tail = 0, escapes = 0;
+        for (int i = 0; i < symbols.Length; i++)
+        {
+            int[] table = cdf[indexes[i]];
+            int value = symbols[i] - tables.offset(indexes[i]), regular = table.Length - 2;
+            if (value < 0 || value >= regular) (value, escapes) = (regular, escapes + 1);
+            double bits = -Math.Log2((table[value + 1] - table[value]) / (double)SoftRound.Tf.Entropy.QuantizedCdf.Total);
+            model += modelBits[i];
+            priced += bits;
+            if (modelBits[i] > 14) (tailGap, tail) = (tailGap + modelBits[i] - bits, tail + 1);
+        }
+        double gap = model - stream, bypass = stream - priced, body = model - priced - tailGap;
+        Console.WriteLine($"y: {model:0} bits estimated, {stream:0} written, {priced:0} priced by the tables and {bypass:0} more for {escapes} escapes; {tail} of {symbols.Length} latents above 14 bits: {tailGap:0} bits over the tables, the others {body:0}");
+        Assert.IsTrue(gap > 0.01 * model, "the file is more than 1 % below the estimate here");
+        // Written: the tables' price, the escapes' bypass digits (a few bits each) and the stream's final state.
+        Assert.IsTrue(bypass >= 0 && bypass <= 16 * escapes + 64, $"written {stream}, priced {priced}");
+        // The gap is the tail latents' (less the escapes' bypass digits, all theirs): the others are priced alike.
+        Assert.AreEqual(0, body, 0.1 * gap, "the latents below 14 bits are priced as the model prices them");
+        Assert.AreEqual(gap, tailGap - bypass, 0.1 * gap);
+        Assert.IsTrue(tail < symbols.Length / 50, "a few latents");
+    }
+
     private static (int exitCode, string output) Run(string arguments) => ExampleProcess.Run("ImageCodec", arguments);
 
     [TestMethod]

@@ -215,7 +215,8 @@ public sealed class EvaluationTests
             Assert.AreEqual(psnr[i], curve[i].Psnr, 0.03, $"level {i + 1}");
             Assert.AreEqual(msSsimDb[i], curve[i].MsSsimDb, 0.03, $"level {i + 1}");
             // The files are at most 1 % above the likelihoods' estimate (the goal is within 1 %), and these levels' files
-            // come out 0.0–1.1 % below it (the README): at most 1.5 % below is allowed, where the goal would say 1 %.
+            // come out 0.0–1.1 % below it (the README): at most 1.5 % below is allowed, where the goal would say 1 %
+            // (fewer bits: the tables price the Gaussian's tail latents below the estimate; see CodecTests).
             double deviation = curve[i].Bpp / curve[i].EstimatedBpp - 1;
             Assert.IsTrue(deviation is < 0.01 and > -0.015, $"level {i + 1}: file {curve[i].Bpp} bpp, estimate {curve[i].EstimatedBpp}");
             if (i > 0) Assert.IsTrue(curve[i].Bpp > curve[i - 1].Bpp && curve[i].Psnr > curve[i - 1].Psnr, $"level {i + 1} is not above level {i}");
