@@ -128,6 +128,83 @@ public sealed class CodecRefinementTests
     }
 
     [TestMethod]
+    // Settings where the best latents are the last step's, the encoder's, and a check's between.
+    [DataRow(0.01, 25, 25)]
+    [DataRow(0.3, 25, 0)]
+    [DataRow(0.01, 21, 10)]
+    public void Refine_IsAdamOnTheLatents_CheckedEveryTenStepsAndAtTheEnd_TheBestKept(double learningRate, int steps, int bestStep)
+    {
+        using var scope = NewDisposeScope();
+        (MeanScaleHyperprior level, ModelFile.Config config, Tensor image) = LevelTwo();
+        var refinement = new Codec.Refinement(config.Lambda, steps, learningRate, Seed: 6);
+        (Tensor y, Tensor z) = Codec.Refine(level, image, refinement);
+        (double[] losses, (Tensor y, Tensor z)[] latents) = ReferenceSearch(level, image, refinement);
+        int[] checkpoints = Enumerable.Range(0, steps + 1).Where(k => k % 10 == 0 || k == steps).ToArray();
+        Console.WriteLine($"coded R + λD at steps {string.Join(", ", checkpoints)}: {string.Join(", ", losses.Select(l => l.ToString("0.00000")))}");
+        int best = Array.IndexOf(losses, losses.Min());
+        Assert.AreEqual(bestStep, checkpoints[best], "the search's best step");
+        TensorAssert.Identical(latents[best].y, y);
+        TensorAssert.Identical(latents[best].z, z);
+    }
+
+    /// <summary>
+    /// The search <see cref="Codec.Refine"/> documents, written out: Adam on (y, z) from the encoder's latents for the
+    /// training loss, the loss as the file has it (eval mode, x̂ rounded to 8 bits) at the start, every ten steps and at
+    /// the end; returns those losses and the latents they were measured on.
+    /// </summary>
+    private static (double[] losses, (Tensor y, Tensor z)[] latents) ReferenceSearch(MeanScaleHyperprior model, Tensor image, Codec.Refinement refinement)
+    {
+        int height = (int)image.shape[2], width = (int)image.shape[3];
+        Tensor x = Images.Pad(image, model.downsampling_factor);
+        using var oneDnn = SoftRound.Tf.Performance.MkldnnBackend.flags(enabled: SoftRound.Tf.Performance.MkldnnBackend.check(model, x, backward: true, repeats: 1).passed);
+        Tensor Loss(CompressionOutput output, bool coded)
+        {
+            Tensor xHat = Images.Crop(output.x_hat, width, height);
+            if (coded) xHat = xHat.clamp(0, 1).mul(255).round().div(255);
+            return SoftRound.Tf.Entropy.Bits.per_pixel(height * width, output.likelihoods.Values.ToArray()) + nn.functional.mse_loss(xHat, image).mul(refinement.Lambda * 255 * 255);
+        }
+        var weights = model.parameters().ToArray();
+        foreach (var w in weights) w.requires_grad_(false);
+        Tensor state = torch.random.get_rng_state();
+        try
+        {
+            manual_seed(refinement.Seed);
+            Tensor y0, z0;
+            using (no_grad()) (y0, z0) = model.latents(x);
+            using var yParameter = new TorchSharp.Modules.Parameter(y0.clone());
+            using var zParameter = new TorchSharp.Modules.Parameter(z0.clone());
+            var losses = new System.Collections.Generic.List<double>();
+            var latents = new System.Collections.Generic.List<(Tensor, Tensor)>();
+            void Measure(Tensor yc, Tensor zc)
+            {
+                using (no_grad())
+                {
+                    model.eval();
+                    losses.Add(Loss(model.forward_latents(yc, zc), coded: true).item<float>());
+                }
+                latents.Add((yc.detach().clone(), zc.detach().clone()));
+            }
+            Measure(y0, z0);
+            using var adam = optim.Adam(new[] { yParameter, zParameter }, refinement.LearningRate);
+            for (int step = 1; step <= refinement.Steps; step++)
+            {
+                model.train();
+                adam.zero_grad();
+                Loss(model.forward_latents(yParameter, zParameter), coded: false).backward();
+                adam.step();
+                if (step % 10 == 0 || step == refinement.Steps) Measure(yParameter, zParameter);
+            }
+            return (losses.ToArray(), latents.ToArray());
+        }
+        finally
+        {
+            model.eval();
+            foreach (var w in weights) w.requires_grad_(true);
+            torch.random.set_rng_state(state);
+        }
+    }
+
+    [TestMethod]
     public void Refine_NeedsAMeanScaleModel_AndARefinement()
     {
         using var scope = NewDisposeScope();
