@@ -121,28 +121,53 @@ public static class Evaluation
             return new Point(method, q, 0, 0, bpp / n, double.NaN, psnr / n, msSsim / n, encode / n, decode / n);
         }).ToArray();
 
-    /// <summary>A quantizer's standing: its mean PSNR gain over JPEG at the same bpp, per seed and over the seeds.</summary>
+    /// <summary>A curve: points of one method and step count, one per setting, sorted by setting.</summary>
+    /// <param name="Method">The method.</param>
+    /// <param name="Seeds">The training seeds of its points, ascending (0 for JPEG and WebP).</param>
+    /// <param name="Steps">The training steps of its models.</param>
+    /// <param name="Points">Its points.</param>
+    public sealed record Curve(string Method, IReadOnlyList<int> Seeds, int Steps, IReadOnlyList<Point> Points)
+    {
+        /// <summary>The seeds as the tables print them: "5", or "5, 6".</summary>
+        public string SeedLabel => string.Join(", ", Seeds);
+    }
+
+    /// <summary>
+    /// The points as curves: per method and step count, one curve where no two points share a setting (quality levels
+    /// fine-tuned with different seeds are one curve), else one per seed (a sweep of several seeds).
+    /// </summary>
+    public static IReadOnlyList<Curve> Curves(IEnumerable<Point> points) =>
+        points.GroupBy(p => (p.Method, p.Steps))
+            .SelectMany(g => g.Select(p => p.Setting).Distinct().Count() == g.Count()
+                ? new[] { g.ToArray() }
+                : g.GroupBy(p => p.Seed).OrderBy(s => s.Key).Select(s => s.ToArray()))
+            .Select(c => c.OrderBy(p => p.Setting).ToArray())
+            .Select(c => new Curve(c[0].Method, c.Select(p => p.Seed).Distinct().Order().ToArray(), c[0].Steps, c))
+            .ToArray();
+
+    /// <summary>A quantizer's standing: its mean PSNR gain over JPEG at the same bpp, per curve and over the curves.</summary>
     /// <param name="Method">The quantizer.</param>
     /// <param name="Steps">The training steps of its models.</param>
-    /// <param name="PerSeed">Each seed's mean Δ PSNR over that seed's λ values inside JPEG's range.</param>
-    /// <param name="Mean">The mean over the seeds.</param>
-    public sealed record Standing(string Method, int Steps, IReadOnlyDictionary<int, double> PerSeed, double Mean)
+    /// <param name="PerSeed">Each curve's (<see cref="Curves"/>: a seed's, or one of several seeds' levels) mean Δ PSNR over its λ values inside JPEG's range, by its <see cref="Curve.SeedLabel"/>.</param>
+    /// <param name="Mean">The mean over the curves.</param>
+    public sealed record Standing(string Method, int Steps, IReadOnlyDictionary<string, double> PerSeed, double Mean)
     {
-        /// <summary>The spread over the seeds: the largest minus the smallest seed's mean.</summary>
+        /// <summary>The spread over the curves: the largest minus the smallest curve's mean.</summary>
         public double Spread => PerSeed.Values.Max() - PerSeed.Values.Min();
     }
 
     /// <summary>
     /// The quantizers ranked by their mean Δ PSNR against JPEG (codec PSNR − JPEG's interpolated PSNR at the codec's bpp),
-    /// averaged over λ for each seed and then over the seeds; points outside JPEG's range are left out. Models trained
-    /// for different step counts are ranked apart.
+    /// averaged over λ for each curve (<see cref="Curves"/>: a seed's models, or quality levels of several seeds) and
+    /// then over the curves; points outside JPEG's range are left out. Models trained for different step counts are
+    /// ranked apart.
     /// </summary>
     public static IReadOnlyList<Standing> Ranking(IEnumerable<Point> codec, IReadOnlyList<Point> jpeg) =>
-        codec.Select(p => (p, delta: p.Psnr - QualityAt(jpeg, p.Bpp))).Where(e => !double.IsNaN(e.delta))
-            .GroupBy(e => (e.p.Method, e.p.Steps))
+        Curves(codec.Where(p => !double.IsNaN(QualityAt(jpeg, p.Bpp))))
+            .GroupBy(c => (c.Method, c.Steps))
             .Select(g =>
             {
-                var perSeed = g.GroupBy(e => e.p.Seed).OrderBy(s => s.Key).ToDictionary(s => s.Key, s => s.Average(e => e.delta));
+                var perSeed = g.OrderBy(c => c.Seeds[0]).ToDictionary(c => c.SeedLabel, c => c.Points.Average(p => p.Psnr - QualityAt(jpeg, p.Bpp)));
                 return new Standing(g.Key.Method, g.Key.Steps, perSeed, perSeed.Values.Average());
             })
             .OrderByDescending(s => s.Mean).ToArray();

@@ -291,14 +291,14 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
         sizeAndSpeed.Add(new[] { Number(i + 1), Dash(p.EstimatedBpp, "0.000"), double.IsNaN(p.EstimatedBpp) ? "n/a" : $"{(p.Bpp / p.EstimatedBpp - 1) * 100:+0.0;-0.0;0.0} %", $"{p.CompressSeconds:0.00}", $"{p.DecompressSeconds:0.00}" });
     }
     Print(sizeAndSpeed);
-    var curves = sorted.GroupBy(p => (p.Method, p.Seed, p.Steps)).Where(g => g.Count() >= 2).ToList();
+    var curves = Evaluation.Curves(sorted).Where(c => c.Points.Count >= 2).ToList();
     foreach (Evaluation.Metric metric in curves.Count > 0 ? metrics : Array.Empty<Evaluation.Metric>())
     {
         var bd = new List<string[]> { new[] { "method", "seed", "steps", "points", "BD-rate vs JPEG", "vs WebP" } };
-        foreach (var g in curves)
+        foreach (Evaluation.Curve c in curves)
         {
-            Evaluation.Point[] curve = g.ToArray();
-            bd.Add(new[] { g.Key.Method, Number(g.Key.Seed), Number(g.Key.Steps), Number(curve.Length),
+            Evaluation.Point[] curve = c.Points.ToArray();
+            bd.Add(new[] { c.Method, c.SeedLabel, Number(c.Steps), Number(curve.Length),
                 Dash(Evaluation.BdRate(jpeg, curve, metric), "+0.0;-0.0;0.0") + " %", Dash(Evaluation.BdRate(webp, curve, metric), "+0.0;-0.0;0.0") + " %" });
         }
         Print(bd);

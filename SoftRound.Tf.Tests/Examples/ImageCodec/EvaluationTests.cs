@@ -54,6 +54,31 @@ public sealed class EvaluationTests
     }
 
     [TestMethod]
+    public void Curves_JoinOnePointPerSetting_AcrossSeeds_AndSplitASweepOfSeveralSeedsBySeed()
+    {
+        Evaluation.Point P(string method, double setting, int seed, int steps) => new(method, setting, seed, steps, setting, double.NaN, 30, 0.9, 0, 0);
+        var points = new[]
+        {
+            // Quality levels, the last two fine-tuned once more with another seed: one curve.
+            P("levels", 0.0067, 5, 6000), P("levels", 0.0018, 5, 6000), P("levels", 0.025, 6, 6000), P("levels", 0.0483, 6, 6000),
+            // A sweep of two seeds at the same λ values: one curve per seed; another step count apart.
+            P("sweep", 0.01, 2, 100), P("sweep", 0.02, 1, 100), P("sweep", 0.01, 1, 100), P("sweep", 0.02, 2, 100), P("sweep", 0.01, 1, 200),
+            P("JPEG", 50, 0, 0), P("JPEG", 10, 0, 0),
+        };
+        var curves = Evaluation.Curves(points);
+        Assert.AreEqual(5, curves.Count);
+        Assert.AreEqual(("levels", "5, 6", 6000), (curves[0].Method, curves[0].SeedLabel, curves[0].Steps));
+        CollectionAssert.AreEqual(new[] { 0.0018, 0.0067, 0.025, 0.0483 }, curves[0].Points.Select(p => p.Setting).ToArray());
+        Assert.AreEqual(("sweep", "1", 100), (curves[1].Method, curves[1].SeedLabel, curves[1].Steps));
+        CollectionAssert.AreEqual(new[] { 0.01, 0.02 }, curves[1].Points.Select(p => p.Setting).ToArray());
+        Assert.AreEqual(("sweep", "2", 100), (curves[2].Method, curves[2].SeedLabel, curves[2].Steps));
+        CollectionAssert.AreEqual(new[] { 2, 2 }, curves[2].Points.Select(p => p.Seed).ToArray());
+        Assert.AreEqual(("sweep", "1", 200, 1), (curves[3].Method, curves[3].SeedLabel, curves[3].Steps, curves[3].Points.Count));
+        Assert.AreEqual(("JPEG", "0"), (curves[4].Method, curves[4].SeedLabel));
+        CollectionAssert.AreEqual(new[] { 10.0, 50.0 }, curves[4].Points.Select(p => p.Setting).ToArray());
+    }
+
+    [TestMethod]
     public void Ranking_AveragesTheGainOverJpeg_PerSeedThenOverSeeds()
     {
         // JPEG: 26 dB at 0.2 bpp, 30 at 0.4, 34 at 0.8.
@@ -71,10 +96,15 @@ public sealed class EvaluationTests
         Assert.AreEqual(("b", 100), (ranking[1].Method, ranking[1].Steps));
         Assert.AreEqual(0.6, ranking[1].Mean, 1e-12);
         Assert.AreEqual(0.2, ranking[1].Spread, 1e-12);
-        Assert.AreEqual(1.0, ranking[2].PerSeed[1], 1e-12);
-        Assert.AreEqual(-0.5, ranking[2].PerSeed[2], 1e-12);
+        Assert.AreEqual(1.0, ranking[2].PerSeed["1"], 1e-12);
+        Assert.AreEqual(-0.5, ranking[2].PerSeed["2"], 1e-12);
         Assert.AreEqual(0.25, ranking[2].Mean, 1e-12);
         Assert.AreEqual(1.5, ranking[2].Spread, 1e-12);
+        // Quality levels of two seeds, one λ each, are one curve: +2 and +1.
+        var levels = new[] { Codec("c", 5, 0.3, 30) with { Setting = 0.001 }, Codec("c", 6, 0.6, 33) with { Setting = 0.002 } };
+        Evaluation.Standing joined = Evaluation.Ranking(levels, jpeg).Single();
+        Assert.AreEqual("5, 6", joined.PerSeed.Keys.Single());
+        Assert.AreEqual((1.5, 0.0), (joined.Mean, joined.Spread));
     }
 
     [TestMethod]
