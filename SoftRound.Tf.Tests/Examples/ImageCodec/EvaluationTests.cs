@@ -217,8 +217,8 @@ public sealed class EvaluationTests
     /// <c>--images data/heldout</c>, takes a minute more and is not repeated here).
     /// </summary>
     [TestMethod]
-    [DataRow("eval", 3, new[] { 0.172, 0.234, 0.302, 0.387, 0.503, 0.611 }, new[] { 27.60, 28.43, 28.98, 29.43, 30.09, 30.27 },
-        new[] { 11.70, 13.12, 14.20, 15.05, 16.03, 16.38 }, new[] { -22.8, 29.3, -38.9, -17.3 })]
+    [DataRow("eval", 3, new[] { 0.172, 0.234, 0.302, 0.387, 0.491, 0.605 }, new[] { 27.60, 28.43, 28.98, 29.43, 30.11, 30.31 },
+        new[] { 11.70, 13.12, 14.20, 15.05, 16.04, 16.41 }, new[] { -23.0, 28.6, -39.1, -17.7 })]
     public void CommittedQualityLevels_GiveTheReadmesCurve(string set, int count, double[] bpp, double[] psnr, double[] msSsimDb, double[] bdRates)
     {
         using var scope = NewDisposeScope();
@@ -245,7 +245,7 @@ public sealed class EvaluationTests
             Assert.AreEqual(psnr[i], curve[i].Psnr, 0.03, $"level {i + 1}");
             Assert.AreEqual(msSsimDb[i], curve[i].MsSsimDb, 0.03, $"level {i + 1}");
             // The files are at most 1 % above the likelihoods' estimate (the goal is within 1 %), and these levels' files
-            // come out 0.0–1.1 % below it (the README): at most 1.5 % below is allowed, where the goal would say 1 %
+            // come out 0.1–1.1 % below it (the README): at most 1.5 % below is allowed, where the goal would say 1 %
             // (fewer bits: the tables price the Gaussian's tail latents below the estimate; see CodecTests).
             double deviation = curve[i].Bpp / curve[i].EstimatedBpp - 1;
             Assert.IsTrue(deviation is < 0.01 and > -0.015, $"level {i + 1}: file {curve[i].Bpp} bpp, estimate {curve[i].EstimatedBpp}");
