@@ -44,7 +44,8 @@ var threads = new Option<int>("--threads") { Description = "Threads (1 or 2); tw
 var noOneDnn = new Option<bool>("--no-onednn") { Description = "Train with libtorch's own convolutions, without checking oneDNN's (which train about 1.5 to 1.9 times faster where they pass the check)." };
 var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint (the output's name + .ckpt) every so many steps.", DefaultValueFactory = _ => 1000 };
 var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint a stopped run of the same command left." };
-var train = new Command("train", "Train one codec for R + λ·D on random 128×128 crops.") { data, outputWeights, steps, lambda, mode, seed, architecture, init, threads, checkpointEvery, resume, noOneDnn };
+var spikeFactor = new Option<double>("--spike-factor") { Description = "A step whose loss is not finite or above this many times the median of the last 200 sends the weights back to the last checkpoint's (0: never).", DefaultValueFactory = _ => 10 };
+var train = new Command("train", "Train one codec for R + λ·D on random 128×128 crops.") { data, outputWeights, steps, lambda, mode, seed, architecture, init, threads, checkpointEvery, resume, noOneDnn, spikeFactor };
 
 var sweepFolder = new Option<DirectoryInfo>("--output") { Description = "Folder for the weights files.", DefaultValueFactory = _ => new DirectoryInfo("weights") };
 var sweepSteps = new Option<int>("--steps") { Description = "Training steps per model (1 to 10⁶).", DefaultValueFactory = _ => 1000 };
@@ -116,9 +117,10 @@ try
         int stepCount = parsed.GetValue(steps), seedValue = parsed.GetValue(seed);
         double lambdaValue = parsed.GetValue(lambda);
         int every = parsed.GetValue(checkpointEvery);
-        if (stepCount is < 1 or > 1_000_000 || seedValue < 0 || !(lambdaValue > 0 && double.IsFinite(lambdaValue)) || every < 1)
+        double factor = parsed.GetValue(spikeFactor);
+        if (stepCount is < 1 or > 1_000_000 || seedValue < 0 || !(lambdaValue > 0 && double.IsFinite(lambdaValue)) || every < 1 || !(factor == 0 || (factor > 1 && double.IsFinite(factor))))
         {
-            Console.Error.WriteLine("error: --steps must be 1 to 10⁶, --seed 0 or more, --lambda finite and > 0, and --checkpoint-every 1 or more.");
+            Console.Error.WriteLine("error: --steps must be 1 to 10⁶, --seed 0 or more, --lambda finite and > 0, --checkpoint-every 1 or more, and --spike-factor 0 or finite and > 1.");
             return 2;
         }
         int threadCount = parsed.GetValue(threads);
@@ -138,7 +140,7 @@ try
         };
         // Fine-tuning starts where the annealing of the run it continues ended.
         if (options.Init is not null) options = options with { AlphaStart = null };
-        TrainOne(options, images, target, !parsed.GetValue(noOneDnn), checkpointing);
+        TrainOne(options, images, target, !parsed.GetValue(noOneDnn), checkpointing, factor == 0 ? null : new Training.SpikeGuard(factor));
         return 0;
     }
     int sweepStepCount = parsed.GetValue(sweepSteps);
@@ -208,7 +210,7 @@ static T[]? ParseList<T>(string text, Func<string, IFormatProvider, T> parse)
     }
 }
 
-static void TrainOne(Training.Options options, Tensor[] images, FileInfo target, bool checkOneDnn, Training.Checkpointing? checkpointing = null)
+static void TrainOne(Training.Options options, Tensor[] images, FileInfo target, bool checkOneDnn, Training.Checkpointing? checkpointing = null, Training.SpikeGuard? guard = null)
 {
     CompressionModel trained = null!;
     var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -220,7 +222,7 @@ static void TrainOne(Training.Options options, Tensor[] images, FileInfo target,
         {
             task.Value = step + 1;
             if (step % 50 == 0) task.Description = $"{name}: loss {loss:0.000}";
-        }, checkpointing, checkOneDnn);
+        }, checkpointing, checkOneDnn, guard);
     });
     ModelFile.Save(trained, new ModelFile.Config(options.N, options.M, options.Mode, options.Alpha, options.Lambda, (int)options.Seed, options.Steps, options.Architecture), target.FullName);
     Console.WriteLine($"{name}: {clock.Elapsed.TotalMinutes:0.0} min, weights in {target.FullName}");

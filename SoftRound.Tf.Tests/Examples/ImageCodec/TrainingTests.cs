@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using ImageCodec;
@@ -102,32 +103,40 @@ public sealed class TrainingTests : WithoutOneDnn
             Assert.AreEqual(plain[step], checkedRun[step], 1e-4 * Math.Abs(plain[step]), $"step {step}");
     }
 
+    /// <summary>
+    /// Stopped after 2 steps, and after 5 (past the learning rate's cut after 4 of Tiny's 6 steps: the schedule must not
+    /// cut the rate the checkpoint already holds a second time); with a spike guard, which judges no step of this run.
+    /// </summary>
     [TestMethod]
-    public void AResumedRun_EndsWithTheWeightsOfOneNeverStopped()
+    [DataRow(2, false)]
+    [DataRow(5, false)]
+    [DataRow(2, true)]
+    public void AResumedRun_EndsWithTheWeightsOfOneNeverStopped(int stoppedAfter, bool guarded)
     {
         using var scope = NewDisposeScope();
         string folder = Directory.CreateTempSubdirectory("codec-checkpoint-").FullName;
+        Training.SpikeGuard? guard = guarded ? new Training.SpikeGuard() : null;
         try
         {
             string path = Path.Combine(folder, "run.ckpt"), stopped = Path.Combine(folder, "stopped.ckpt");
             var losses = new double[Tiny.Steps];
-            CompressionModel plain = OneThread(() => Training.Run(Tiny, Images(), (step, loss) => losses[step] = loss));
-            // Checkpoints every 2 steps; the one after step 2 is kept, as if the run had stopped during step 3.
+            CompressionModel plain = OneThread(() => Training.Run(Tiny, Images(), (step, loss) => losses[step] = loss, guard: guard));
+            // Checkpoints every step; the one after stoppedAfter steps is kept, as if the run had stopped in the next.
             CompressionModel checkpointed = OneThread(() => Training.Run(Tiny, Images(), (step, _) =>
             {
-                if (step == 1) File.Copy(path, stopped);
-            }, new Training.Checkpointing(path, 2, Resume: false)));
+                if (step == stoppedAfter - 1) File.Copy(path, stopped);
+            }, new Training.Checkpointing(path, 1, Resume: false), guard: guard));
             AssertSameWeights(plain, checkpointed);
             Assert.IsFalse(File.Exists(path + ".partial"));
 
             var resumedLosses = new double[Tiny.Steps];
-            CompressionModel resumed = OneThread(() => Training.Run(Tiny, Images(), (step, loss) => resumedLosses[step] = loss, new Training.Checkpointing(stopped, 2, Resume: true)));
+            CompressionModel resumed = OneThread(() => Training.Run(Tiny, Images(), (step, loss) => resumedLosses[step] = loss, new Training.Checkpointing(stopped, 1, Resume: true), guard: guard));
             AssertCloseWeights(plain, resumed);
-            CollectionAssert.AreEqual(new double[2], resumedLosses[..2], "steps 1 and 2 are not run again");
-            CollectionAssert.AreEqual(losses[2..], resumedLosses[2..]);
+            CollectionAssert.AreEqual(new double[stoppedAfter], resumedLosses[..stoppedAfter], "the steps done are not run again");
+            CollectionAssert.AreEqual(losses[stoppedAfter..], resumedLosses[stoppedAfter..]);
             // The resumed run went on writing its checkpoint: resuming from it now does no step at all.
             var none = new double[Tiny.Steps];
-            AssertCloseWeights(plain, OneThread(() => Training.Run(Tiny, Images(), (step, loss) => none[step] = loss, new Training.Checkpointing(stopped, 2, Resume: true))));
+            AssertCloseWeights(plain, OneThread(() => Training.Run(Tiny, Images(), (step, loss) => none[step] = loss, new Training.Checkpointing(stopped, 1, Resume: true), guard: guard)));
             Assert.IsTrue(none.All(l => l == 0));
         }
         finally
@@ -171,5 +180,102 @@ public sealed class TrainingTests : WithoutOneDnn
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+    [TestMethod]
+    public void SpikeGuard_JudgesALossAgainstTheMedianOfTheLastWindowAcceptedOnes()
+    {
+        var guard = new Training.SpikeGuard(factor: 10, window: 4, warmup: 3);
+        Assert.IsTrue(guard.IsSpike(double.NaN, Array.Empty<double>()), "not finite: a spike, even before the warm-up");
+        Assert.IsTrue(guard.IsSpike(double.PositiveInfinity, Array.Empty<double>()));
+        Assert.IsFalse(guard.IsSpike(1e30, new[] { 1.0, 1.0 }), "two accepted losses: still warming up");
+        Assert.IsFalse(guard.IsSpike(20, new[] { 1.0, 2.0, 3.0 }), "median 2 (odd count): 20 is 10 times it, not above");
+        Assert.IsTrue(guard.IsSpike(20.000001, new[] { 1.0, 2.0, 3.0 }));
+        // Even count: the mean of the middle two, 2.5.
+        Assert.IsFalse(guard.IsSpike(25, new[] { 4.0, 1.0, 3.0, 2.0 }));
+        Assert.IsTrue(guard.IsSpike(25.00001, new[] { 4.0, 1.0, 3.0, 2.0 }));
+        // Only the last four count: the median of 1, 1, 1, 1 is 1, not the 100s before them.
+        Assert.IsTrue(guard.IsSpike(11, new[] { 100.0, 100.0, 100.0, 1.0, 1.0, 1.0, 1.0 }));
+        Assert.IsFalse(guard.IsSpike(0.0, new[] { 1.0, 1.0, 1.0 }), "a loss far below is no spike");
+    }
+
+    [TestMethod]
+    [DataRow(1.0, 200, 20, "factor")]
+    [DataRow(double.PositiveInfinity, 200, 20, "factor")]
+    [DataRow(double.NaN, 200, 20, "factor")]
+    [DataRow(10.0, 0, 1, "window")]
+    [DataRow(10.0, 200, 0, "warmup")]
+    [DataRow(10.0, 200, 201, "warmup")]
+    public void SpikeGuard_RefusesSettingsOutOfRange_NamingThem(double factor, int window, int warmup, string name)
+    {
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new Training.SpikeGuard(factor, window, warmup));
+        Assert.AreEqual(name, e.ParamName);
+        StringAssert.Contains(e.Message, "Training.SpikeGuard");
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new Training.Trainer(Tiny, new Training.SpikeGuard(), snapshotEvery: 0));
+    }
+
+    /// <summary>
+    /// A spike (a batch whose pixels are 100 times too large) at step 4, after the learning rate's cut: the weights go
+    /// back bit for bit to the state at the start of step 3 (the snapshot, every 3 steps), the step is counted, and the
+    /// rate stays the cut one rather than the snapshot's. A healthy step after it trains from there.
+    /// </summary>
+    [TestMethod]
+    public void ASpike_SendsTheWeightsBackToTheLastSnapshot_AndKeepsTheSchedulesRate()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(2);
+        var options = Tiny with { Architecture = Architecture.MeanScaleHyperprior, Crop = 64, AlphaStart = null };
+        var trainer = new Training.Trainer(options, new Training.SpikeGuard(10, 200, 1), snapshotEvery: 3);
+        Tensor batch = rand(2, 3, 64, 64, generator: new Generator(3));
+        var losses = new double[4];
+        Dictionary<string, Tensor>? atThree = null;
+        for (int step = 0; step < 4; step++)
+        {
+            if (step == 3) atThree = trainer.Model.state_dict().ToDictionary(e => e.Key, e => e.Value.clone());
+            losses[step] = trainer.Step(batch);
+        }
+        Assert.AreEqual(3e-4, trainer.LearningRate, 1e-12, "cut tenfold after 4 of 6 steps");
+        Assert.IsFalse(trainer.Model.state_dict()["g_s.0.weight"].eq(atThree!["g_s.0.weight"]).all().item<bool>(), "step 3 moved the weights");
+
+        double spike = trainer.Step(batch * 100);
+        Assert.IsTrue(spike > 10 * losses.Max(), $"loss {spike} against {string.Join(", ", losses)}");
+        Assert.AreEqual(1, trainer.RolledBack);
+        Assert.AreEqual(0, trainer.SkippedSteps);
+        foreach ((string key, Tensor value) in trainer.Model.state_dict())
+            TensorAssert.Identical(atThree[key], value);
+        Assert.AreEqual(3e-4, trainer.LearningRate, 1e-12, "the schedule's rate, not the snapshot's 3e-3");
+
+        double after = trainer.Step(batch);
+        Assert.AreEqual(1, trainer.RolledBack);
+        Assert.IsTrue(after < 10 * losses.Max(), $"{after}");
+        Assert.IsFalse(trainer.Model.state_dict()["g_s.0.weight"].eq(atThree["g_s.0.weight"]).all().item<bool>());
+    }
+
+    /// <summary>
+    /// A run whose data hold one image 100 times too bright: every step that draws a crop of it (after the first, which
+    /// nothing judges) is a spike and goes back, the others train; the run says how many on stderr.
+    /// </summary>
+    [TestMethod]
+    public void ARunWithAGuard_GoesBackAtEverySpike_AndSaysHowManyTimes()
+    {
+        using var scope = NewDisposeScope();
+        var options = Tiny with { Steps = 30, Batch = 1 };
+        Tensor[] images = Images().Append(rand(1, 3, 40, 40, generator: new Generator(9)) * 100).ToArray();
+        var losses = new double[options.Steps];
+        var stderr = new StringWriter();
+        TextWriter before = Console.Error;
+        Console.SetError(stderr);
+        try
+        {
+            OneThread(() => Training.Run(options, images, (step, loss) => losses[step] = loss, guard: new Training.SpikeGuard(10, 200, 1)));
+        }
+        finally
+        {
+            Console.SetError(before);
+        }
+        double median = losses.Order().ElementAt(losses.Length / 2);
+        Assert.IsTrue(losses[0] < 10 * median, "the first crop is not a bright one (it would be accepted)");
+        int bright = losses.Count(l => l > 100 * median);
+        Assert.IsTrue(bright >= 3 && losses.All(l => l > 100 * median || l < 2 * median), $"bright crops drawn: {bright}; losses {string.Join(", ", losses)}");
+        StringAssert.Contains(stderr.ToString(), $"note: {bright} of 30 steps were spikes");
     }
 }
