@@ -74,6 +74,58 @@ public sealed class TrainingTests : WithoutOneDnn
         Assert.IsFalse(trainer.Model.state_dict()["g_a.0.weight"].eq(before["g_a.0.weight"]).all().item<bool>());
     }
 
+    /// <summary>
+    /// The gradient a step clips is the main loss's alone: a trainer loaded from a checkpoint clips, on the same batch
+    /// and noise, exactly what the trainer that wrote it does. (Until 2026-12-06 the quantiles still held the last
+    /// step's auxiliary gradient when the norm was taken: the main gradient was scaled by it, and by nothing in the
+    /// first step of a resumed run.)
+    /// </summary>
+    [TestMethod]
+    public void AStepClipsTheMainLossGradientOnly_AsATrainerLoadedFromACheckpointDoes()
+    {
+        using var scope = NewDisposeScope();
+        string folder = Directory.CreateTempSubdirectory("codec-checkpoint-").FullName;
+        try
+        {
+            var options = Tiny with { Architecture = Architecture.MeanScaleHyperprior, Crop = 64, AlphaStart = null };
+            var generator = new Generator(3);
+            Tensor first = rand(2, 3, 64, 64, generator: generator), second = rand(2, 3, 64, 64, generator: generator);
+            manual_seed(2);
+            var running = new Training.Trainer(options);
+            running.Step(first);
+            Assert.IsNotNull(running.Model.named_parameters().Single(p => p.name.EndsWith("quantiles", StringComparison.Ordinal)).parameter.grad, "the auxiliary step left a gradient on the quantiles");
+            string path = Path.Combine(folder, "t.ckpt");
+            running.Save(path);
+            manual_seed(2);
+            var loaded = new Training.Trainer(options);
+            loaded.Load(path);
+
+            Dictionary<string, Tensor> Clipped(Training.Trainer trainer)
+            {
+                Dictionary<string, Tensor> grads = new();
+                Tensor state = TorchSharp.torch.random.get_rng_state();
+                trainer.Step(second, phase =>
+                {
+                    if (phase == "clip")
+                        grads = trainer.Model.named_parameters().Where(p => !p.name.EndsWith("quantiles", StringComparison.Ordinal))
+                            .ToDictionary(p => p.name, p => p.parameter.grad!.clone().DetachFromDisposeScope());
+                });
+                TorchSharp.torch.random.set_rng_state(state);
+                return grads;
+            }
+            Dictionary<string, Tensor> expected = Clipped(running), actual = Clipped(loaded);
+            double norm = Math.Sqrt(expected.Values.Sum(g => g.square().sum().item<float>()));
+            Assert.IsTrue(norm > 0.99, $"the step's gradient is clipped (norm {norm})");
+            foreach ((string name, Tensor grad) in expected)
+                TensorAssert.Identical(grad, actual[name]);
+            foreach (Tensor grad in expected.Values.Concat(actual.Values)) grad.Dispose();
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [TestMethod]
     public void CheckOneDnn_SetsTheTrainersSettingToTheVerdict_AndLeavesTheRandomStreamAsItWas()
     {
