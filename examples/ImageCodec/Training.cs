@@ -330,8 +330,8 @@ public static class Training
         {
             // oneDNN only where it was checked: its convolutions are wrong on some machines (see CheckOneDnn).
             using var oneDnn = MkldnnBackend.flags(enabled: OneDnn);
-            double value;
-            bool spike;
+            double value = double.NaN;
+            bool spike = false;
             using (NewDisposeScope())
             {
                 if (anneal is not null)
@@ -343,7 +343,9 @@ public static class Training
                 main.zero_grad();
                 aux.zero_grad();
                 double lambda = options.Lambda;
-                if (Model is VariableRateHyperprior variable)
+                // (A cast and a null test rather than a pattern variable, which mutation testing cannot instrument.)
+                var variable = Model as VariableRateHyperprior;
+                if (variable is not null)
                 {
                     // The levels take turns, batch by batch, each with its own λ.
                     variable.Level = step % VariableRateHyperprior.Lambdas.Count + 1;
