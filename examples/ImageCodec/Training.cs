@@ -190,6 +190,9 @@ public static class Training
         /// <summary>The model.</summary>
         public CompressionModel Model { get; }
 
+        /// <summary>The losses the spike guard accepted last, oldest first (at most its window; none without a guard).</summary>
+        public IReadOnlyList<double> AcceptedLosses => accepted;
+
         /// <summary>The main optimiser's learning rate for the next step.</summary>
         public double LearningRate => main.ParamGroups.First().LearningRate;
 
@@ -367,7 +370,6 @@ public static class Training
                     if (double.IsFinite(norm)) main.step();
                     else SkippedSteps++;
                     phase?.Invoke("step");
-                    aux.zero_grad();
                     Model.aux_loss().backward();
                     aux.step();
                     phase?.Invoke("aux");

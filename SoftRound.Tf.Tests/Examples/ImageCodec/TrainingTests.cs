@@ -250,6 +250,56 @@ public sealed class TrainingTests : WithoutOneDnn
         Assert.IsFalse(guard.IsSpike(0.0, new[] { 1.0, 1.0, 1.0 }), "a loss far below is no spike");
     }
 
+    /// <summary>
+    /// The guard keeps the last window's accepted losses, and a checkpoint keeps them: a trainer loaded from it judges
+    /// the next loss as the one that wrote it does, and goes back to the loaded state at a spike.
+    /// </summary>
+    [TestMethod]
+    public void TheGuardsWindow_IsTheLastAcceptedLosses_AndSurvivesACheckpoint()
+    {
+        using var scope = NewDisposeScope();
+        string folder = Directory.CreateTempSubdirectory("codec-checkpoint-").FullName;
+        try
+        {
+            var options = Tiny with { Architecture = Architecture.MeanScaleHyperprior, Crop = 64, AlphaStart = null };
+            var guard = new Training.SpikeGuard(10, 3, 3);
+            Tensor batch = rand(2, 3, 64, 64, generator: new Generator(3));
+            manual_seed(2);
+            var running = new Training.Trainer(options, guard, snapshotEvery: 100);
+            double[] losses = Enumerable.Range(0, 5).Select(_ => running.Step(batch)).ToArray();
+            CollectionAssert.AreEqual(losses[2..], running.AcceptedLosses.ToArray());
+            string path = Path.Combine(folder, "t.ckpt");
+            running.Save(path);
+            var loadedState = running.Model.state_dict().ToDictionary(e => e.Key, e => e.Value.clone());
+            manual_seed(2);
+            var loaded = new Training.Trainer(options, guard, snapshotEvery: 100);
+            loaded.Load(path);
+            CollectionAssert.AreEqual(losses[2..], loaded.AcceptedLosses.ToArray());
+            // A step trains on from the state loaded; with the window restored the guard judges at once (warm-up 3), and
+            // the spike sends the weights back to the state loaded, the snapshot until the next (step 100).
+            loaded.Step(batch);
+            Assert.IsFalse(loaded.Model.state_dict()["g_s.0.weight"].eq(loadedState["g_s.0.weight"]).all().item<bool>());
+            loaded.Step(batch * 100);
+            Assert.AreEqual(1, loaded.RolledBack);
+            foreach ((string key, Tensor value) in loaded.Model.state_dict())
+                TensorAssert.Identical(loadedState[key], value);
+            Assert.AreEqual(0, new Training.Trainer(options).AcceptedLosses.Count, "none without a guard");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void SpikeGuard_TakesAWindowOfOne_AndAWarmupAsLongAsTheWindow()
+    {
+        var guard = new Training.SpikeGuard(1.5, 1, 1);
+        Assert.AreEqual(1, guard.Window);
+        Assert.AreEqual(1, guard.Warmup);
+        Assert.IsTrue(guard.IsSpike(3.1, new[] { 9.0, 2.0 }), "only the last loss counts: 3.1 is over 1.5 times 2");
+    }
+
     [TestMethod]
     [DataRow(1.0, 200, 20, "factor")]
     [DataRow(double.PositiveInfinity, 200, 20, "factor")]
@@ -280,11 +330,18 @@ public sealed class TrainingTests : WithoutOneDnn
         Tensor batch = rand(2, 3, 64, 64, generator: new Generator(3));
         var losses = new double[4];
         Dictionary<string, Tensor>? atThree = null;
+        var phases = new List<string>();
         for (int step = 0; step < 4; step++)
         {
-            if (step == 3) atThree = trainer.Model.state_dict().ToDictionary(e => e.Key, e => e.Value.clone());
-            losses[step] = trainer.Step(batch);
+            if (step == 3)
+            {
+                atThree = trainer.Model.state_dict().ToDictionary(e => e.Key, e => e.Value.clone());
+                Assert.AreEqual(3e-3, trainer.LearningRate, 1e-12, "not cut before 4 of 6 steps");
+            }
+            losses[step] = trainer.Step(batch, step == 0 ? phases.Add : null);
         }
+        CollectionAssert.AreEqual(new[] { "forward", "backward", "clip", "step", "aux" }, phases);
+        CollectionAssert.AreEqual(losses, trainer.AcceptedLosses.ToArray());
         Assert.AreEqual(3e-4, trainer.LearningRate, 1e-12, "cut tenfold after 4 of 6 steps");
         Assert.IsFalse(trainer.Model.state_dict()["g_s.0.weight"].eq(atThree!["g_s.0.weight"]).all().item<bool>(), "step 3 moved the weights");
 
@@ -296,8 +353,11 @@ public sealed class TrainingTests : WithoutOneDnn
             TensorAssert.Identical(atThree[key], value);
         Assert.AreEqual(3e-4, trainer.LearningRate, 1e-12, "the schedule's rate, not the snapshot's 3e-3");
 
+        CollectionAssert.AreEqual(losses, trainer.AcceptedLosses.ToArray(), "a spike is not remembered");
         double after = trainer.Step(batch);
         Assert.AreEqual(1, trainer.RolledBack);
+        Assert.AreEqual(after, trainer.AcceptedLosses[^1]);
+        Assert.IsFalse(trainer.Model.state_dict()["entropy_bottleneck.quantiles"].eq(atThree["entropy_bottleneck.quantiles"]).all().item<bool>(), "the auxiliary step moved the quantiles");
         Assert.IsTrue(after < 10 * losses.Max(), $"{after}");
         Assert.IsFalse(trainer.Model.state_dict()["g_s.0.weight"].eq(atThree["g_s.0.weight"]).all().item<bool>());
     }
