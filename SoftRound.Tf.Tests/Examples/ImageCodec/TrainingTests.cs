@@ -55,6 +55,28 @@ public sealed class TrainingTests : WithoutOneDnn
         }
     }
 
+    /// <summary>
+    /// The loss is λ·255²·MSE + bits per pixel, computed here from the model's own output in float64: −Σ log₂ p over
+    /// both latents' likelihoods, over N·H·W pixels (a batch of two, H ≠ W).
+    /// </summary>
+    [TestMethod]
+    public void Loss_IsLambdaTimesTheMseOn255Squared_PlusTheBitsPerPixel()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        using CompressionModel model = ModelFile.Create(new ModelFile.Config(8, 8, QuantizationMode.SoftRoundNoise, 5.0, 0.01, 1, 1, Architecture.MeanScaleHyperprior));
+        model.eval();
+        Tensor x = rand(2, 3, 64, 128, generator: new Generator(7));
+        CompressionOutput output = model.call(x);
+        double bits = output.likelihoods.Values.Sum(l => -l.to_type(ScalarType.Float64).log2().sum().item<double>());
+        double expectedBpp = bits / (2 * 64 * 128);
+        double expectedMse = (output.x_hat.to_type(ScalarType.Float64) - x.to_type(ScalarType.Float64)).square().mean().item<double>();
+        (Tensor loss, double bpp, double mse) = Training.Loss(model, x, 0.0035);
+        Assert.AreEqual(expectedBpp, bpp, 1e-5 * expectedBpp);
+        Assert.AreEqual(expectedMse, mse, 1e-5 * expectedMse);
+        Assert.AreEqual(0.0035 * 255 * 255 * expectedMse + expectedBpp, loss.item<float>(), 1e-5 * loss.item<float>());
+    }
+
     [TestMethod]
     public void AStepWhoseGradientOverflows_IsSkipped_AndCounted()
     {
