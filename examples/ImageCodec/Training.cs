@@ -340,9 +340,9 @@ public static class Training
                 if (anneal is not null)
                     foreach (QuantizationLayer quantizer in entropyModels) quantizer.alpha = anneal.at(step);
                 // Both optimisers' gradients are cleared, as CompressAI's training loop does: the clipping below takes
-                // the norm over every parameter, and the quantiles still held the last step's auxiliary gradient,
-                // which scaled the main gradient by that step's auxiliary loss (and by nothing in a resumed run's
-                // first step).
+                // its norm over every parameter, and the quantiles would otherwise still hold the last step's
+                // auxiliary gradient, scaling the main gradient by that step's auxiliary loss (and by nothing in a
+                // resumed run's first step).
                 main.zero_grad();
                 aux.zero_grad();
                 double lambda = options.Lambda;
