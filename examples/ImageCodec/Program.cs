@@ -117,10 +117,20 @@ try
         int stepCount = parsed.GetValue(steps), seedValue = parsed.GetValue(seed);
         double lambdaValue = parsed.GetValue(lambda);
         int every = parsed.GetValue(checkpointEvery);
-        double factor = parsed.GetValue(spikeFactor);
-        if (stepCount is < 1 or > 1_000_000 || seedValue < 0 || !(lambdaValue > 0 && double.IsFinite(lambdaValue)) || every < 1 || !(factor == 0 || (factor > 1 && double.IsFinite(factor))))
+        if (stepCount is < 1 or > 1_000_000 || seedValue < 0 || !(lambdaValue > 0 && double.IsFinite(lambdaValue)) || every < 1)
         {
-            Console.Error.WriteLine("error: --steps must be 1 to 10⁶, --seed 0 or more, --lambda finite and > 0, --checkpoint-every 1 or more, and --spike-factor 0 or finite and > 1.");
+            Console.Error.WriteLine("error: --steps must be 1 to 10⁶, --seed 0 or more, --lambda finite and > 0, and --checkpoint-every 1 or more.");
+            return 2;
+        }
+        double factor = parsed.GetValue(spikeFactor);
+        Training.SpikeGuard? guard;
+        try
+        {
+            guard = factor == 0 ? null : new Training.SpikeGuard(factor);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            Console.Error.WriteLine($"error: --spike-factor must be 0 (no guard) or finite and above 1; got {Number(factor)}.");
             return 2;
         }
         int threadCount = parsed.GetValue(threads);
@@ -140,7 +150,7 @@ try
         };
         // Fine-tuning starts where the annealing of the run it continues ended.
         if (options.Init is not null) options = options with { AlphaStart = null };
-        TrainOne(options, images, target, !parsed.GetValue(noOneDnn), checkpointing, factor == 0 ? null : new Training.SpikeGuard(factor));
+        TrainOne(options, images, target, !parsed.GetValue(noOneDnn), checkpointing, guard);
         return 0;
     }
     int sweepStepCount = parsed.GetValue(sweepSteps);

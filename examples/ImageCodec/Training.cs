@@ -301,8 +301,6 @@ public static class Training
                 if (saved != options.ToString()) throw new InvalidDataException($"{path} was written by a run with other options ({saved}); this run: {options}.");
                 int done = reader.ReadInt32();
                 if (done < 0 || done > options.Steps) throw new InvalidDataException($"{path} records {done} steps done; the run has {options.Steps}.");
-                // The schedule replays its steps before the optimiser's state is read: the decay multiplies the learning
-                // rate it finds, and the state holds the rate of the step the checkpoint was written at.
                 for (; step < done; step++) decay.step();
                 ReadWeights(reader);
                 byte[] generator = reader.ReadBytes(reader.ReadInt32());
@@ -378,13 +376,7 @@ public static class Training
             // Outside the dispose scope: the optimisers' restored state must outlive it.
             if (spike)
             {
-                if (snapshot is not null)
-                {
-                    // The snapshot's optimiser state holds its own learning rate; the schedule's stays.
-                    double[] rates = main.ParamGroups.Select(g => g.LearningRate).ToArray();
-                    ReadWeights(new BinaryReader(new MemoryStream(snapshot, writable: false)));
-                    foreach ((var group, double rate) in main.ParamGroups.Zip(rates)) group.LearningRate = rate;
-                }
+                if (snapshot is not null) ReadWeights(new BinaryReader(new MemoryStream(snapshot, writable: false)));
                 RolledBack++;
             }
             decay.step();
@@ -415,11 +407,15 @@ public static class Training
             aux.save_state_dict(writer);
         }
 
+        // Reads what WriteWeights wrote. The optimisers' state holds the learning rate it was written with; the rate
+        // stays the schedule's (the decay multiplies the rate it finds, so a loaded one would be cut twice or not at all).
         private void ReadWeights(BinaryReader reader)
         {
+            double[] rates = main.ParamGroups.Select(g => g.LearningRate).ToArray();
             Model.load(reader);
             main.load_state_dict(reader);
             aux.load_state_dict(reader);
+            foreach ((var group, double rate) in main.ParamGroups.Zip(rates)) group.LearningRate = rate;
         }
     }
 

@@ -16,6 +16,9 @@ public sealed class TrainingTests : WithoutOneDnn
 {
     private static readonly Training.Options Tiny = new(8, 8, QuantizationMode.SoftRoundNoise, 5.0, 0.01, 6, 2, 32, 3, 3e-3, AlphaStart: 1.0);
 
+    /// <summary>Tiny's mean-scale hyperprior on 64×64 crops, without annealing (as a fine-tuning runs).</summary>
+    private static readonly Training.Options Hyperprior = Tiny with { Architecture = Architecture.MeanScaleHyperprior, Crop = 64, AlphaStart = null };
+
     private static Tensor[] Images()
     {
         var generator = new Generator(5);
@@ -82,7 +85,7 @@ public sealed class TrainingTests : WithoutOneDnn
     {
         using var scope = NewDisposeScope();
         manual_seed(2);
-        var trainer = new Training.Trainer(Tiny with { Architecture = Architecture.MeanScaleHyperprior, Crop = 64, AlphaStart = null });
+        var trainer = new Training.Trainer(Hyperprior);
         var generator = new Generator(3);
         Tensor batch = rand(2, 3, 64, 64, generator: generator);
         var before = trainer.Model.state_dict().ToDictionary(e => e.Key, e => e.Value.clone());
@@ -109,7 +112,7 @@ public sealed class TrainingTests : WithoutOneDnn
         string folder = Directory.CreateTempSubdirectory("codec-checkpoint-").FullName;
         try
         {
-            var options = Tiny with { Architecture = Architecture.MeanScaleHyperprior, Crop = 64, AlphaStart = null };
+            var options = Hyperprior;
             var generator = new Generator(3);
             Tensor first = rand(2, 3, 64, 64, generator: generator), second = rand(2, 3, 64, 64, generator: generator);
             manual_seed(2);
@@ -283,7 +286,7 @@ public sealed class TrainingTests : WithoutOneDnn
         string folder = Directory.CreateTempSubdirectory("codec-checkpoint-").FullName;
         try
         {
-            var options = Tiny with { Architecture = Architecture.MeanScaleHyperprior, Crop = 64, AlphaStart = null };
+            var options = Hyperprior;
             var guard = new Training.SpikeGuard(10, 3, 3);
             Tensor batch = rand(2, 3, 64, 64, generator: new Generator(3));
             manual_seed(2);
@@ -347,7 +350,7 @@ public sealed class TrainingTests : WithoutOneDnn
     {
         using var scope = NewDisposeScope();
         manual_seed(2);
-        var options = Tiny with { Architecture = Architecture.MeanScaleHyperprior, Crop = 64, AlphaStart = null };
+        var options = Hyperprior;
         var trainer = new Training.Trainer(options, new Training.SpikeGuard(10, 200, 1), snapshotEvery: 3);
         Tensor batch = rand(2, 3, 64, 64, generator: new Generator(3));
         var losses = new double[4];
