@@ -140,6 +140,42 @@ public sealed class GaussianConditionalTests
     }
 
     [TestMethod]
+    public void XHatModeRoundSt_GivesTheRoundedValuesAStraightThroughGradient_AndKeepsTheProxysLikelihoods()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { -2.7, -0.4, 0.3, 1.6, 4.2 }, ScalarType.Float64).requires_grad_();
+        Tensor scales = tensor(new[] { 0.5, 1.0, 2.0, 0.8, 3.0 }, ScalarType.Float64);
+        Tensor means = tensor(new[] { 0.1, -0.3, 0.0, 0.5, 1.0 }, ScalarType.Float64);
+        var proxy = new GaussianConditional(mode: QuantizationMode.SoftRoundNoise, alpha: 3);
+        var mixed = new GaussianConditional(mode: QuantizationMode.SoftRoundNoise, alpha: 3) { x_hat_mode = QuantizationMode.RoundSt };
+        proxy.quantizer.generator = new Generator(7);
+        mixed.quantizer.generator = new Generator(7);
+        (Tensor noisy, Tensor pProxy) = proxy.forward(x, scales, means);
+        (Tensor rounded, Tensor pMixed) = mixed.forward(x, scales, means);
+        // round(x − μ) + μ: −2.8 → −3, −0.1 → 0, 0.3 → 0, 1.1 → 1, 3.2 → 3.
+        TensorAssert.Close(new[] { -2.9, -0.3, 0.0, 1.5, 4.0 }, rounded, 1e-15);
+        Assert.IsTrue((noisy - rounded).abs().max().item<double>() > 0.05, "the proxy's values are not rounded");
+        CollectionAssert.AreEqual(pProxy.data<double>().ToArray(), pMixed.data<double>().ToArray());
+        Tensor weights = tensor(new[] { 1.0, -2.0, 3.0, 0.5, -1.5 }, ScalarType.Float64);
+        Tensor gradient = autograd.grad(new[] { (rounded * weights).sum() }, new[] { x })[0];
+        CollectionAssert.AreEqual(weights.data<double>().ToArray(), gradient.data<double>().ToArray());
+        mixed.eval();
+        proxy.eval();
+        CollectionAssert.AreEqual(proxy.forward(x, scales, means).x_hat.data<double>().ToArray(), mixed.forward(x, scales, means).x_hat.data<double>().ToArray());
+    }
+
+    [TestMethod]
+    public void XHatMode_NotAQuantizationMode_IsRefused_AndTheModeKept()
+    {
+        var model = new GaussianConditional { x_hat_mode = QuantizationMode.SteSoftRound };
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.x_hat_mode = (QuantizationMode)99).Message,
+            "GaussianConditional.x_hat_mode: x_hat_mode is not a QuantizationMode; got 99.");
+        Assert.AreEqual(QuantizationMode.SteSoftRound, model.x_hat_mode);
+        model.x_hat_mode = null;
+        Assert.IsNull(model.x_hat_mode);
+    }
+
+    [TestMethod]
     public void BadInput_NamesTheMemberAndValue()
     {
         using var scope = NewDisposeScope();

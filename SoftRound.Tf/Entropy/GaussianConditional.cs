@@ -85,6 +85,27 @@ public sealed class GaussianConditional : nn.Module
     /// <summary>The quantizer; its mode and α choose the training proxy.</summary>
     public QuantizationLayer quantizer { get; }
 
+    private QuantizationMode? xHatMode;
+
+    /// <summary>
+    /// In training, how the ŷ that <see cref="forward"/> returns (the values a decoder gets) is made, when it is not the
+    /// quantizer's own proxy (null, the default): with <see cref="QuantizationMode.RoundSt"/>, ŷ = round_st(y − μ) + μ,
+    /// rounded as the decoder will see it after coding with the gradient passed straight through, while the likelihoods
+    /// stay those of the quantizer's proxy (CompressAI's latent codecs with <c>quantizer="ste"</c>; the "mixed"
+    /// quantization of Minnen &amp; Singh 2020); any other mode makes ŷ as the quantizer would in it, with the quantizer's
+    /// α. Eval is unchanged: ŷ = round(y − μ) + μ either way.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a <see cref="QuantizationMode"/>.</exception>
+    public QuantizationMode? x_hat_mode
+    {
+        get => xHatMode;
+        set
+        {
+            if (value is { } mode) OpGuard.Defined($"{Name}.{nameof(x_hat_mode)}", nameof(x_hat_mode), mode);
+            xHatMode = value;
+        }
+    }
+
     /// <summary>The floor of the scales, as given.</summary>
     public double scale_bound { get; }
 
@@ -105,7 +126,10 @@ public sealed class GaussianConditional : nn.Module
         private set => ConditionallyRegisterBuffer(TableKey, value);
     }
 
-    /// <summary>(ŷ, likelihoods) of y with per-element <paramref name="scales"/> and optional <paramref name="means"/>, as the class describes.</summary>
+    /// <summary>
+    /// (ŷ, likelihoods) of y with per-element <paramref name="scales"/> and optional <paramref name="means"/>, as the
+    /// class describes; in training, ŷ as <see cref="x_hat_mode"/> says.
+    /// </summary>
     /// <exception cref="ArgumentException">A tensor is null or not floating point, or scales or means do not broadcast to y.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An entry of y, the scales or the means is not finite (checked on the CPU).</exception>
     public (Tensor x_hat, Tensor likelihoods) forward(Tensor x, Tensor scales, Tensor? means = null)
@@ -121,7 +145,8 @@ public sealed class GaussianConditional : nn.Module
             ? new SoftRoundAdapter(density, quantizer.alpha).interval_mass(centred)
             : density.interval_mass(centred);
         if (likelihood_bound > 0) mass = LowerBound.lower_bound(mass, likelihood_bound);
-        return (outputs.MoveToOuterDisposeScope(), mass.MoveToOuterDisposeScope());
+        Tensor xHat = training && x_hat_mode is { } mode ? quantizer.forward(x, means, mode) : outputs;
+        return (xHat.MoveToOuterDisposeScope(), mass.MoveToOuterDisposeScope());
     }
 
     /// <summary>

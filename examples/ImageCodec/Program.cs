@@ -45,7 +45,9 @@ var noOneDnn = new Option<bool>("--no-onednn") { Description = "Train with libto
 var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint (the output's name + .ckpt) every so many steps.", DefaultValueFactory = _ => 1000 };
 var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint a stopped run of the same command left." };
 var spikeFactor = new Option<double>("--spike-factor") { Description = "A step whose loss is not finite or above this many times the median of the last 200 sends the weights back to the last checkpoint's (0: never).", DefaultValueFactory = _ => 10 };
-var train = new Command("train", "Train one codec for R + λ·D on random 128×128 crops.") { data, outputWeights, steps, lambda, mode, seed, architecture, init, threads, checkpointEvery, resume, noOneDnn, spikeFactor };
+var learningRate = new Option<double>("--learning-rate") { Description = "Adam's step size for the transforms and densities (above 0, at most 1), cut tenfold for the last fifth of the steps.", DefaultValueFactory = _ => 1e-3 };
+var decoderMode = new Option<QuantizationMode?>("--decoder-mode") { Description = "Hyperprior models: give the synthesis ŷ made in this mode (RoundSt: rounded, as it will decode them) while the rate stays the training quantizer's." };
+var train = new Command("train", "Train one codec for R + λ·D on random 128×128 crops.") { data, outputWeights, steps, lambda, mode, seed, architecture, init, threads, checkpointEvery, resume, noOneDnn, spikeFactor, learningRate, decoderMode };
 
 var sweepFolder = new Option<DirectoryInfo>("--output") { Description = "Folder for the weights files.", DefaultValueFactory = _ => new DirectoryInfo("weights") };
 var sweepSteps = new Option<int>("--steps") { Description = "Training steps per model (1 to 10⁶).", DefaultValueFactory = _ => 1000 };
@@ -117,9 +119,10 @@ try
         int stepCount = parsed.GetValue(steps), seedValue = parsed.GetValue(seed);
         double lambdaValue = parsed.GetValue(lambda);
         int every = parsed.GetValue(checkpointEvery);
-        if (stepCount is < 1 or > 1_000_000 || seedValue < 0 || !(lambdaValue > 0 && double.IsFinite(lambdaValue)) || every < 1)
+        double rate = parsed.GetValue(learningRate);
+        if (stepCount is < 1 or > 1_000_000 || seedValue < 0 || !(lambdaValue > 0 && double.IsFinite(lambdaValue)) || every < 1 || !(rate > 0 && rate <= 1))
         {
-            Console.Error.WriteLine("error: --steps must be 1 to 10⁶, --seed 0 or more, --lambda finite and > 0, and --checkpoint-every 1 or more.");
+            Console.Error.WriteLine("error: --steps must be 1 to 10⁶, --seed 0 or more, --lambda finite and > 0, --checkpoint-every 1 or more, and --learning-rate above 0 and at most 1.");
             return 2;
         }
         double factor = parsed.GetValue(spikeFactor);
@@ -147,10 +150,20 @@ try
         {
             Architecture = parsed.GetValue(architecture),
             Init = parsed.GetValue(init)?.FullName,
+            LearningRate = rate,
+            DecoderMode = parsed.GetValue(decoderMode),
         };
         // Fine-tuning starts where the annealing of the run it continues ended.
         if (options.Init is not null) options = options with { AlphaStart = null };
-        TrainOne(options, images, target, !parsed.GetValue(noOneDnn), checkpointing, guard);
+        try
+        {
+            TrainOne(options, images, target, !parsed.GetValue(noOneDnn), checkpointing, guard);
+        }
+        catch (ArgumentException e) when (e.ParamName == "options")
+        {
+            Console.Error.WriteLine($"error: {e.Message.Split(" (Parameter")[0]}");
+            return 2;
+        }
         return 0;
     }
     int sweepStepCount = parsed.GetValue(sweepSteps);

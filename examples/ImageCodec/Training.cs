@@ -22,9 +22,13 @@ public static class Training
     /// With <paramref name="Init"/>, the run starts from the weights of that weights file wherever a state-dict entry
     /// has the same name and shape (a factorized model's g_a and g_s in a hyperprior model, or a model of another λ),
     /// and from a fresh initialisation elsewhere.
+    /// With <paramref name="DecoderMode"/>, the synthesis gets ŷ made in that mode while the rate is the proxy's
+    /// (<see cref="GaussianConditional.x_hat_mode"/>; hyperprior models only): <c>RoundSt</c> gives it the rounded
+    /// values it will decode.
     /// </remarks>
     public sealed record Options(int N, int M, QuantizationMode Mode, double Alpha, double Lambda, int Steps, int Batch, int Crop, ulong Seed,
-        double LearningRate, double? AlphaStart = null, Architecture Architecture = Architecture.FactorizedPrior, string? Init = null);
+        double LearningRate, double? AlphaStart = null, Architecture Architecture = Architecture.FactorizedPrior, string? Init = null,
+        QuantizationMode? DecoderMode = null);
 
     /// <summary>The four training quantizers the comparison covers.</summary>
     public static readonly QuantizationMode[] Quantizers =
@@ -111,6 +115,7 @@ public static class Training
     /// </summary>
     /// <exception cref="InvalidDataException">The checkpoint to resume from is damaged or belongs to other options.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="Checkpointing.Every"/> is below 1.</exception>
+    /// <exception cref="ArgumentException"><see cref="Options.DecoderMode"/> is set for a model without a <see cref="GaussianConditional"/>.</exception>
     public static CompressionModel Run(Options options, IReadOnlyList<Tensor> images, Action<int, double>? progress = null, Checkpointing? checkpointing = null, bool checkOneDnn = false, SpikeGuard? guard = null)
     {
         if (checkpointing is { Every: < 1 }) throw new ArgumentOutOfRangeException(nameof(checkpointing), checkpointing.Every, "Training.Run: checkpointing.Every must be at least 1.");
@@ -169,6 +174,7 @@ public static class Training
         /// </summary>
         /// <exception cref="InvalidDataException">The weights file to start from cannot be read, or shares no entry with the model.</exception>
         /// <exception cref="ArgumentOutOfRangeException"><paramref name="snapshotEvery"/> is below 1.</exception>
+        /// <exception cref="ArgumentException"><see cref="Options.DecoderMode"/> is set for a model without a <see cref="GaussianConditional"/>.</exception>
         public Trainer(Options options, SpikeGuard? guard = null, int snapshotEvery = 100)
         {
             if (snapshotEvery < 1) throw new ArgumentOutOfRangeException(nameof(snapshotEvery), snapshotEvery, "Training.Trainer: snapshotEvery must be at least 1.");
@@ -177,6 +183,16 @@ public static class Training
             this.snapshotEvery = snapshotEvery;
             Model = ModelFile.Create(new ModelFile.Config(options.N, options.M, options.Mode, options.Alpha, options.Lambda, (int)options.Seed, options.Steps, options.Architecture));
             if (options.Init is not null) Initialize(Model, options.Init);
+            if (options.DecoderMode is { } decoderMode)
+            {
+                GaussianConditional[] conditionals = Model.modules().OfType<GaussianConditional>().ToArray();
+                if (conditionals.Length == 0)
+                {
+                    Model.Dispose();
+                    throw new ArgumentException($"Training.Trainer: options.DecoderMode needs a hyperprior model; {options.Architecture} has no GaussianConditional.", nameof(options));
+                }
+                foreach (GaussianConditional conditional in conditionals) conditional.x_hat_mode = decoderMode;
+            }
             Model.train();
             entropyModels = Model.modules().Select(m => m switch { EntropyBottleneck b => b.quantizer, GaussianConditional g => g.quantizer, _ => null })
                 .OfType<QuantizationLayer>().ToArray();

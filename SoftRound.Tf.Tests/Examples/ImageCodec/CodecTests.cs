@@ -233,6 +233,39 @@ public sealed class CodecTests
         }
     }
 
+    [TestMethod]
+    public void CommandLine_Train_TakesItsSettings_AndRefusesBadOnesWithExitCodeTwo()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"codec-train-{Environment.ProcessId}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            string weights = Path.Combine(folder, "w.srzw");
+            (int code, string output) = Run($"train --steps 2 --architecture MeanScaleHyperprior --decoder-mode RoundSt --learning-rate 1e-4 --spike-factor 0 --no-onednn --output \"{weights}\"");
+            Assert.AreEqual(0, code, output);
+            (CompressionModel model, ModelFile.Config config) = ModelFile.Load(weights);
+            using (model) Assert.AreEqual((Architecture.MeanScaleHyperprior, 2), (config.Architecture, config.Steps));
+            foreach ((string arguments, string message) in new[]
+            {
+                ("--spike-factor 0.5", "error: --spike-factor must be 0 (no guard) or finite and above 1; got 0.5."),
+                ("--learning-rate 0", "--learning-rate above 0 and at most 1."),
+                ("--learning-rate 2", "--learning-rate above 0 and at most 1."),
+                ("--decoder-mode RoundSt", "error: Training.Trainer: options.DecoderMode needs a hyperprior model; FactorizedPrior has no GaussianConditional."),
+            })
+            {
+                string refused = Path.Combine(folder, "refused.srzw");
+                (code, output) = Run($"train --steps 1 --no-onednn {arguments} --output \"{refused}\"");
+                Assert.AreEqual(2, code, $"{arguments}: {output}");
+                StringAssert.Contains(output, message, arguments);
+                Assert.IsFalse(File.Exists(refused), arguments);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     private static byte[] Gray8Png(int width, int height)
     {
         using var bitmap = new SkiaSharp.SKBitmap(new SkiaSharp.SKImageInfo(width, height, SkiaSharp.SKColorType.Gray8, SkiaSharp.SKAlphaType.Opaque));

@@ -81,6 +81,19 @@ public sealed class TrainingTests : WithoutOneDnn
     }
 
     [TestMethod]
+    public void DecoderMode_IsTheGaussianConditionalsXHatMode_AndNeedsAHyperpriorModel()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(2);
+        var trainer = new Training.Trainer(Hyperprior with { DecoderMode = QuantizationMode.RoundSt });
+        Assert.AreEqual(QuantizationMode.RoundSt, ((MeanScaleHyperprior)trainer.Model).GaussianConditional.x_hat_mode);
+        Assert.IsNull(((MeanScaleHyperprior)new Training.Trainer(Hyperprior).Model).GaussianConditional.x_hat_mode);
+        var refused = Assert.ThrowsExactly<ArgumentException>(() => new Training.Trainer(Tiny with { DecoderMode = QuantizationMode.RoundSt }));
+        Assert.AreEqual("options", refused.ParamName);
+        StringAssert.Contains(refused.Message, "Training.Trainer: options.DecoderMode needs a hyperprior model; FactorizedPrior has no GaussianConditional.");
+    }
+
+    [TestMethod]
     public void AStepWhoseGradientOverflows_IsSkipped_AndCounted()
     {
         using var scope = NewDisposeScope();
