@@ -1,6 +1,7 @@
 using System;
 using SoftRound.Tf.Internals;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf;
 
@@ -78,7 +79,7 @@ public static partial class SoftRoundOps
             using (no_grad())
             {
                 // E_u[f(x + u)] is constant at x = ±∞, where f(x + ½) − f(x − ½) would be ∞ − ∞.
-                delta = (f(point + 0.5) - f(point - 0.5)).masked_fill(point.isinf(), 0.0);
+                delta = (f(point + S(0.5)) - f(point - S(0.5))).masked_fill(point.isinf(), S(0.0));
             }
             return ExpectedGradientFunction.apply(y, xc, delta);
         });

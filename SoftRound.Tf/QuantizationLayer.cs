@@ -3,6 +3,7 @@ using SoftRound.Tf.Internals;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf;
 
@@ -242,7 +243,7 @@ public sealed class QuantizationLayer : SoftRoundFamilyLayer
         Tensor y = f(t);
         if (!restore) return y;
         if (c is not null) return Scaled(y, delta) + c;
-        return positiveZero ? Scaled(y, delta) + 0.0 : Scaled(y, delta);
+        return positiveZero ? Scaled(y, delta) + S(0.0) : Scaled(y, delta);
     }
 
     private static Tensor Scaled(Tensor t, Tensor? delta) => delta is null ? t : t * delta;

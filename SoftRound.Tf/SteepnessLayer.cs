@@ -3,6 +3,7 @@ using SoftRound.Tf.Internals;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf;
 
@@ -54,7 +55,8 @@ public abstract class SteepnessLayer : nn.Module<Tensor, Tensor>
         {
             OpGuard.Steepness(GetName(), key[4..], value, allowZero);
             using var noGrad = no_grad();
-            LogSteepness.fill_(Math.Log(value));
+            using Scalar logValue = Math.Log(value).ToScalar();
+            LogSteepness.fill_(logValue);
         }
     }
 
@@ -82,7 +84,8 @@ public abstract class SteepnessLayer : nn.Module<Tensor, Tensor>
     {
         Tensor value = LogSteepness.exp();
         if (floor == 0) return value;
-        using (value) return value.clamp_min(floor);
+        using Scalar kept = floor.ToScalar();
+        using (value) return value.clamp_min(kept);
     }
 
     private Tensor LogSteepness => (Tensor?)get_parameter(key) ?? get_buffer(key)!;

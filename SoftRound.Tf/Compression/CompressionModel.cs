@@ -7,6 +7,7 @@ using SoftRound.Tf.Internals;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Compression;
 
@@ -64,7 +65,7 @@ public abstract class CompressionModel : nn.Module<Tensor, CompressionOutput>
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        return synthesis(decompress_latents(data, layout)).clamp(0, 1).MoveToOuterDisposeScope();
+        return synthesis(decompress_latents(data, layout)).clamp(S(0), S(1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The synthesis transform x̂ = g_s(ŷ), not clamped.</summary>

@@ -5,6 +5,7 @@ using SoftRound.Tf.Internals;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Compression;
 
@@ -40,7 +41,8 @@ public sealed class GDN : nn.Module<Tensor, Tensor>
         using (no_grad())
         {
             register_parameter(BetaKey, new Parameter(betaReparam.init(ones(channels))));
-            register_parameter(GammaKey, new Parameter(gammaReparam.init(eye(channels) * gammaInit)));
+            using Scalar gamma = gammaInit.ToScalar();
+            register_parameter(GammaKey, new Parameter(gammaReparam.init(eye(channels) * gamma)));
         }
     }
 

@@ -3,7 +3,9 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using SoftRound.Tf.Internals;
+using TorchSharp;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Compression;
 
@@ -91,12 +93,13 @@ public static class MsSsim
         for (int level = 0; level < weights.Count; level++)
         {
             (Tensor ssimPerChannel, Tensor csPerChannel) = Statistics(a, b, window, dataRange, k1, k2);
+            using Scalar weight = weights[level].ToScalar();
             if (level == weights.Count - 1)
             {
-                factors.Add(nn.functional.relu(ssimPerChannel).pow(weights[level]));
+                factors.Add(nn.functional.relu(ssimPerChannel).pow(weight));
                 break;
             }
-            factors.Add(nn.functional.relu(csPerChannel).pow(weights[level]));
+            factors.Add(nn.functional.relu(csPerChannel).pow(weight));
             long[] padding = { a.shape[2] % 2, a.shape[3] % 2 };
             a = nn.functional.avg_pool2d(a, new long[] { 2, 2 }, padding: padding);
             b = nn.functional.avg_pool2d(b, new long[] { 2, 2 }, padding: padding);
@@ -116,7 +119,7 @@ public static class MsSsim
     /// <summary>The per-channel means (N, C) of the SSIM map and of the contrast–structure map, in float64.</summary>
     private static (Tensor Ssim, Tensor Cs) Statistics(Tensor x, Tensor y, Tensor window, double dataRange, double k1, double k2)
     {
-        double c1 = Math.Pow(k1 * dataRange, 2), c2 = Math.Pow(k2 * dataRange, 2);
+        using Scalar c1 = Math.Pow(k1 * dataRange, 2).ToScalar(), c2 = Math.Pow(k2 * dataRange, 2).ToScalar();
         long channels = x.shape[1], taps = window.shape[0];
         Tensor across = window.reshape(1, 1, 1, taps).expand(channels, 1, 1, taps);
         Tensor down = window.reshape(1, 1, taps, 1).expand(channels, 1, taps, 1);
@@ -124,8 +127,8 @@ public static class MsSsim
         Tensor muX = Blur(x), muY = Blur(y);
         Tensor muXX = muX.square(), muYY = muY.square(), muXY = muX * muY;
         Tensor varX = Blur(x * x) - muXX, varY = Blur(y * y) - muYY, covXY = Blur(x * y) - muXY;
-        Tensor cs = (2 * covXY + c2) / (varX + varY + c2);
-        Tensor ssimMap = (2 * muXY + c1) / (muXX + muYY + c1) * cs;
+        Tensor cs = (S(2) * covXY + c2) / (varX + varY + c2);
+        Tensor ssimMap = (S(2) * muXY + c1) / (muXX + muYY + c1) * cs;
         return (ssimMap.flatten(2).mean(new long[] { -1 }), cs.flatten(2).mean(new long[] { -1 }));
     }
 

@@ -1,7 +1,9 @@
 using System;
 using SoftRound.Tf.Entropy;
 using SoftRound.Tf.Internals;
+using TorchSharp;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Compression;
 
@@ -41,13 +43,15 @@ public sealed class NonNegativeParametrizer
     public Tensor init(Tensor w)
     {
         using var scope = NewDisposeScope();
-        return (w + pedestal).clamp_min(pedestal).sqrt().MoveToOuterDisposeScope();
+        using Scalar p = pedestal.ToScalar();
+        return (w + p).clamp_min(p).sqrt().MoveToOuterDisposeScope();
     }
 
     /// <summary>w = lower_bound(v, b)² − p.</summary>
     public Tensor forward(Tensor v)
     {
         using var scope = NewDisposeScope();
-        return (LowerBound.lower_bound(v, bound).square() - pedestal).MoveToOuterDisposeScope();
+        using Scalar p = pedestal.ToScalar();
+        return (LowerBound.lower_bound(v, bound).square() - p).MoveToOuterDisposeScope();
     }
 }

@@ -5,6 +5,7 @@ using SoftRound.Tf.Internals;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Entropy;
 
@@ -53,7 +54,7 @@ public class DeepFactorized : nn.Module, IDensity
         {
             for (int k = 0; k <= widths.Length; k++)
             {
-                double init = Math.Log(double.ExpM1(1 / scale / sizes[k + 1]));
+                using Scalar init = Math.Log(double.ExpM1(1 / scale / sizes[k + 1])).ToScalar();
                 matrices.Add(new Parameter(full(new long[] { channels, sizes[k + 1], sizes[k] }, init)));
                 biases.Add(new Parameter(empty(channels, sizes[k + 1], 1).uniform_(-0.5, 0.5)));
                 if (k < widths.Length) factors.Add(new Parameter(zeros(channels, sizes[k + 1], 1)));
@@ -115,20 +116,21 @@ public class DeepFactorized : nn.Module, IDensity
         Tensor q = ToLayout(p.to(ScalarType.Float64));
         Tensor target = q.log() - q.neg().log1p();
         Tensor Logits(Tensor v) => Network(v, true, false).logits;
-        Tensor low = full_like(q, -init_scale), high = full_like(q, init_scale);
+        using Scalar lowStart = (-init_scale).ToScalar(), highStart = init_scale.ToScalar();
+        Tensor low = full_like(q, lowStart), high = full_like(q, highStart);
         for (int i = 0; i < 64; i++)
         {
-            low = where(Logits(low).gt(target), low * 2, low);
-            high = where(Logits(high).lt(target), high * 2, high);
+            low = where(Logits(low).gt(target), low * S(2), low);
+            high = where(Logits(high).lt(target), high * S(2), high);
         }
         for (int i = 0; i < 128; i++)
         {
-            Tensor middle = (low + high) * 0.5;
+            Tensor middle = (low + high) * S(0.5);
             Tensor below = Logits(middle).lt(target);
             low = where(below, middle, low);
             high = where(below, high, middle);
         }
-        Tensor root = where(target.isnan(), target, (low + high) * 0.5);
+        Tensor root = where(target.isnan(), target, (low + high) * S(0.5));
         return FromLayout(root, p.shape).to(p.dtype).MoveToOuterDisposeScope();
     }
 
@@ -136,12 +138,12 @@ public class DeepFactorized : nn.Module, IDensity
     /// P(x − ½ &lt; X ≤ x + ½) = σ(l(x + ½)) − σ(l(x − ½)), taken as σ(−l(x − ½)) − σ(−l(x + ½)) where the logits'
     /// sum is positive (CompressAI's sign trick, with a tie counted in the lower tail so the mass is never a spurious 0).
     /// </summary>
-    public Tensor interval_mass(Tensor x) => PerChannel(nameof(interval_mass), x, v => Likelihood(v - 0.5, v + 0.5, false).mass);
+    public Tensor interval_mass(Tensor x) => PerChannel(nameof(interval_mass), x, v => Likelihood(v - S(0.5), v + S(0.5), false).mass);
 
     /// <summary>log of <see cref="interval_mass"/>: log σ(h) + log(1 − e^(log σ(l) − log σ(h))) in the same tail.</summary>
     public Tensor log_interval_mass(Tensor x) => PerChannel(nameof(log_interval_mass), x, v =>
     {
-        (_, Tensor high, Tensor low) = Likelihood(v - 0.5, v + 0.5, false);
+        (_, Tensor high, Tensor low) = Likelihood(v - S(0.5), v + S(0.5), false);
         return LogSpace.log_diff_exp(nn.functional.logsigmoid(high), nn.functional.logsigmoid(low));
     });
 
@@ -154,7 +156,7 @@ public class DeepFactorized : nn.Module, IDensity
     {
         Tensor below = Network(lower, stopGradient, false).logits;
         Tensor above = Network(upper, stopGradient, false).logits;
-        Tensor flip = (below + above).gt(0);
+        Tensor flip = (below + above).gt(S(0));
         Tensor high = where(flip, below.neg(), above);
         Tensor low = where(flip, above.neg(), below);
         return (high.sigmoid() - low.sigmoid(), high, low);
@@ -173,7 +175,7 @@ public class DeepFactorized : nn.Module, IDensity
             if (k == factors.Count) break;
             Tensor factor = Cast(factors[k], x, stopGradient).tanh();
             Tensor tanh = logits.tanh();
-            if (d is not null) d = d * (1 + factor * (1 - tanh.square()));
+            if (d is not null) d = d * (S(1) + factor * (S(1) - tanh.square()));
             logits = logits + factor * tanh;
         }
         return (logits, d);

@@ -5,6 +5,7 @@ using SoftRound.Tf.Internals;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Entropy;
 
@@ -110,12 +111,12 @@ public sealed class EntropyBottleneck : DeepFactorized
         if (training && quantizer.mode == QuantizationMode.SoftRoundNoise)
         {
             Tensor centred = outputs - m;
-            mass = Likelihood(SoftRoundOps.soft_round_inverse(centred - 0.5, quantizer.alpha) + m,
-                SoftRoundOps.soft_round_inverse(centred + 0.5, quantizer.alpha) + m, false).mass;
+            mass = Likelihood(SoftRoundOps.soft_round_inverse(centred - S(0.5), quantizer.alpha) + m,
+                SoftRoundOps.soft_round_inverse(centred + S(0.5), quantizer.alpha) + m, false).mass;
         }
         else
         {
-            mass = Likelihood(outputs - 0.5, outputs + 0.5, false).mass;
+            mass = Likelihood(outputs - S(0.5), outputs + S(0.5), false).mass;
         }
         if (likelihood_bound > 0) mass = LowerBound.lower_bound(mass, likelihood_bound);
         // In eval the rounded values and the density's masses are float32 for a float16 or bfloat16 input: both go back to its dtype.
@@ -177,25 +178,27 @@ public sealed class EntropyBottleneck : DeepFactorized
         {
             // CompressAI's update(), in the quantiles' float32: samples = arange + (median − minimum), its own likelihood form.
             Tensor q32 = quantiles.detach()[.., 0, ..];
-            Tensor low = (q32[.., 1] - q32[.., 0]).ceil().to(ScalarType.Int32).clamp_min(0), high = (q32[.., 2] - q32[.., 1]).ceil().to(ScalarType.Int32).clamp_min(0);
+            Tensor low = (q32[.., 1] - q32[.., 0]).ceil().to(ScalarType.Int32).clamp_min(S(0)), high = (q32[.., 2] - q32[.., 1]).ceil().to(ScalarType.Int32).clamp_min(S(0));
             minima = low.data<int>().ToArray();
-            lengths = (low + high + 1).data<int>().ToArray();
+            lengths = (low + high + S(1)).data<int>().ToArray();
             maxLength = lengths.Max();
             Tensor first = q32[.., 1] - low;
-            Tensor points = (arange(maxLength, ScalarType.Int64).unsqueeze(0) + first.unsqueeze(1)).unsqueeze(1);
-            Tensor below = Network(points - 0.5, true, false).logits, above = Network(points + 0.5, true, false).logits;
+            using Scalar length = maxLength.ToScalar();
+            Tensor points = (arange(length, ScalarType.Int64).unsqueeze(0) + first.unsqueeze(1)).unsqueeze(1);
+            Tensor below = Network(points - S(0.5), true, false).logits, above = Network(points + S(0.5), true, false).logits;
             Tensor masses = (above.sigmoid() - below.sigmoid())[.., 0, ..];
             Tensor escape = below[.., 0, ..1].sigmoid() + above[.., 0, ^1..].neg().sigmoid();
             tables = EntropyTables.Build(masses, escape, lengths, minima.Select(v => -v).ToArray(), parameters(), compressai: true);
             return true;
         }
         Tensor start = tensor(middle, ScalarType.Float64) - tensor(minima.Select(v => (double)v).ToArray(), ScalarType.Float64);
-        Tensor samples = arange(maxLength, ScalarType.Float64).unsqueeze(0) + start.unsqueeze(1);
+        using Scalar sampleCount = maxLength.ToScalar();
+        Tensor samples = arange(sampleCount, ScalarType.Float64).unsqueeze(0) + start.unsqueeze(1);
         samples = samples.unsqueeze(1);
-        (Tensor pmf, _, _) = Likelihood(samples - 0.5, samples + 0.5, stopGradient: true);
-        Tensor below0 = Network(samples[.., .., 0..1] - 0.5, true, false).logits.reshape(channels);
+        (Tensor pmf, _, _) = Likelihood(samples - S(0.5), samples + S(0.5), stopGradient: true);
+        Tensor below0 = Network(samples[.., .., 0..1] - S(0.5), true, false).logits.reshape(channels);
         Tensor last = tensor(lengths.Select(l => (long)l - 1).ToArray()).reshape(channels, 1, 1);
-        Tensor above0 = Network(samples.gather(2, last) + 0.5, true, false).logits.reshape(channels);
+        Tensor above0 = Network(samples.gather(2, last) + S(0.5), true, false).logits.reshape(channels);
         Tensor tail = below0.sigmoid() + above0.neg().sigmoid();
         tables = EntropyTables.Build(pmf.reshape(channels, maxLength), tail, lengths, minima.Select(v => -v).ToArray(), parameters());
         return true;
@@ -218,22 +221,23 @@ public sealed class EntropyBottleneck : DeepFactorized
         using var noGrad = no_grad();
         Tensor targets = get_buffer(TargetKey)!.to(ScalarType.Float64);
         var found = new Tensor[3];
+        using Scalar lowEnd = (-searchRadius).ToScalar(), highEnd = searchRadius.ToScalar();
         for (int i = 0; i < 3; i++)
         {
-            double target = targets[i].item<double>();
+            using Scalar target = targets[i].item<double>().ToScalar();
             Tensor f(Tensor y) => Network(y.to(quantiles.dtype), true, false).logits.to(ScalarType.Float64);
-            Tensor low = full(new long[] { channels, 1, 1 }, -searchRadius, ScalarType.Float64, quantiles.device);
-            Tensor high = full(new long[] { channels, 1, 1 }, searchRadius, ScalarType.Float64, quantiles.device);
+            Tensor low = full(new long[] { channels, 1, 1 }, lowEnd, ScalarType.Float64, quantiles.device);
+            Tensor high = full(new long[] { channels, 1, 1 }, highEnd, ScalarType.Float64, quantiles.device);
             low = where(f(high).ge(target), low, high);
             high = where(f(low).le(target), high, low);
             for (int step = 0; step < 200 && !isclose(low, high, rtol, atol).all().item<bool>(); step++)
             {
-                Tensor mid = (low + high) / 2;
+                Tensor mid = (low + high) / S(2);
                 Tensor at = f(mid);
                 low = where(at.le(target), mid, low);
                 high = where(at.ge(target), mid, high);
             }
-            found[i] = ((low + high) / 2).reshape(channels, 1, 1);
+            found[i] = ((low + high) / S(2)).reshape(channels, 1, 1);
         }
         quantiles.copy_(cat(found, 2).to(quantiles.dtype));
     }
@@ -313,7 +317,8 @@ public sealed class EntropyBottleneck : DeepFactorized
     {
         long[] view = Enumerable.Repeat(1L, shape.Length).ToArray();
         view[1] = channels;
-        return arange(channels, ScalarType.Int32).reshape(view).expand(shape);
+        using Scalar count = channels.ToScalar();
+        return arange(count, ScalarType.Int32).reshape(view).expand(shape);
     }
 
     private static long[] Transposed(long[] shape)

@@ -4,6 +4,7 @@ using System.Linq;
 using SoftRound.Tf.Internals;
 using TorchSharp;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Entropy;
 
@@ -164,7 +165,8 @@ public sealed class GaussianConditional : nn.Module
         using var noGrad = no_grad();
         ScalarType compute = scales.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
         Tensor table = scale_table.to(compute, scales.device);
-        Tensor s = scales.detach().to(compute).clamp_min(Bound).contiguous();
+        using Scalar bound = Bound.ToScalar();
+        Tensor s = scales.detach().to(compute).clamp_min(bound).contiguous();
         return bucketize(s, table[..^1].contiguous(), outInt32: true).MoveToOuterDisposeScope();
     }
 
@@ -216,9 +218,10 @@ public sealed class GaussianConditional : nn.Module
         using var noGrad = no_grad();
         double[] table = scale_table.to(ScalarType.Float64).cpu().data<double>().ToArray();
         double multiplier = -special.ndtri(tensor(tail_mass / 2, ScalarType.Float64)).item<double>();
+        using Scalar kept = multiplier.ToScalar();
         // CompressAI multiplies its float32 table in float32 before the ceiling.
         int[] centres = compressaiTables
-            ? (scale_table.cpu() * multiplier).ceil().clamp_max(int.MaxValue / 4).to(ScalarType.Int32).data<int>().ToArray()
+            ? (scale_table.cpu() * kept).ceil().clamp_max(S(int.MaxValue / 4)).to(ScalarType.Int32).data<int>().ToArray()
             : table.Select(s => (int)Math.Min(int.MaxValue / 4, Math.Ceiling(s * multiplier))).ToArray();
         for (int j = 0; j < centres.Length; j++)
         {
@@ -232,11 +235,12 @@ public sealed class GaussianConditional : nn.Module
         if (compressaiTables)
         {
             // CompressAI's update(): |v| for v = 0 … max − 1 about each centre, Φ(t) = ½·erfc(−t/√2), all in float32.
-            Tensor distance = (arange(maxLength, ScalarType.Int32).unsqueeze(0) - tensor(centres).unsqueeze(1)).abs().to(ScalarType.Float32);
+            using Scalar length = maxLength.ToScalar();
+            Tensor distance = (arange(length, ScalarType.Int32).unsqueeze(0) - tensor(centres).unsqueeze(1)).abs().to(ScalarType.Float32);
             Tensor sigma = scale_table.cpu().unsqueeze(1);
-            Tensor Phi(Tensor t) => (t * -Math.Pow(2, -0.5)).erfc() * 0.5;
-            Tensor upper = Phi((distance.neg() + 0.5) / sigma), lower = Phi((distance.neg() - 0.5) / sigma);
-            tables = EntropyTables.Build(upper - lower, lower[.., ..1] * 2, lengths, centres.Select(c => -c).ToArray(), new[] { scale_table }, compressai: true);
+            Tensor Phi(Tensor t) => (t * S(-Math.Pow(2, -0.5))).erfc() * S(0.5);
+            Tensor upper = Phi((distance.neg() + S(0.5)) / sigma), lower = Phi((distance.neg() - S(0.5)) / sigma);
+            tables = EntropyTables.Build(upper - lower, lower[.., ..1] * S(2), lengths, centres.Select(c => -c).ToArray(), new[] { scale_table }, compressai: true);
             return true;
         }
         // Each table's values −c … c only, one table after another (a padded rectangle would compute the widest
@@ -251,7 +255,7 @@ public sealed class GaussianConditional : nn.Module
             }
         Tensor pmf = new NormalDensity(zeros(Array.Empty<long>(), ScalarType.Float64), tensor(scales, ScalarType.Float64)).interval_mass(tensor(values, ScalarType.Float64));
         Tensor centre = tensor(centres.Select(c => (double)c).ToArray(), ScalarType.Float64);
-        Tensor tail = new NormalDensity(zeros(Array.Empty<long>(), ScalarType.Float64), tensor(table, ScalarType.Float64)).cdf(-centre - 0.5) * 2;
+        Tensor tail = new NormalDensity(zeros(Array.Empty<long>(), ScalarType.Float64), tensor(table, ScalarType.Float64)).cdf(-centre - S(0.5)) * S(2);
         tables = EntropyTables.Build(pmf, tail, lengths, centres.Select(c => -c).ToArray(), new[] { scale_table });
         return true;
     }
@@ -346,7 +350,8 @@ public sealed class GaussianConditional : nn.Module
         }
         using var scope = NewDisposeScope();
         long count = scale_table.shape[0];
-        Tensor bad = indexes.lt(0).logical_or(indexes.ge(count));
+        using Scalar end = count.ToScalar();
+        Tensor bad = indexes.lt(S(0)).logical_or(indexes.ge(end));
         if (bad.any().item<bool>())
         {
             long value = indexes.masked_select(bad)[0].to(ScalarType.Int64).item<long>();

@@ -1,6 +1,7 @@
 using System;
 using SoftRound.Tf.Internals;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Entropy;
 
@@ -111,7 +112,7 @@ public abstract class LocationScaleDensity : IDensity
         using var scope = NewDisposeScope();
         (Tensor mu, Tensor s) = Parameters(x);
         Tensor distance = (x - mu).abs();
-        return f((-0.5 - distance) / s, (0.5 - distance) / s).MoveToOuterDisposeScope();
+        return f((S(-0.5) - distance) / s, (S(0.5) - distance) / s).MoveToOuterDisposeScope();
     }
 
     /// <summary>μ and s in <paramref name="x"/>'s dtype and on its device.</summary>

@@ -1,6 +1,7 @@
 using System;
 using TorchSharp;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Entropy;
 
@@ -11,9 +12,9 @@ internal static class LogSpace
     public static Tensor log1mexp(Tensor t)
     {
         using var scope = NewDisposeScope();
-        Tensor near = t.gt(-Math.Log(2));
-        Tensor small = t.clamp_min(-Math.Log(2)).expm1().neg().log();
-        Tensor large = t.clamp_max(-Math.Log(2)).exp().neg().log1p();
+        Tensor near = t.gt(S(-Math.Log(2)));
+        Tensor small = t.clamp_min(S(-Math.Log(2))).expm1().neg().log();
+        Tensor large = t.clamp_max(S(-Math.Log(2))).exp().neg().log1p();
         return where(near, small, large).MoveToOuterDisposeScope();
     }
 
@@ -43,9 +44,9 @@ internal static class LogSpace
     public static Tensor log_ndtr(Tensor z)
     {
         using var scope = NewDisposeScope();
-        Tensor upper = ndtr(z.clamp_min(-1).neg()).neg().log1p();
-        Tensor middle = ndtr(z.clamp(-10, -1)).log();
-        Tensor far = z.clamp_max(-10);
+        Tensor upper = ndtr(z.clamp_min(S(-1)).neg()).neg().log1p();
+        Tensor middle = ndtr(z.clamp(S(-10), S(-1))).log();
+        Tensor far = z.clamp_max(S(-10));
         Tensor w = far.square().reciprocal();
         Tensor series = ones_like(w);
         // Explicit scalars, alive until the loop ends: TorchSharp's implicit ones can be finalized during the native
@@ -56,7 +57,7 @@ internal static class LogSpace
             using Scalar coefficient = (2.0 * k - 1).ToScalar();
             series = w.mul(coefficient).mul_(series).neg_().add_(one);
         }
-        Tensor lower = far.square() * -0.5 - far.neg().log() - 0.5 * Math.Log(2 * Math.PI) + series.log();
-        return where(z.lt(-10), lower, where(z.lt(-1), middle, upper)).MoveToOuterDisposeScope();
+        Tensor lower = far.square() * S(-0.5) - far.neg().log() - S(0.5 * Math.Log(2 * Math.PI)) + series.log();
+        return where(z.lt(S(-10)), lower, where(z.lt(S(-1)), middle, upper)).MoveToOuterDisposeScope();
     }
 }

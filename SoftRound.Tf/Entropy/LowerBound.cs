@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using SoftRound.Tf.Internals;
 using TorchSharp;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Entropy;
 
@@ -52,7 +53,7 @@ public sealed class LowerBound : nn.Module<Tensor, Tensor>
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
             var x = (Tensor)vars[0];
-            double b = (double)vars[1];
+            using Scalar b = ((double)vars[1]).ToScalar();
             ctx.save_for_backward(new() { x.ge(b) });
             return x.clamp_min(b);
         }
@@ -61,7 +62,7 @@ public sealed class LowerBound : nn.Module<Tensor, Tensor>
         {
             if (grad_output.IsInvalid) return UndefinedGradients.For(2);
             using Tensor above = ctx.get_saved_variables()[0];
-            using Tensor pass = above.logical_or(grad_output.lt(0));
+            using Tensor pass = above.logical_or(grad_output.lt(S(0)));
             return new() { grad_output * pass, null! };
         }
     }

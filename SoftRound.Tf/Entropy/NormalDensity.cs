@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Entropy;
 
@@ -26,5 +27,5 @@ public sealed class NormalDensity : LocationScaleDensity
 
     private protected override Tensor StandardQuantile(Tensor p) => special.ndtri(p);
 
-    private protected override Tensor StandardLogPdf(Tensor z) => z.square() * -0.5 - HalfLogTwoPi;
+    private protected override Tensor StandardLogPdf(Tensor z) => z.square() * S(-0.5) - S(HalfLogTwoPi);
 }

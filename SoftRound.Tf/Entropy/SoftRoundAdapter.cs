@@ -1,6 +1,8 @@
 using System;
 using SoftRound.Tf.Internals;
+using TorchSharp;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Entropy;
 
@@ -59,11 +61,11 @@ public sealed class SoftRoundAdapter : IDensity
         Tensor u = SoftRoundOps.soft_round_inverse(x, alpha);
         // Below the threshold the ops take soft_round as the identity, and so does its density.
         if (alpha < Internals.Formulas.SoftRoundFormula.IdentityBelow) return base_density.log_prob(u).MoveToOuterDisposeScope();
-        Tensor t = (u - u.floor() - 0.5).abs() * alpha;
+        using Scalar a = alpha.ToScalar(), logGain = Math.Log(alpha / (2 * Math.Tanh(alpha / 2))).ToScalar();
+        Tensor t = (u - u.floor() - S(0.5)).abs() * a;
         // log cosh t = t + log1p(e^(−2t)) − ln 2, for t ≥ 0.
-        Tensor logCosh = t + (t * -2).exp().log1p() - Math.Log(2);
-        double logGain = Math.Log(alpha / (2 * Math.Tanh(alpha / 2)));
-        return (base_density.log_prob(u) - logGain + logCosh * 2).MoveToOuterDisposeScope();
+        Tensor logCosh = t + (t * S(-2)).exp().log1p() - S(Math.Log(2));
+        return (base_density.log_prob(u) - logGain + logCosh * S(2)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -88,8 +90,8 @@ public sealed class SoftRoundAdapter : IDensity
     /// <summary>Whether each entry uses the upper tail, and the logs of the larger and the smaller tail probability there.</summary>
     private (Tensor upper, Tensor logHigh, Tensor logLow) Tails(Tensor x)
     {
-        Tensor a = SoftRoundOps.soft_round_inverse(x - 0.5, alpha);
-        Tensor b = SoftRoundOps.soft_round_inverse(x + 0.5, alpha);
+        Tensor a = SoftRoundOps.soft_round_inverse(x - S(0.5), alpha);
+        Tensor b = SoftRoundOps.soft_round_inverse(x + S(0.5), alpha);
         Tensor fa = base_density.log_cdf(a), fb = base_density.log_cdf(b);
         Tensor sa = base_density.log_survival(a), sb = base_density.log_survival(b);
         Tensor upper = (fa + fb).gt(sa + sb);

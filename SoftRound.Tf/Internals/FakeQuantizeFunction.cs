@@ -6,6 +6,7 @@ using SoftRound.Tf.Kernels;
 using SoftRound.Tf.Quantization;
 using TorchSharp;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Internals;
 
@@ -80,7 +81,8 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
         using var scope = NewDisposeScope();
         (Tensor sc, Tensor inverse, Tensor z) = CompositeGrid(x, scale, zeroPoint, s);
         Tensor q = (x * inverse).round() + z;
-        Tensor y = (q.clamp(s.QMin, s.QMax) - z) * sc;
+        using Scalar qMin = s.QMin.ToScalar(), qMax = s.QMax.ToScalar();
+        Tensor y = (q.clamp(qMin, qMax) - z) * sc;
         return where(x.isnan(), x, y).MoveToOuterDisposeScope();
     }
 
@@ -91,21 +93,22 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
         (Tensor sc, Tensor inverse, Tensor z) = CompositeGrid(x, scale, zeroPoint, s);
         Tensor u = x * inverse;
         Tensor q = u.round() + z;
-        Tensor inside = q.ge(s.QMin).logical_and(q.le(s.QMax));
+        using Scalar qMin = s.QMin.ToScalar(), qMax = s.QMax.ToScalar(), gradScale = s.GradScale.ToScalar();
+        Tensor inside = q.ge(qMin).logical_and(q.le(qMax));
         Tensor slope = Slope(u, s);
         Tensor? dx = needX ? grad * where(inside, slope, zeros_like(slope)) : null;
         Tensor? ds = null, dz = null;
         if (needScale)
         {
             Tensor y = (q - z) * sc;
-            Tensor outsideTerm = grad * where(q.lt(s.QMin), z.neg() + s.QMin, z.neg() + s.QMax);
+            Tensor outsideTerm = grad * where(q.lt(qMin), z.neg() + qMin, z.neg() + qMax);
             Tensor terms = where(inside, grad * (y - x * slope) * inverse, outsideTerm);
-            ds = PerChannelSum(terms, s).reshape(scale.shape).to(scale.dtype) * s.GradScale;
+            ds = PerChannelSum(terms, s).reshape(scale.shape).to(scale.dtype) * gradScale;
         }
         if (needZero)
         {
             Tensor terms = where(inside, zeros_like(grad), grad);
-            dz = (PerChannelSum(terms, s) * sc.flatten().neg()).reshape(zeroPoint.shape).to(zeroPoint.dtype) * s.GradScale;
+            dz = (PerChannelSum(terms, s) * sc.flatten().neg()).reshape(zeroPoint.shape).to(zeroPoint.dtype) * gradScale;
         }
         return (dx?.MoveToOuterDisposeScope(), ds?.MoveToOuterDisposeScope(), dz?.MoveToOuterDisposeScope());
     }
@@ -208,7 +211,8 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
     {
         Tensor sc = PerChannelView(scale.to(x.dtype), x, s);
         Tensor inverse = sc.reciprocal();
-        Tensor z = PerChannelView(zeroPoint.to(x.dtype).round().clamp(s.QMin, s.QMax), x, s);
+        using Scalar qMin = s.QMin.ToScalar(), qMax = s.QMax.ToScalar();
+        Tensor z = PerChannelView(zeroPoint.to(x.dtype).round().clamp(qMin, qMax), x, s);
         return (sc.detach(), inverse.detach(), z.detach());
     }
 

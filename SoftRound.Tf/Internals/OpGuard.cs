@@ -2,6 +2,7 @@ using System;
 using System.Globalization;
 using TorchSharp;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Internals;
 
@@ -45,14 +46,14 @@ internal static class OpGuard
     /// entries are finite and &gt; 0 (≥ 0 when <paramref name="allowZero"/>); the exception names the first bad entry.
     /// </summary>
     public static void Steepness(string op, string param, Tensor value, Tensor x, bool allowZero) =>
-        Entries(op, param, value, x, v => v.isfinite().logical_and(allowZero ? v.ge(0) : v.gt(0)), bad => OutOfRange(op, param, bad, allowZero));
+        Entries(op, param, value, x, v => v.isfinite().logical_and(allowZero ? v.ge(S(0)) : v.gt(S(0))), bad => OutOfRange(op, param, bad, allowZero));
 
     /// <summary>
     /// Validates a tensor of positive values (a scale): floating point, broadcasting to <paramref name="x"/>'s shape,
     /// every entry finite and &gt; 0 (the exception names the first bad entry).
     /// </summary>
     public static void Positive(string op, string param, Tensor value, Tensor x) =>
-        Entries(op, param, value, x, v => v.isfinite().logical_and(v.gt(0)), bad => OutOfRange(op, param, bad, allowZero: false));
+        Entries(op, param, value, x, v => v.isfinite().logical_and(v.gt(S(0))), bad => OutOfRange(op, param, bad, allowZero: false));
 
     /// <summary>
     /// Throws what <see cref="Positive"/> and <see cref="Finite"/> throw for the first entry of

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Internals;
 
@@ -10,14 +11,14 @@ internal static class Stable
     {
         using var scope = NewDisposeScope();
         Tensor e = z.abs().neg().exp();
-        return (e / (e + 1).square()).MoveToOuterDisposeScope();
+        return (e / (e + S(1)).square()).MoveToOuterDisposeScope();
     }
 
     /// <summary>sech²(u) = 4·σ(2u)·σ(−2u), which does not cancel for large |u| as 1 − tanh²(u) does.</summary>
     public static Tensor Sech2(Tensor u)
     {
         using var scope = NewDisposeScope();
-        return (SigmoidProduct(u * 2) * 4).MoveToOuterDisposeScope();
+        return (SigmoidProduct(u * S(2)) * S(4)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -40,21 +41,20 @@ internal static class Stable
     public static Tensor ExpCentred(Tensor alpha, Tensor w)
     {
         using var scope = NewDisposeScope();
-        Tensor twoW = w * 2;
+        Tensor twoW = w * S(2);
         Tensor product = alpha * twoW;
         (Tensor ah, Tensor al) = Split(alpha);
         (Tensor bh, Tensor bl) = Split(twoW);
         Tensor e1 = ah * bh - product + ah * bl + al * bh + al * bl;
         Tensor s = product - alpha;
         Tensor e2 = product - (s + alpha);
-        return (s.exp() * (e1 + e2 + 1)).MoveToOuterDisposeScope();
+        return (s.exp() * (e1 + e2 + S(1))).MoveToOuterDisposeScope();
     }
 
     /// <summary>Dekker's split a = hi + lo, each with half the significand, so that products of halves are exact.</summary>
     private static (Tensor hi, Tensor lo) Split(Tensor a)
     {
-        double factor = a.dtype == ScalarType.Float64 ? 134217729.0 : 4097.0;
-        Tensor t = a * factor;
+        Tensor t = a * S(a.dtype == ScalarType.Float64 ? 134217729.0 : 4097.0);
         Tensor hi = t - (t - a);
         return (hi, a - hi);
     }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Internals;
 
@@ -10,7 +11,7 @@ internal static class UniformNoise
     public static Tensor Like(Tensor x, Generator? generator = null)
     {
         using var scope = NewDisposeScope();
-        Tensor u = rand(x.shape, OpGuard.ComputeType(x.dtype), x.device, generator: generator) - 0.5;
+        Tensor u = rand(x.shape, OpGuard.ComputeType(x.dtype), x.device, generator: generator) - S(0.5);
         return u.to(x.dtype).MoveToOuterDisposeScope();
     }
 }

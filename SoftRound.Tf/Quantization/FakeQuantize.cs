@@ -2,6 +2,7 @@ using System;
 using SoftRound.Tf.Internals;
 using TorchSharp;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Quantization;
 
@@ -68,7 +69,8 @@ public static partial class QuantizationOps
         return ComputeDtype.Run(x, null, (xc, _) =>
         {
             using var scope = NewDisposeScope();
-            Tensor z = zero_point ?? full(scale.shape, (double)spec.symmetric_zero_point, scale.dtype, scale.device);
+            using Scalar symmetricZero = ((double)spec.symmetric_zero_point).ToScalar();
+            Tensor z = zero_point ?? full(scale.shape, symmetricZero, scale.dtype, scale.device);
             Tensor y = is_grad_enabled() && (xc.requires_grad || scale.requires_grad || z.requires_grad)
                 ? FakeQuantizeFunction.apply(xc, scale, z, settings)
                 : FakeQuantizeFunction.Value(xc, scale, z, settings);

@@ -3,6 +3,7 @@ using SoftRound.Tf.Internals;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Quantization;
 
@@ -64,7 +65,8 @@ public sealed class FakeQuantizeLayer : nn.Module<Tensor, Tensor>
         else register_buffer(ScaleKey, scale);
         if (!spec.symmetric)
         {
-            Tensor zero = full(channels, (double)spec.symmetric_zero_point);
+            using Scalar symmetricZero = ((double)spec.symmetric_zero_point).ToScalar();
+            Tensor zero = full(channels, symmetricZero);
             if (learnZeroPoint) register_parameter(ZeroKey, new Parameter(zero));
             else register_buffer(ZeroKey, zero);
         }
@@ -137,7 +139,7 @@ public sealed class FakeQuantizeLayer : nn.Module<Tensor, Tensor>
         {
             throw new InvalidOperationException($"{GetName()}.forward: the scale has not been set; run a training batch with the observer enabled first.");
         }
-        using (no_grad()) scale.clamp_(min: MinScale);
+        using (no_grad()) scale.clamp_(min: S(MinScale));
         return QuantizationOps.fake_quantize(x, scale, spec.symmetric ? null : zero_point, spec, grad_scale, rounding, steepness);
     }
 
@@ -152,7 +154,7 @@ public sealed class FakeQuantizeLayer : nn.Module<Tensor, Tensor>
         {
             scale.copy_(s.reshape(channels));
             zero_point?.copy_(z.reshape(channels));
-            get_buffer(InitKey)!.fill_(1);
+            get_buffer(InitKey)!.fill_(S(1));
         }
     }
 }

@@ -1,6 +1,8 @@
 using System;
 using System.Linq;
+using TorchSharp;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Quantization;
 
@@ -36,8 +38,8 @@ public sealed class PercentileObserver : QuantObserver
         Tensor At(double rank)
         {
             long below = (long)Math.Floor(rank), above = Math.Min(below + 1, m - 1);
-            double t = rank - below;
-            return sorted[.., below] * (1 - t) + sorted[.., above] * t;
+            using Scalar t = (rank - below).ToScalar(), oneMinusT = (1 - (rank - below)).ToScalar();
+            return sorted[.., below] * oneMinusT + sorted[.., above] * t;
         }
         return (Column(At(Rank(100 - percentile))), Column(At(Rank(percentile))));
     }

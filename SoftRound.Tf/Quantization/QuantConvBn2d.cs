@@ -2,6 +2,7 @@ using System;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Quantization;
 
@@ -98,7 +99,11 @@ public sealed class QuantConvBn2d : QuantConv2d
     }
 
     /// <summary>f = γ/√(σ² + ε): the batch norm's scale per channel.</summary>
-    private static Tensor Factor(Tensor gamma, Tensor variance, double eps) => gamma / (variance + eps).sqrt();
+    private static Tensor Factor(Tensor gamma, Tensor variance, double eps)
+    {
+        using Scalar kept = eps.ToScalar();
+        return gamma / (variance + kept).sqrt();
+    }
 
     internal override (Tensor weight, Tensor? bias) Effective() => folded();
 

@@ -224,7 +224,8 @@ public static class Codec
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         CompressionOutput output = model.call(Images.Pad(image, model.downsampling_factor));
-        Tensor cropped = Images.Crop(output.x_hat, (int)image.shape[3], (int)image.shape[2]).clamp(0, 1).contiguous();
+        using Scalar black = 0.0.ToScalar(), white = 1.0.ToScalar();
+        Tensor cropped = Images.Crop(output.x_hat, (int)image.shape[3], (int)image.shape[2]).clamp(black, white).contiguous();
         return (cropped.MoveToOuterDisposeScope(), output.likelihoods.Values.Select(l => l.MoveToOuterDisposeScope()).ToArray());
     }
 }

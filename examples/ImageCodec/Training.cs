@@ -55,7 +55,8 @@ public static class Training
         long pixels = x.shape[0] * x.shape[2] * x.shape[3];
         Tensor bpp = Bits.per_pixel(pixels, output.likelihoods.Values.ToArray());
         Tensor mse = nn.functional.mse_loss(output.x_hat, x);
-        return (mse * (lambda * 255 * 255) + bpp, bpp.item<float>(), mse.item<float>());
+        using Scalar weight = (lambda * 255 * 255).ToScalar();
+        return (mse * weight + bpp, bpp.item<float>(), mse.item<float>());
     }
 
     /// <summary>Where a run keeps its checkpoint, how often it writes it, and whether it starts from it.</summary>

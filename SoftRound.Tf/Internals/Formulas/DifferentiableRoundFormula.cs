@@ -1,5 +1,6 @@
 using SoftRound.Tf.Kernels;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Internals.Formulas;
 
@@ -18,8 +19,8 @@ internal sealed class DifferentiableRoundFormula : IElementwiseFormula
     {
         using var scope = NewDisposeScope();
         (Tensor n, Tensor d, Tensor w) = Stable.AboutNearestInteger(x);
-        Tensor e = Stable.ExpCentred(k / 2, w);
-        Tensor y = n + (e / (e + 1)).copysign(d);
+        Tensor e = Stable.ExpCentred(k / S(2), w);
+        Tensor y = n + (e / (e + S(1))).copysign(d);
         return where(x.isinf(), x, y).MoveToOuterDisposeScope();
     }
 
@@ -28,10 +29,10 @@ internal sealed class DifferentiableRoundFormula : IElementwiseFormula
     {
         using var scope = NewDisposeScope();
         Tensor infinite = x.isinf();
-        (_, Tensor d, Tensor w) = Stable.AboutNearestInteger(x.masked_fill(infinite, 0.0));
-        Tensor e = Stable.ExpCentred(k / 2, w);
-        Tensor p = (e / (e + 1).square()).masked_fill(infinite, 0.0);
-        Tensor r = (0.5 - w).copysign(d).neg();
+        (_, Tensor d, Tensor w) = Stable.AboutNearestInteger(x.masked_fill(infinite, S(0.0)));
+        Tensor e = Stable.ExpCentred(k / S(2), w);
+        Tensor p = (e / (e + S(1)).square()).masked_fill(infinite, S(0.0));
+        Tensor r = (S(0.5) - w).copysign(d).neg();
         return (needX ? (p * k).MoveToOuterDisposeScope() : null, needA ? (p * r).MoveToOuterDisposeScope() : null);
     }
 

@@ -1,5 +1,6 @@
 using SoftRound.Tf.Kernels;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Internals.Formulas;
 
@@ -25,7 +26,7 @@ internal sealed class SoftRoundConditionalMeanFormula : IElementwiseFormula
     {
         using var scope = NewDisposeScope();
         Tensor? dx = needX ? SoftRoundInverseFormula.Slope(y, alpha, conditionalMean: true).MoveToOuterDisposeScope() : null, da = null;
-        if (needA) da = SoftRoundInverseFormula.Partials(y - 0.5, alpha, needX: false, needA: true).da!.MoveToOuterDisposeScope();
+        if (needA) da = SoftRoundInverseFormula.Partials(y - S(0.5), alpha, needX: false, needA: true).da!.MoveToOuterDisposeScope();
         return (dx, da);
     }
 

@@ -1,5 +1,6 @@
 using SoftRound.Tf.Kernels;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Internals.Formulas;
 
@@ -28,12 +29,12 @@ internal sealed class SoftRoundFormula : IElementwiseFormula
     public static Tensor Value(Tensor x, Tensor alpha)
     {
         using var scope = NewDisposeScope();
-        Tensor a = alpha.clamp_min(IdentityBelow);
+        Tensor a = alpha.clamp_min(S(IdentityBelow));
         (Tensor n, Tensor d, Tensor w) = Stable.AboutNearestInteger(x);
         Tensor e = Stable.ExpCentred(a, w);
-        Tensor g = e * (a * w * -2).expm1().neg() / (a.neg().expm1().neg() * (e + 1));
-        Tensor y = n + g.clamp_max(0.5).copysign(d);
-        Tensor identity = alpha.lt(IdentityBelow).logical_or(x.isinf());
+        Tensor g = e * (a * w * S(-2)).expm1().neg() / (a.neg().expm1().neg() * (e + S(1)));
+        Tensor y = n + g.clamp_max(S(0.5)).copysign(d);
+        Tensor identity = alpha.lt(S(IdentityBelow)).logical_or(x.isinf());
         return where(identity, x, y).MoveToOuterDisposeScope();
     }
 
@@ -41,23 +42,23 @@ internal sealed class SoftRoundFormula : IElementwiseFormula
     public static (Tensor? dx, Tensor? da) Partials(Tensor x, Tensor alpha, bool needX, bool needA)
     {
         using var scope = NewDisposeScope();
-        Tensor infinite = x.isinf(), small = alpha.lt(IdentityBelow);
-        Tensor a = alpha.clamp_min(IdentityBelow);
-        Tensor r = (x - x.floor() - 0.5).masked_fill(infinite, 0.0);
+        Tensor infinite = x.isinf(), small = alpha.lt(S(IdentityBelow));
+        Tensor a = alpha.clamp_min(S(IdentityBelow));
+        Tensor r = (x - x.floor() - S(0.5)).masked_fill(infinite, S(0.0));
         Tensor? dx = null, da = null;
         if (needX)
         {
-            Tensor e = Stable.ExpCentred(a, Stable.AboutNearestInteger(x.masked_fill(infinite, 0.0)).w);
-            dx = (a * 2 / (a / 2).tanh() * e / (e + 1).square()).masked_fill(small, 1.0).masked_fill(infinite, 0.0).MoveToOuterDisposeScope();
+            Tensor e = Stable.ExpCentred(a, Stable.AboutNearestInteger(x.masked_fill(infinite, S(0.0))).w);
+            dx = (a * S(2) / (a / S(2)).tanh() * e / (e + S(1)).square()).masked_fill(small, S(1.0)).masked_fill(infinite, S(0.0)).MoveToOuterDisposeScope();
         }
         if (needA)
         {
             // The two terms of the numerator cancel to O(α³) for small α: computed in float64, the relative error stays
             // near 1e−16/α² (1e−10 at α = 1e−3) instead of 1e−7/α² in float32.
-            Tensor a64 = a.to(ScalarType.Float64), r64 = r.to(ScalarType.Float64), t64 = (a64 / 2).tanh();
-            Tensor numerator = r64 * Stable.Sech2(a64 * r64) * t64 * 2 - (a64 * r64).tanh() * Stable.Sech2(a64 / 2);
-            da = (numerator / (t64.square() * 4)).to(x.dtype)
-                .masked_fill(small, 0.0).masked_fill(infinite, 0.0).MoveToOuterDisposeScope();
+            Tensor a64 = a.to(ScalarType.Float64), r64 = r.to(ScalarType.Float64), t64 = (a64 / S(2)).tanh();
+            Tensor numerator = r64 * Stable.Sech2(a64 * r64) * t64 * S(2) - (a64 * r64).tanh() * Stable.Sech2(a64 / S(2));
+            da = (numerator / (t64.square() * S(4))).to(x.dtype)
+                .masked_fill(small, S(0.0)).masked_fill(infinite, S(0.0)).MoveToOuterDisposeScope();
         }
         return (dx, da);
     }

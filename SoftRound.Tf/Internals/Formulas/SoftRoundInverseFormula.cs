@@ -1,5 +1,6 @@
 using SoftRound.Tf.Kernels;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Internals.Formulas;
 
@@ -29,20 +30,20 @@ internal sealed class SoftRoundInverseFormula : IElementwiseFormula
     internal static Tensor Value(Tensor y, Tensor alpha, bool conditionalMean)
     {
         using var scope = NewDisposeScope();
-        Tensor a = alpha.clamp_min(SoftRoundFormula.IdentityBelow);
+        Tensor a = alpha.clamp_min(S(SoftRoundFormula.IdentityBelow));
         (Tensor n, Tensor d, Tensor distance) = Stable.AboutNearestInteger(y);
         (Tensor w, Tensor s, Tensor oneMinusS) = Coordinates(a, distance, conditionalMean);
-        Tensor near = w.le((a / 4).tanh() / ((a / 2).sinh() * 2));
+        Tensor near = w.le((a / S(4)).tanh() / ((a / S(2)).sinh() * S(2)));
         Tensor kw = a.neg().expm1().neg() * w;
-        Tensor twoSinh = a.sinh() * 2;
+        Tensor twoSinh = a.sinh() * S(2);
         // Where 2·sinh(α) overflows: 2α·v = α + log((e^(−α) + wK)/(1 − wK)), and 0 at w = 0 (e^(−α) may be a subnormal).
-        Tensor huge = where(w.eq(0), zeros_like(w), a + ((a.neg().exp() + kw) / (1 - kw)).log());
-        Tensor twoAlphaV = where(twoSinh.isinf(), huge, (w * twoSinh / (1 - kw)).log1p());
-        Tensor vNear = (twoAlphaV / (a * 2)).clamp(0.0, 0.5);
-        Tensor cFar = (s * 2 / oneMinusS).log1p() / (a * 2);
-        Tensor offset = conditionalMean ? where(near, 0.5 - vNear, cFar) : where(near, vNear, 0.5 - cFar);
+        Tensor huge = where(w.eq(S(0)), zeros_like(w), a + ((a.neg().exp() + kw) / (S(1) - kw)).log());
+        Tensor twoAlphaV = where(twoSinh.isinf(), huge, (w * twoSinh / (S(1) - kw)).log1p());
+        Tensor vNear = (twoAlphaV / (a * S(2))).clamp(S(0.0), S(0.5));
+        Tensor cFar = (s * S(2) / oneMinusS).log1p() / (a * S(2));
+        Tensor offset = conditionalMean ? where(near, S(0.5) - vNear, cFar) : where(near, vNear, S(0.5) - cFar);
         Tensor x = n + offset.copysign(d);
-        Tensor identity = alpha.lt(SoftRoundFormula.IdentityBelow).logical_or(y.isinf());
+        Tensor identity = alpha.lt(S(SoftRoundFormula.IdentityBelow)).logical_or(y.isinf());
         return where(identity, y, x).MoveToOuterDisposeScope();
     }
 
@@ -54,10 +55,10 @@ internal sealed class SoftRoundInverseFormula : IElementwiseFormula
     {
         using var scope = NewDisposeScope();
         Tensor infinite = y.isinf();
-        Tensor a = alpha.clamp_min(SoftRoundFormula.IdentityBelow);
-        (_, Tensor s, Tensor oneMinusS) = Coordinates(a, Stable.AboutNearestInteger(y.masked_fill(infinite, 0.0)).w, conditionalMean);
-        return ((a / 2).tanh() * 2 / (a * oneMinusS * (s + 1)))
-            .masked_fill(alpha.lt(SoftRoundFormula.IdentityBelow), 1.0).masked_fill(infinite, 0.0).MoveToOuterDisposeScope();
+        Tensor a = alpha.clamp_min(S(SoftRoundFormula.IdentityBelow));
+        (_, Tensor s, Tensor oneMinusS) = Coordinates(a, Stable.AboutNearestInteger(y.masked_fill(infinite, S(0.0))).w, conditionalMean);
+        return ((a / S(2)).tanh() * S(2) / (a * oneMinusS * (s + S(1))))
+            .masked_fill(alpha.lt(S(SoftRoundFormula.IdentityBelow)), S(1.0)).masked_fill(infinite, S(0.0)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -66,11 +67,11 @@ internal sealed class SoftRoundInverseFormula : IElementwiseFormula
     /// </summary>
     private static (Tensor w, Tensor s, Tensor oneMinusS) Coordinates(Tensor alpha, Tensor a, bool conditionalMean)
     {
-        Tensor t = (alpha / 2).tanh(), q = alpha.neg().exp();
-        Tensor w = conditionalMean ? 0.5 - a : a;
-        Tensor s = (conditionalMean ? a * 2 : 1 - a * 2) * t;
-        Tensor near = q * 2 / (q + 1) + w * 2 * t;
-        return (w, s, where(w.le(0.25), near, 1 - s));
+        Tensor t = (alpha / S(2)).tanh(), q = alpha.neg().exp();
+        Tensor w = conditionalMean ? S(0.5) - a : a;
+        Tensor s = (conditionalMean ? a * S(2) : S(1) - a * S(2)) * t;
+        Tensor near = q * S(2) / (q + S(1)) + w * S(2) * t;
+        return (w, s, where(w.le(S(0.25)), near, S(1) - s));
     }
 
     /// <inheritdoc />
@@ -80,14 +81,14 @@ internal sealed class SoftRoundInverseFormula : IElementwiseFormula
         Tensor? dx = needX ? Slope(y, alpha, conditionalMean: false).MoveToOuterDisposeScope() : null, da = null;
         if (needA)
         {
-            Tensor infinite = y.isinf(), small = alpha.lt(SoftRoundFormula.IdentityBelow);
-            Tensor a = alpha.clamp_min(SoftRoundFormula.IdentityBelow);
-            Tensor r = (y - y.floor() - 0.5).masked_fill(infinite, 0.0);
+            Tensor infinite = y.isinf(), small = alpha.lt(S(SoftRoundFormula.IdentityBelow));
+            Tensor a = alpha.clamp_min(S(SoftRoundFormula.IdentityBelow));
+            Tensor r = (y - y.floor() - S(0.5)).masked_fill(infinite, S(0.0));
             // Both terms are O(1/α) and cancel to O(α) for small α, so this partial is computed in float64.
             Tensor a64 = a.to(ScalarType.Float64), r64 = r.to(ScalarType.Float64);
-            Tensor s64 = r64 * (a64 / 2).tanh() * 2;
-            Tensor da64 = r64 * Stable.Sech2(a64 / 2) / (a64 * (1 - s64) * (1 + s64)) - s64.atanh() / a64.square();
-            da = da64.to(y.dtype).masked_fill(small, 0.0).masked_fill(infinite, 0.0).MoveToOuterDisposeScope();
+            Tensor s64 = r64 * (a64 / S(2)).tanh() * S(2);
+            Tensor da64 = r64 * Stable.Sech2(a64 / S(2)) / (a64 * (S(1) - s64) * (S(1) + s64)) - s64.atanh() / a64.square();
+            da = da64.to(y.dtype).masked_fill(small, S(0.0)).masked_fill(infinite, S(0.0)).MoveToOuterDisposeScope();
         }
         return (dx, da);
     }

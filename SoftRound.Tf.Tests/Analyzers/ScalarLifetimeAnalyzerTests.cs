@@ -1,0 +1,68 @@
+using System;
+using System.Collections.Immutable;
+using System.IO;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Analyzers;
+
+namespace SoftRound.Tf.Tests.Analyzers;
+
+[TestClass]
+public sealed class ScalarLifetimeAnalyzerTests
+{
+    /// <summary>The source text of every SRTF001 the analyzer reports in a class holding <paramref name="body"/>.</summary>
+    private static string[] Flagged(string body)
+    {
+        string source = "using TorchSharp;\nusing static TorchSharp.torch;\nstatic class C\n{\n" + body + "\n}\n";
+        string[] platform = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
+        MetadataReference[] references = platform.Append(typeof(TorchSharp.torch).Assembly.Location).Distinct()
+            .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path)).ToArray();
+        CSharpCompilation compilation = CSharpCompilation.Create("snippet", new[] { CSharpSyntaxTree.ParseText(source) }, references,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        Diagnostic[] errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
+        Assert.AreEqual(0, errors.Length, string.Join("\n", errors.Select(e => e.ToString())));
+        ImmutableArray<Diagnostic> found = compilation.WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new ScalarLifetimeAnalyzer()))
+            .GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
+        Assert.IsTrue(found.All(d => d.Id == "SRTF001" && d.Severity == DiagnosticSeverity.Error));
+        return found.OrderBy(d => d.Location.SourceSpan.Start).Select(d => source[d.Location.SourceSpan.Start..d.Location.SourceSpan.End]).ToArray();
+    }
+
+    [TestMethod]
+    public void NumbersThatBecomeTemporaryScalarsOrTensors_AreErrors()
+    {
+        string[] flagged = Flagged("""
+            static Tensor M(Tensor x, double a, long n)
+            {
+                Tensor z = x * 0.5;
+                Tensor w = 1 - x;
+                Tensor c = x.clamp_min(a);
+                x += 2;
+                Tensor v = where(x.gt(0), x, zeros_like(x));
+                Tensor r = arange(n, ScalarType.Int64);
+                return z + w + c + v + r;
+            }
+            """);
+        CollectionAssert.AreEqual(new[] { "x * 0.5", "1 - x", "a", "x += 2", "0", "n" }, flagged);
+    }
+
+    [TestMethod]
+    public void ScalarsKeptInAVariable_TensorArithmetic_AndPlainNumbers_AreNot()
+    {
+        string[] flagged = Flagged("""
+            static readonly Scalar Half = 0.5.ToScalar();
+            static Tensor M(Tensor x, Tensor y, double a)
+            {
+                using Scalar s = a.ToScalar();
+                double d = a * 2 + 1;
+                using Scalar e = d.ToScalar();
+                Tensor t = (x * s + y * Half).clamp_min(e) - x / y;
+                t -= x;
+                return t.ge(s).logical_and(x.lt(Half)).to(ScalarType.Float32) * t;
+            }
+            """);
+        Assert.AreEqual(0, flagged.Length, string.Join(", ", flagged));
+    }
+}
