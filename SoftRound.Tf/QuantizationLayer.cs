@@ -141,18 +141,18 @@ public sealed class QuantizationLayer : SoftRoundFamilyLayer
     /// <paramref name="x"/>, the means or the step size is not a floating-point tensor, or one of them does not broadcast to x.
     /// </exception>
     /// <exception cref="ArgumentOutOfRangeException">An entry of <paramref name="stepSize"/> is not finite and &gt; 0 (checked on the CPU).</exception>
-    public Tensor forward(Tensor x, Tensor? means, Tensor? stepSize = null) => Quantize(nameof(forward), x, means, stepSize, trainingMode);
+    public Tensor forward(Tensor x, Tensor? means, Tensor? stepSize = null) => Quantize(x, means, stepSize, trainingMode);
 
     /// <summary>
     /// <see cref="forward(Tensor, Tensor?, Tensor?)"/> with <paramref name="mode"/> in place of <see cref="mode"/> in
     /// training (and this layer's α, generator and offset): how a model computes a second proxy of the same latents.
     /// </summary>
-    internal Tensor forward(Tensor x, Tensor? means, QuantizationMode mode) => Quantize(nameof(forward), x, means, null, mode);
+    internal Tensor forward(Tensor x, Tensor? means, QuantizationMode mode) => Quantize(x, means, null, mode);
 
-    private Tensor Quantize(string member, Tensor x, Tensor? means, Tensor? stepSize, QuantizationMode mode)
+    private Tensor Quantize(Tensor x, Tensor? means, Tensor? stepSize, QuantizationMode mode)
     {
         using var scope = NewDisposeScope();
-        (Tensor? c, Tensor? delta) = Grid(member, x, means, stepSize, x.dtype);
+        (Tensor? c, Tensor? delta) = Grid(nameof(forward), x, means, stepSize, x.dtype);
         Tensor y = !training ? Around(x, c, delta, t => SoftRoundOps.round_st(t), positiveZero: true) : mode switch
         {
             QuantizationMode.UniformNoise => x + Scaled(UniformNoise.Like(x, generator), delta),

@@ -183,7 +183,6 @@ public static class Training
             this.guard = guard;
             this.snapshotEvery = snapshotEvery;
             Model = ModelFile.Create(new ModelFile.Config(options.N, options.M, options.Mode, options.Alpha, options.Lambda, (int)options.Seed, options.Steps, options.Architecture));
-            if (options.Init is not null) Initialize(Model, options.Init);
             if (options.DecoderMode is { } decoderMode)
             {
                 GaussianConditional[] conditionals = Model.modules().OfType<GaussianConditional>().ToArray();
@@ -194,6 +193,7 @@ public static class Training
                 }
                 foreach (GaussianConditional conditional in conditionals) conditional.x_hat_mode = decoderMode;
             }
+            if (options.Init is not null) Initialize(Model, options.Init);
             Model.train();
             entropyModels = Model.modules().Select(m => m switch { EntropyBottleneck b => b.quantizer, GaussianConditional g => g.quantizer, _ => null })
                 .OfType<QuantizationLayer>().ToArray();
