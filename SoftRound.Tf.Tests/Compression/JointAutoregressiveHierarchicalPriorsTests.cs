@@ -42,5 +42,44 @@ public sealed class JointAutoregressiveHierarchicalPriorsTests : PortedModelTest
             "JointAutoregressiveHierarchicalPriors.compress: there are no coding tables yet; call update() first.");
     }
 
+    [TestMethod]
+    public void XHatModeRoundSt_GivesTheSynthesisTheDecodersLatents_WithAStraightThroughGradient_AndTheSameLikelihoods()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        var plain = new JointAutoregressiveHierarchicalPriors(4, 6, QuantizationMode.SoftRoundNoise);
+        var mixed = new JointAutoregressiveHierarchicalPriors(4, 6, QuantizationMode.SoftRoundNoise);
+        mixed.load_state_dict(plain.state_dict());
+        mixed.GaussianConditional.x_hat_mode = QuantizationMode.RoundSt;
+        Tensor x = CompressionModelChecks.Images(1, 64, 4).requires_grad_();
+        Tensor weights = randn(1, 6, 4, 4, generator: new Generator(5));
+        var gA = (TorchSharp.Modules.Sequential)mixed.named_children().Single(c => c.name == "g_a").module;
+        (CompressionOutput Output, Tensor Gradient) Run(JointAutoregressiveHierarchicalPriors model)
+        {
+            model.train();
+            model.EntropyBottleneck.quantizer.generator = new Generator(8);
+            model.GaussianConditional.quantizer.generator = new Generator(9);
+            CompressionOutput output = model.forward(x);
+            return (output, autograd.grad(new[] { (output.y_hat * weights).sum() }, new[] { x }, retain_graph: true)[0]);
+        }
+        (CompressionOutput noisy, Tensor noisyGradient) = Run(plain);
+        (CompressionOutput rounded, Tensor roundedGradient) = Run(mixed);
+        Tensor y = gA.call(x);
+        // round(y − μ) + μ lies within ½ of y, and its gradient is y's: μ's parts cancel (−1 through the rounding, +1 added back).
+        Assert.IsTrue((rounded.y_hat - y).abs().max().item<float>() <= 0.5f + 1e-5f);
+        Tensor latentGradient = autograd.grad(new[] { (y * weights).sum() }, new[] { x })[0];
+        TensorAssert.Close(Values(latentGradient), roundedGradient, 0, 1e-6);
+        Assert.IsTrue((latentGradient - noisyGradient).abs().max().item<float>() > 1e-3f, "soft round's gradient is not the identity's");
+        // The synthesis gets the rounded ŷ; the rate is the proxy's, as without the mode.
+        Assert.IsTrue((noisy.y_hat - rounded.y_hat).abs().max().item<float>() > 0.05f);
+        using (no_grad()) TensorAssert.Close(Values(mixed.synthesis(rounded.y_hat)), rounded.x_hat, 0, 1e-6);
+        foreach (string key in new[] { "y", "z" })
+        {
+            CollectionAssert.AreEqual(noisy.likelihoods[key].data<float>().ToArray(), rounded.likelihoods[key].data<float>().ToArray(), key);
+        }
+    }
+
+    private static double[] Values(Tensor t) => t.detach().to(ScalarType.Float64).data<double>().ToArray();
+
     protected override CompressionModel Make(int n, int m, QuantizationMode mode = QuantizationMode.UniformNoise) => new JointAutoregressiveHierarchicalPriors(n, m, mode);
 }

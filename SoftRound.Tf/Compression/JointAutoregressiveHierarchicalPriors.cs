@@ -60,7 +60,11 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
     /// <inheritdoc/>
     public override int downsampling_factor => 64;
 
-    /// <summary>x̂ = g_s(ŷ) and the likelihoods {"y", "z"}, as the class describes.</summary>
+    /// <summary>
+    /// x̂ = g_s(ŷ) and the likelihoods {"y", "z"}, as the class describes; in training with the conditional's
+    /// <see cref="GaussianConditional.x_hat_mode"/> set, g_s gets the conditional's ŷ in that mode (for <c>RoundSt</c>,
+    /// round(y − μ) + μ as decoded) while the context model still sees quantize(y).
+    /// </summary>
     public override CompressionOutput forward(Tensor x)
     {
         CheckImages(nameof(forward), x);
@@ -70,9 +74,10 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
         Tensor parameters = h_s.call(zHat);
         Tensor yHat = gaussian_conditional.quantizer.forward(y);
         Tensor[] p = entropy_parameters.call(cat(new[] { parameters, context_prediction.call(yHat) }, 1)).chunk(2, 1);
-        (_, Tensor yLikelihoods) = gaussian_conditional.forward(y, p[0], p[1]);
-        Tensor xHat = g_s.call(yHat);
-        return Output(xHat, yHat, yLikelihoods, zLikelihoods);
+        (Tensor decoded, Tensor yLikelihoods) = gaussian_conditional.forward(y, p[0], p[1]);
+        // With x_hat_mode (training), the synthesis gets the conditional's ŷ in that mode, around the means.
+        if (training && gaussian_conditional.x_hat_mode is not null) yHat = decoded;
+        return Output(g_s.call(yHat), yHat, yLikelihoods, zLikelihoods);
     }
 
     /// <summary>The streams of ŷ (coded position by position) and ẑ, and ẑ's spatial size.</summary>
