@@ -14,4 +14,10 @@ public enum Architecture
 
     /// <summary><see cref="VariableRateHyperprior"/>: one mean-scale model for every quality level, with a learned step per level.</summary>
     VariableRateHyperprior = 3,
+
+    /// <summary>
+    /// <c>JointAutoregressiveHierarchicalPriors</c> (mbt2018): the mean-scale hyperprior joined with a context model
+    /// over the latents decoded before; ŷ is coded position by position.
+    /// </summary>
+    JointAutoregressiveHierarchicalPriors = 4,
 }

@@ -58,6 +58,7 @@ public static class Evaluation
         Architecture.FactorizedPrior => "factorized",
         Architecture.ScaleHyperprior => "hyperprior",
         Architecture.VariableRateHyperprior => "variable-rate",
+        Architecture.JointAutoregressiveHierarchicalPriors => "autoregressive",
         _ => "mean-scale",
     };
 

@@ -31,6 +31,7 @@ public static class ModelFile
         Architecture.ScaleHyperprior => new ScaleHyperprior(config.N, config.M, config.Mode, config.Alpha),
         Architecture.MeanScaleHyperprior => new MeanScaleHyperprior(config.N, config.M, config.Mode, config.Alpha),
         Architecture.VariableRateHyperprior => new VariableRateHyperprior(config.N, config.M, config.Mode, config.Alpha),
+        Architecture.JointAutoregressiveHierarchicalPriors => new JointAutoregressiveHierarchicalPriors(config.N, config.M, config.Mode, config.Alpha),
         _ => throw new ArgumentOutOfRangeException(nameof(config), config.Architecture, $"{nameof(ModelFile)}.{nameof(Create)}: no architecture {(int)config.Architecture}."),
     };
 

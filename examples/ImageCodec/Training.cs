@@ -265,8 +265,48 @@ public static class Training
                     copied++;
                 }
             }
+            if (copied == 0)
+            {
+                source.Dispose();
+                throw new InvalidDataException($"{path} shares no state-dict entry (name and shape) with a {model.GetName()} of N = {model.N}, M = {model.M}.");
+            }
+            if (model is JointAutoregressiveHierarchicalPriors && source is MeanScaleHyperprior) PassHyperpriorThrough(model.state_dict(), model.M);
             source.Dispose();
-            if (copied == 0) throw new InvalidDataException($"{path} shares no state-dict entry (name and shape) with a {model.GetName()} of N = {model.N}, M = {model.M}.");
+        }
+
+        /// <summary>
+        /// Keeps the pass-through units of <see cref="PassHyperpriorThrough"/> in the LeakyReLUs' linear part for every
+        /// h_s output above −32 (the committed levels' lowest on the training photographs: −21); small, because each
+        /// of Adam's first steps moves a weight by about the learning rate, which the units' values multiply.
+        /// </summary>
+        internal const double PassThroughOffset = 32;
+
+        /// <summary>
+        /// Sets a joint autoregressive model's <c>entropy_parameters</c> (1×1 convolutions 4M → 10M/3 → 8M/3 → 2M with
+        /// LeakyReLUs between) so that its output is h_s's 2M parameters, whatever the context: in each layer the first
+        /// 2M units carry parameter + <see cref="PassThroughOffset"/> (positive, so the LeakyReLUs pass it unchanged) and
+        /// the last takes the offset off. The carrying units see nothing else; the other units see no carrying unit
+        /// after the first layer and reach the output with weights 0, their other weights keeping their random start;
+        /// the context model starts at 0 (its gradient comes through those units). Started from a mean-scale model's
+        /// weights, the model then prices ŷ as that model does (to float32 rounding), and training learns the context.
+        /// </summary>
+        internal static void PassHyperpriorThrough(Dictionary<string, Tensor> state, int m)
+        {
+            int carried = 2 * m;
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            state["context_prediction.weight"].zero_();
+            state["context_prediction.bias"].zero_();
+            foreach ((int layer, double offset) in new[] { (0, PassThroughOffset), (2, 0.0), (4, -PassThroughOffset) })
+            {
+                Tensor weight = state[$"entropy_parameters.{layer}.weight"], bias = state[$"entropy_parameters.{layer}.bias"];
+                weight[..carried].zero_();
+                weight[..carried, ..carried, 0, 0].copy_(eye(carried, dtype: weight.dtype));
+                using Scalar value = offset.ToScalar();
+                bias[..carried].fill_(value);
+                // The other units do not see the offset the carrying units hold.
+                if (layer > 0) weight[carried.., ..carried].zero_();
+            }
         }
 
         private static readonly byte[] CheckpointMagic = "SRZC"u8.ToArray();

@@ -8,6 +8,8 @@ using SoftRound.Tf;
 using TorchSharp;
 using static TorchSharp.torch;
 using SoftRound.Tf.Compression;
+using SoftRound.Tf.Entropy;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Tests.Examples.ImageCodec;
 
@@ -94,6 +96,34 @@ public sealed class CodecTests
         Assert.AreEqual(2, likelihoods.Length);
         TensorAssert.Identical(forward, Codec.Decompress(untrained, file));
         // One stream where the model writes two: refused for what it is.
+        byte[] one = SrzFile.Write(header, new[] { streams[0] });
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Codec.Decompress(untrained, one)).Message, "the file's streams (1) do not fit");
+    }
+
+    [TestMethod]
+    [DataRow(37, 21)]
+    [DataRow(1, 1)]
+    public void JointAutoregressiveModels_WriteTwoStreams_ThatDecodeToTheSynthesisOfTheCodedLatents(int width, int height)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(8);
+        var untrained = (JointAutoregressiveHierarchicalPriors)ModelFile.Create(new ModelFile.Config(8, 12, QuantizationMode.UniformNoise, 5.0, 0.01, 0, 0, Architecture.JointAutoregressiveHierarchicalPriors));
+        untrained.eval();
+        untrained.update();
+        Tensor image = Photos("eval")[1][.., .., 50..(50 + height), 60..(60 + width)].contiguous();
+        byte[] file = Codec.Compress(untrained, image, quality: 2);
+        (SrzFile.Header header, byte[][] streams) = SrzFile.Read(file, Weights.Identifier(untrained));
+        Assert.AreEqual((2, 2), (header.Quality, streams.Length));
+        // What was coded: ŷ position by position, each from the ones before it (the eval forward feeds the context round(y)).
+        Tensor expected;
+        using (no_grad())
+        using (SoftRound.Tf.Performance.MkldnnBackend.flags(enabled: false))
+        {
+            untrained.compress(Images.Pad(image, untrained.downsampling_factor), RansStreamLayout.SoftRound, out Tensor yHat);
+            expected = Images.Crop(untrained.synthesis(yHat), width, height).clamp(S(0.0), S(1.0));
+        }
+        TensorAssert.Identical(expected, Codec.Decompress(untrained, file));
+        // A stream cut short is refused for what it is.
         byte[] one = SrzFile.Write(header, new[] { streams[0] });
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Codec.Decompress(untrained, one)).Message, "the file's streams (1) do not fit");
     }

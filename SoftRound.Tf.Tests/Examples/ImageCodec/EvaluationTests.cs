@@ -279,5 +279,6 @@ public sealed class EvaluationTests
         Assert.AreEqual("hyperprior", Evaluation.Label(Architecture.ScaleHyperprior));
         Assert.AreEqual("mean-scale", Evaluation.Label(Architecture.MeanScaleHyperprior));
         Assert.AreEqual("variable-rate", Evaluation.Label(Architecture.VariableRateHyperprior));
+        Assert.AreEqual("autoregressive", Evaluation.Label(Architecture.JointAutoregressiveHierarchicalPriors));
     }
 }

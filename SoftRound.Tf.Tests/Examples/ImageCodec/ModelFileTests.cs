@@ -105,6 +105,7 @@ public sealed class ModelFileTests
     [DataRow(Architecture.ScaleHyperprior)]
     [DataRow(Architecture.MeanScaleHyperprior)]
     [DataRow(Architecture.VariableRateHyperprior)]
+    [DataRow(Architecture.JointAutoregressiveHierarchicalPriors)]
     public void EveryArchitecture_RoundTrips_AsItself(Architecture architecture)
     {
         var config = Config with { Architecture = architecture };
@@ -128,8 +129,8 @@ public sealed class ModelFileTests
             Assert.AreEqual(256, conditional.scale_table.numel());
             Assert.AreEqual((float)Codec.ScaleTable[255], conditional.scale_table[255].item<float>());
         }
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ModelFile.Create(config with { Architecture = (Architecture)4 })).Message,
-            "ModelFile.Create: no architecture 4.");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ModelFile.Create(config with { Architecture = (Architecture)5 })).Message,
+            "ModelFile.Create: no architecture 5.");
     }
 
     [TestMethod]

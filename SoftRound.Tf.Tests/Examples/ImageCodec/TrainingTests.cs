@@ -6,6 +6,7 @@ using ImageCodec;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using SoftRound.Tf.Compression;
 using SoftRound.Tf.Tests.Helpers;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Tests.Examples.ImageCodec;
@@ -18,6 +19,48 @@ public sealed class TrainingTests : WithoutOneDnn
 
     /// <summary>Tiny's mean-scale hyperprior on 64×64 crops, without annealing (as a fine-tuning runs).</summary>
     private static readonly Training.Options Hyperprior = Tiny with { Architecture = Architecture.MeanScaleHyperprior, Crop = 64, AlphaStart = null };
+
+    [TestMethod]
+    public void Init_FromAMeanScaleFile_StartsAJointAutoregressiveModelAtItsRate_AndTheContextCanLearn()
+    {
+        using var scope = NewDisposeScope();
+        string folder = Directory.CreateTempSubdirectory("srtf-init-").FullName;
+        try
+        {
+            manual_seed(4);
+            var config = new ModelFile.Config(8, 12, QuantizationMode.SoftRoundNoise, 5.0, 0.01, 1, 0, Architecture.MeanScaleHyperprior);
+            var meanScale = (MeanScaleHyperprior)ModelFile.Create(config);
+            // Parameters as a trained model has them: means of either sign, some far from 0.
+            using (no_grad()) using (Scalar three = 3.0.ToScalar()) foreach (Tensor p in meanScale.parameters()) p.mul_(three);
+            string path = Path.Combine(folder, "mean-scale.srzw");
+            ModelFile.Save(meanScale, config, path);
+            var trainer = new Training.Trainer(Hyperprior with { N = 8, M = 12, Architecture = Architecture.JointAutoregressiveHierarchicalPriors, Init = path });
+            var joint = (JointAutoregressiveHierarchicalPriors)trainer.Model;
+            Tensor x = CompressionModelChecks.Images(1, 64, 7);
+            meanScale.eval();
+            joint.eval();
+            using (no_grad())
+            {
+                CompressionOutput expected = meanScale.forward(x), actual = joint.forward(x);
+                foreach (string key in new[] { "y", "z" })
+                {
+                    Tensor a = actual.likelihoods[key], e = expected.likelihoods[key];
+                    Assert.IsTrue(a.allclose(e, rtol: 1e-3, atol: 1e-6), $"{key}: largest difference {(a - e).abs().max().item<float>()}");
+                }
+            }
+            // One training step moves the weights that were set to 0: the context's path to the parameters.
+            joint.train();
+            Tensor before = joint.state_dict()["entropy_parameters.4.weight"][.., 24..].clone();
+            Assert.AreEqual(0f, before.abs().max().item<float>());
+            trainer.Step(rand(2, 3, 64, 64, generator: new Generator(5)));
+            Assert.IsTrue(joint.state_dict()["entropy_parameters.4.weight"][.., 24..].abs().max().item<float>() > 0f);
+            meanScale.Dispose();
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 
     private static Tensor[] Images()
     {
