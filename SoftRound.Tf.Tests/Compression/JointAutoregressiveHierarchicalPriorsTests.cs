@@ -5,6 +5,7 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 using SoftRound.Tf.Compression;
 using SoftRound.Tf.Entropy;
 using SoftRound.Tf.Tests.Helpers;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Tests.Compression;
@@ -77,6 +78,93 @@ public sealed class JointAutoregressiveHierarchicalPriorsTests : PortedModelTest
         {
             CollectionAssert.AreEqual(noisy.likelihoods[key].data<float>().ToArray(), rounded.likelihoods[key].data<float>().ToArray(), key);
         }
+    }
+
+    private static (JointAutoregressiveHierarchicalPriors model, Tensor x) Seeded()
+    {
+        manual_seed(6);
+        var model = new JointAutoregressiveHierarchicalPriors(4, 6);
+        model.update(force: true);
+        model.eval();
+        return (model, CompressionModelChecks.Images(1, 64, 2) * 40);
+    }
+
+    [TestMethod]
+    public void Latents_GiveForwardAndCompress_BitForBit_InBothModes()
+    {
+        using var scope = NewDisposeScope();
+        (JointAutoregressiveHierarchicalPriors model, Tensor x) = Seeded();
+        (Tensor y, Tensor z) = model.latents(x);
+        CollectionAssert.AreEqual(new long[] { 1, 6, 4, 4 }, y.shape);
+        CollectionAssert.AreEqual(new long[] { 1, 4, 1, 1 }, z.shape);
+        CompressionOutput whole = model.forward(x), fromLatents = model.forward_latents(y, z);
+        TensorAssert.Identical(whole.x_hat, fromLatents.x_hat);
+        TensorAssert.Identical(whole.likelihoods["y"], fromLatents.likelihoods["y"]);
+        TensorAssert.Identical(whole.likelihoods["z"], fromLatents.likelihoods["z"]);
+        CompressedData a = model.compress(x, RansStreamLayout.SoftRound, out Tensor aHat), b = model.compress_latents(y, z, RansStreamLayout.SoftRound, out Tensor bHat);
+        Assert.IsTrue(a.strings[0][0].Length > 4, "the latents code more than the stream's end");
+        CollectionAssert.AreEqual(a.strings[0][0], b.strings[0][0]);
+        CollectionAssert.AreEqual(a.strings[1][0], b.strings[1][0]);
+        CollectionAssert.AreEqual(a.shape, b.shape);
+        TensorAssert.Identical(aHat, bHat);
+        // Training mode: the same noise from the same seed.
+        model.train();
+        manual_seed(3);
+        Tensor noisy = model.forward(x).x_hat;
+        manual_seed(3);
+        TensorAssert.Identical(noisy, model.forward_latents(y, z).x_hat);
+    }
+
+    [TestMethod]
+    public void CompressLatents_OfOtherLatents_DecodeToTheCodedLatents()
+    {
+        using var scope = NewDisposeScope();
+        (JointAutoregressiveHierarchicalPriors model, Tensor x) = Seeded();
+        (Tensor y, Tensor z) = model.latents(x);
+        using Scalar spread = 0.7.ToScalar();
+        Tensor moved = y + randn(y.shape, generator: new Generator(2)).mul(spread);
+        CompressedData data = model.compress_latents(moved, z, RansStreamLayout.SoftRound, out Tensor coded);
+        TensorAssert.Identical(coded, model.decompress_latents(data));
+        model.compress(x, RansStreamLayout.SoftRound, out Tensor original);
+        Assert.IsTrue(coded.ne(original).any().item<bool>(), "the moved latents code other symbols");
+        // Each coded value is within ½ of the latent it codes: round(y − μ) + μ.
+        Assert.IsTrue((coded - moved).abs().max().item<float>() <= 0.5f + 1e-5f);
+    }
+
+    [TestMethod]
+    public void ForwardLatents_PassesGradientsToTheLatents()
+    {
+        using var scope = NewDisposeScope();
+        (JointAutoregressiveHierarchicalPriors model, Tensor x) = Seeded();
+        model.train();
+        (Tensor y0, Tensor z0) = model.latents(x);
+        Tensor y = y0.detach().requires_grad_(), z = z0.detach().requires_grad_();
+        CompressionOutput output = model.forward_latents(y, z);
+        Tensor loss = output.likelihoods.Values.Select(l => -l.log2().sum()).Aggregate((a, b) => a + b) + (output.x_hat - x).pow(2).sum();
+        loss.backward();
+        Assert.IsTrue(y.grad is not null && y.grad.abs().sum().item<float>() > 0, "y gets a gradient");
+        Assert.IsTrue(z.grad is not null && z.grad.abs().sum().item<float>() > 0, "z gets a gradient");
+    }
+
+    [TestMethod]
+    public void BadLatents_AreRefused_WithMemberParameterAndShapes()
+    {
+        using var scope = NewDisposeScope();
+        (JointAutoregressiveHierarchicalPriors model, Tensor x) = Seeded();
+        (Tensor y, Tensor z) = model.latents(x);
+        void Throws<T>(Action call, string param, string message) where T : ArgumentException
+        {
+            T e = Assert.ThrowsExactly<T>(call);
+            Assert.AreEqual(param, e.ParamName);
+            StringAssert.Contains(e.Message, message);
+        }
+        Throws<ArgumentException>(() => model.forward_latents(y[.., ..5], z), "y", "JointAutoregressiveHierarchicalPriors.forward_latents: y must be a floating-point (B, 6, h, w) tensor; got Float32 of shape [1, 5, 4, 4].");
+        Throws<ArgumentException>(() => model.compress_latents(y, z[.., .., .., ..0], RansStreamLayout.SoftRound, out _), "z", "JointAutoregressiveHierarchicalPriors.compress_latents: z must be a Float32 (1, 4, h/4, w/4) tensor for y of shape [1, 6, 4, 4]; got Float32 of shape [1, 4, 1, 0].");
+        Tensor bad = y.clone();
+        bad[0, 0, 0, 0] = tensor(float.NaN);
+        Throws<ArgumentOutOfRangeException>(() => model.compress_latents(bad, z, RansStreamLayout.SoftRound, out _), "y", "JointAutoregressiveHierarchicalPriors.compress_latents: y");
+        Throws<ArgumentException>(() => model.latents(x[.., .., ..60]), "x", "JointAutoregressiveHierarchicalPriors.latents");
+        Assert.IsTrue(bad.isnan().any().item<bool>(), "the input stays as it was");
     }
 
     private static double[] Values(Tensor t) => t.detach().to(ScalarType.Float64).data<double>().ToArray();

@@ -173,6 +173,22 @@ public abstract class CompressionModel : nn.Module<Tensor, CompressionOutput>
         }
     }
 
+    /// <summary>Throws unless <paramref name="y"/> is a finite floating-point (B, M, h, w) tensor and <paramref name="z"/> a finite (B, N, h/4, w/4) one of the same dtype: a hyperprior model's latents.</summary>
+    protected void CheckLatents(string member, Tensor y, Tensor z)
+    {
+        string op = $"{GetName()}.{member}";
+        if (!y.is_floating_point() || y.dim() != 4 || y.shape[1] != M)
+        {
+            throw new ArgumentException($"{op}: y must be a floating-point (B, {M}, h, w) tensor; got {y.dtype} of shape [{string.Join(", ", y.shape)}].", nameof(y));
+        }
+        if (z.dtype != y.dtype || z.dim() != 4 || z.shape[0] != y.shape[0] || z.shape[1] != N || z.shape[2] * 4 != y.shape[2] || z.shape[3] * 4 != y.shape[3])
+        {
+            throw new ArgumentException($"{op}: z must be a {y.dtype} ({y.shape[0]}, {N}, h/4, w/4) tensor for y of shape [{string.Join(", ", y.shape)}]; got {z.dtype} of shape [{string.Join(", ", z.shape)}].", nameof(z));
+        }
+        OpGuard.Finite(op, nameof(y), y, y);
+        OpGuard.Finite(op, nameof(z), z, z);
+    }
+
     /// <summary>The forward pass's output, its tensors moved out of the caller's dispose scope.</summary>
     protected static CompressionOutput Output(Tensor xHat, Tensor yHat, Tensor yLikelihoods, Tensor? zLikelihoods = null)
     {

@@ -69,8 +69,44 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
     {
         CheckImages(nameof(forward), x);
         using var scope = NewDisposeScope();
+        (Tensor y, Tensor z) = Latents(x);
+        return Forward(y, z);
+    }
+
+    /// <summary>
+    /// The latents of a batch of images before quantization: y = g_a(x) (N, M, H/16, W/16) and z = h_a(y)
+    /// (N, N, H/64, W/64). <see cref="forward_latents"/> and <see cref="compress_latents"/> take them, or latents an
+    /// encoder has refined from them (<c>ImageCodec</c>'s <c>--refine</c>: the decoder is the same).
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="forward"/>.</exception>
+    public (Tensor y, Tensor z) latents(Tensor x)
+    {
+        CheckImages(nameof(latents), x);
+        return Latents(x);
+    }
+
+    /// <summary>
+    /// <see cref="forward"/> from given latents (its x̂, ŷ and likelihoods {"y", "z"}); gradients reach
+    /// <paramref name="y"/> and <paramref name="z"/>: forward_latents(latents(x)) is forward(x).
+    /// </summary>
+    /// <exception cref="ArgumentException">y is not a floating-point (B, M, h, w) tensor, or z not a (B, N, h/4, w/4) one of the same dtype.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An entry of y or z is not finite.</exception>
+    public CompressionOutput forward_latents(Tensor y, Tensor z)
+    {
+        CheckLatents(nameof(forward_latents), y, z);
+        using var scope = NewDisposeScope();
+        return Forward(y, z);
+    }
+
+    private (Tensor y, Tensor z) Latents(Tensor x)
+    {
         Tensor y = g_a.call(x);
-        (Tensor zHat, Tensor zLikelihoods) = entropy_bottleneck.forward(h_a.call(y));
+        return (y, h_a.call(y));
+    }
+
+    private CompressionOutput Forward(Tensor y, Tensor z)
+    {
+        (Tensor zHat, Tensor zLikelihoods) = entropy_bottleneck.forward(z);
         Tensor parameters = h_s.call(zHat);
         Tensor yHat = gaussian_conditional.quantizer.forward(y);
         Tensor[] p = entropy_parameters.call(cat(new[] { parameters, context_prediction.call(yHat) }, 1)).chunk(2, 1);
@@ -91,14 +127,37 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
     /// <summary>As <see cref="compress(Tensor, RansStreamLayout)"/>, also giving the ŷ coded (N, M, H/16, W/16).</summary>
     public CompressedData compress(Tensor x, RansStreamLayout layout, out Tensor yHat)
     {
-        const string Member = nameof(compress);
-        CheckImages(Member, x);
+        CheckImages(nameof(compress), x);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor y = g_a.call(x);
-        (byte[][] zStrings, long[] shape, Tensor zHat) = CodeHyperLatent(entropy_bottleneck, h_a.call(y), layout);
+        (Tensor y, Tensor z) = Latents(x);
+        CompressedData data = Compress(nameof(compress), y, z, layout, out yHat);
+        yHat = yHat.MoveToOuterDisposeScope();
+        return data;
+    }
+
+    /// <summary>
+    /// <see cref="compress(Tensor, RansStreamLayout, out Tensor)"/> from given latents (<see cref="latents"/>, refined
+    /// or not), also giving the ŷ coded: compress_latents(latents(x)) writes compress(x)'s bytes.
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="forward_latents"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">As <see cref="forward_latents"/>.</exception>
+    /// <exception cref="InvalidOperationException">There are no coding tables, or the parameters changed since <see cref="CompressionModel.update"/>.</exception>
+    public CompressedData compress_latents(Tensor y, Tensor z, RansStreamLayout layout, out Tensor yHat)
+    {
+        CheckLatents(nameof(compress_latents), y, z);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        CompressedData data = Compress(nameof(compress_latents), y, z, layout, out yHat);
+        yHat = yHat.MoveToOuterDisposeScope();
+        return data;
+    }
+
+    private CompressedData Compress(string member, Tensor y, Tensor z, RansStreamLayout layout, out Tensor yHat)
+    {
+        (byte[][] zStrings, long[] shape, Tensor zHat) = CodeHyperLatent(entropy_bottleneck, z, layout);
         Tensor parameters = h_s.call(zHat);
-        QuantizedCdf cdfs = gaussian_conditional.CurrentTables($"{GetName()}.{Member}");
+        QuantizedCdf cdfs = gaussian_conditional.CurrentTables($"{GetName()}.{member}");
         Tensor padded = nn.functional.pad(y, new long[] { Padding, Padding, Padding, Padding });
         var yStrings = new byte[y.shape[0]][];
         var encoder = new BufferedRansEncoder(layout);
@@ -113,7 +172,7 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
             });
             yStrings[i] = encoder.flush();
         }
-        yHat = Unpad(padded).MoveToOuterDisposeScope();
+        yHat = Unpad(padded);
         return new CompressedData(new[] { yStrings, zStrings }, shape);
     }
 

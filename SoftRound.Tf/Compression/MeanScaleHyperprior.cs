@@ -174,21 +174,6 @@ public sealed class MeanScaleHyperprior : CompressionModel
         return stepSize is null ? (p[0], p[1]) : (p[0] / stepSize, p[1] / stepSize);
     }
 
-    private void CheckLatents(string member, Tensor y, Tensor z)
-    {
-        string op = $"{GetName()}.{member}";
-        if (!y.is_floating_point() || y.dim() != 4 || y.shape[1] != M)
-        {
-            throw new ArgumentException($"{op}: y must be a floating-point (B, {M}, h, w) tensor; got {y.dtype} of shape [{string.Join(", ", y.shape)}].", nameof(y));
-        }
-        if (z.dtype != y.dtype || z.dim() != 4 || z.shape[0] != y.shape[0] || z.shape[1] != N || z.shape[2] * 4 != y.shape[2] || z.shape[3] * 4 != y.shape[3])
-        {
-            throw new ArgumentException($"{op}: z must be a {y.dtype} ({y.shape[0]}, {N}, h/4, w/4) tensor for y of shape [{string.Join(", ", y.shape)}]; got {z.dtype} of shape [{string.Join(", ", z.shape)}].", nameof(z));
-        }
-        OpGuard.Finite(op, nameof(y), y, y);
-        OpGuard.Finite(op, nameof(z), z, z);
-    }
-
     private void CheckStepSize(string member, Tensor? stepSize)
     {
         if (stepSize is null) return;
