@@ -31,17 +31,17 @@ public static class Codec
     /// <summary>
     /// The .srz file of <paramref name="image"/> (1, 3, H, W) in [0, 1]: padded to multiples of the model's
     /// downsampling factor by repeating its edges, and the model's streams (<see cref="CompressionModel.compress"/>),
-    /// with <paramref name="quality"/> recorded in the header. With <paramref name="refinement"/> (mean-scale models),
-    /// the latents coded are those <see cref="Refine"/> finds for this image; the decoder is the same. The model must
-    /// be in eval mode with its tables built (<c>update()</c>).
+    /// with <paramref name="quality"/> recorded in the header. With <paramref name="refinement"/> (models that
+    /// <see cref="CanRefine"/>), the latents coded are those <see cref="Refine"/> finds for this image; the decoder is
+    /// the same. The model must be in eval mode with its tables built (<c>update()</c>).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The quality is outside 0 to <see cref="SrzFile.MaxQuality"/>, or a side of the image outside 1 to 65535.</exception>
-    /// <exception cref="ArgumentException"><paramref name="refinement"/> is given for a model that is not a <see cref="MeanScaleHyperprior"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="refinement"/> is given for a model that cannot refine (<see cref="CanRefine"/>).</exception>
     public static byte[] Compress(CompressionModel model, Tensor image, int quality = 0, Refinement? refinement = null)
     {
-        if (refinement is not null && model is not MeanScaleHyperprior)
+        if (refinement is not null && !CanRefine(model))
         {
-            throw new ArgumentException($"{nameof(Codec)}.{nameof(Compress)}: refinement needs a mean-scale hyperprior; got {model.GetName()}.", nameof(refinement));
+            throw CannotRefine(nameof(Compress), model, nameof(refinement));
         }
         using var oneDnn = MkldnnBackend.flags(enabled: false);
         using var scope = NewDisposeScope();
@@ -54,9 +54,10 @@ public static class Codec
         }
         else
         {
-            var meanScale = (MeanScaleHyperprior)model;
-            (Tensor y, Tensor z) = Refine(meanScale, image, refinement);
-            data = meanScale.compress_latents(y, z);
+            (Tensor y, Tensor z) = Refine(model, image, refinement);
+            data = model is JointAutoregressiveHierarchicalPriors joint
+                ? joint.compress_latents(y, z, RansStreamLayout.SoftRound, out _)
+                : ((MeanScaleHyperprior)model).compress_latents(y, z);
         }
         return SrzFile.Write(new SrzFile.Header(Weights.Identifier(model), width, height, quality), data.strings.Select(s => s[0]).ToArray());
     }
@@ -119,21 +120,37 @@ public static class Codec
             new(name, value, string.Create(CultureInfo.InvariantCulture, $"{nameof(Codec)}.{nameof(Refinement)}: {name} must be {range}; got {value}."));
     }
 
+    /// <summary>Whether <see cref="Refine"/> can search this model's latents: a mean-scale or a joint autoregressive hyperprior.</summary>
+    public static bool CanRefine(CompressionModel model) => model is MeanScaleHyperprior or JointAutoregressiveHierarchicalPriors;
+
+    private static ArgumentException CannotRefine(string member, CompressionModel model, string parameter) =>
+        new($"{nameof(Codec)}.{member}: refinement needs a mean-scale or joint autoregressive hyperprior; got {model.GetName()}.", parameter);
+
     /// <summary>
-    /// Latents for <paramref name="image"/> better than the encoder's: from (y, z) = <see cref="MeanScaleHyperprior.latents"/>
-    /// of the padded image, Adam on y and z alone for the model's training loss R + λ·D (R the likelihoods' bits per
+    /// Latents for <paramref name="image"/> better than the encoder's: from (y, z), the model's <c>latents</c> of the
+    /// padded image, Adam on y and z alone for the model's training loss R + λ·D (R the likelihoods' bits per
     /// pixel of the image, D its mean squared error on [0, 255]², x̂ cropped to the image; the training quantizers, as in
     /// training), an amortization gap closed per image (Campos et al. 2019; Yang, Bamler and Mandt 2020). Every
     /// <see cref="Refinement.CheckEvery"/> steps, and at the start and end, the loss is measured as the file will have
-    /// it (eval mode: rounded latents, x̂ clamped and rounded to 8 bits), and the best latents are returned: never worse
-    /// than the encoder's by that measure. The steps use oneDNN where <see cref="MkldnnBackend.check"/> passes for the
+    /// it, with libtorch's convolutions (x̂ clamped and rounded to 8 bits; a mean-scale model's eval forward, whose ŷ
+    /// and x̂ are the decoder's, and its likelihoods' bits; a joint autoregressive model's coded ŷ, position by
+    /// position, and the bytes of its streams), and the best latents are returned: never worse than the encoder's by
+    /// that measure. The steps use oneDNN where <see cref="MkldnnBackend.check"/> passes for the
     /// padded image (a few seconds). The model's parameters, mode, torch's random state and oneDNN's setting are left
     /// as they were.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="refinement"/> is null.</exception>
-    public static (Tensor y, Tensor z) Refine(MeanScaleHyperprior model, Tensor image, Refinement refinement)
+    /// <exception cref="ArgumentException">The model cannot refine (<see cref="CanRefine"/>).</exception>
+    public static (Tensor y, Tensor z) Refine(CompressionModel model, Tensor image, Refinement refinement)
     {
         ArgumentNullException.ThrowIfNull(refinement);
+        var joint = model as JointAutoregressiveHierarchicalPriors;
+        var meanScale = model as MeanScaleHyperprior;
+        if (joint is null && meanScale is null)
+        {
+            throw CannotRefine(nameof(Refine), model, nameof(model));
+        }
+        CompressionOutput ForwardLatents(Tensor y, Tensor z) => joint?.forward_latents(y, z) ?? meanScale!.forward_latents(y, z);
         using var scope = NewDisposeScope();
         int height = (int)image.shape[2], width = (int)image.shape[3];
         double scale = refinement.Lambda * 255 * 255;
@@ -146,12 +163,13 @@ public static class Codec
         // Scalars held for the whole search: TorchSharp's implicit ones can be finalized during a native call (README,
         // "A rare crash in long runs"), and a search makes thousands of calls.
         using Scalar full = 255.0.ToScalar(), weight = scale.ToScalar();
-        Tensor Loss(CompressionOutput output, bool coded)
+        Tensor Distortion(Tensor padded, bool coded)
         {
-            Tensor xHat = Images.Crop(output.x_hat, width, height);
+            Tensor xHat = Images.Crop(padded, width, height);
             if (coded) xHat = Images.EightBit(xHat).to(xHat.dtype).div(full);
-            return Bits.per_pixel(height * width, output.likelihoods.Values.ToArray()) + nn.functional.mse_loss(xHat, image).mul(weight);
+            return nn.functional.mse_loss(xHat, image).mul(weight);
         }
+        Tensor Loss(CompressionOutput output, bool coded) => Bits.per_pixel(height * width, output.likelihoods.Values.ToArray()) + Distortion(output.x_hat, coded);
         bool training = model.training;
         var parameters = model.parameters().Select(p => (p, p.requires_grad)).ToArray();
         try
@@ -159,7 +177,7 @@ public static class Codec
             foreach ((var p, _) in parameters) p.requires_grad_(false);
             torch.random.manual_seed(refinement.Seed);
             Tensor y, z;
-            using (no_grad()) (y, z) = model.latents(x);
+            using (no_grad()) (y, z) = joint?.latents(x) ?? meanScale!.latents(x);
             // Parameters, for Adam; they live outside dispose scopes and are disposed below.
             using Parameter yParameter = new(y.clone()), zParameter = new(z.clone());
             var latents = new[] { yParameter, zParameter };
@@ -169,8 +187,12 @@ public static class Codec
             {
                 using var inner = NewDisposeScope();
                 using var noGrad = no_grad();
+                using var libtorch = MkldnnBackend.flags(enabled: false);
                 model.eval();
-                return Loss(model.forward_latents(yc, zc), coded: true).item<float>();
+                if (joint is null) return Loss(meanScale!.forward_latents(yc, zc), coded: true).item<float>();
+                CompressedData data = joint.compress_latents(yc, zc, RansStreamLayout.SoftRound, out Tensor yHat);
+                double bits = 8.0 * data.strings.Sum(s => s[0].Length);
+                return bits / (height * width) + Distortion(joint.synthesis(yHat), coded: true).item<float>();
             }
             using var optimizer = optim.Adam(latents, refinement.LearningRate);
             for (int step = 1; step <= refinement.Steps; step++)
@@ -179,7 +201,7 @@ public static class Codec
                 {
                     model.train();
                     optimizer.zero_grad();
-                    Loss(model.forward_latents(latents[0], latents[1]), coded: false).backward();
+                    Loss(ForwardLatents(latents[0], latents[1]), coded: false).backward();
                     optimizer.step();
                 }
                 if (step % Refinement.CheckEvery != 0 && step != refinement.Steps) continue;

@@ -23,7 +23,7 @@ var weightsOption = new Option<FileInfo?>("--weights") { Description = "Trained 
 var quality = new Option<int>("--quality") { Description = $"Quality level, 1 (about 0.1 bpp) to {SrzFile.MaxQuality} (about 1 bpp): the committed weights weights/q<level>.srzw.", DefaultValueFactory = _ => 3 };
 var input = new Argument<FileInfo>("input");
 var output = new Argument<FileInfo>("output");
-var refine = new Option<int>("--refine") { Description = "Refine the latents for this image with so many steps of gradient descent on R + λ·D (0 to 10,000; 0: none; about 0.1 s a step for 512×512 on 2 cores). Mean-scale models only; the decoder is the same.", DefaultValueFactory = _ => 0 };
+var refine = new Option<int>("--refine") { Description = "Refine the latents for this image with so many steps of gradient descent on R + λ·D (0 to 10,000; 0: none; about 0.1 s a step for 512×512 on 2 cores). Mean-scale and autoregressive models; the decoder is the same.", DefaultValueFactory = _ => 0 };
 var compress = new Command("compress", "Compress a PNG or JPEG image to an .srz file.") { input, output, quality, weightsOption, refine };
 var decompress = new Command("decompress", "Decompress an .srz file to a PNG image.") { input, output, weightsOption };
 
@@ -84,9 +84,9 @@ try
         int refineSteps = parsed.GetValue(refine);
         if (!RefineInRange(refineSteps)) return 2;
         (CompressionModel model, ModelFile.Config config) = ModelFile.Load(chosen?.FullName ?? LevelWeights(here, level));
-        if (refineSteps > 0 && model is not MeanScaleHyperprior)
+        if (refineSteps > 0 && !Codec.CanRefine(model))
         {
-            Console.Error.WriteLine($"error: --refine needs a mean-scale model; these weights are {Evaluation.Label(config.Architecture)}.");
+            Console.Error.WriteLine($"error: --refine needs a mean-scale or autoregressive model; these weights are {Evaluation.Label(config.Architecture)}.");
             return 2;
         }
         Tensor image = Images.Decode(File.ReadAllBytes(parsed.GetValue(input)!.FullName), out string? conversion);
@@ -277,7 +277,7 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
         {
             points.Add(Evaluation.Codec(model, config, images));
             // The refined curve beside the plain one, for the models that can refine.
-            if (refineSteps > 0 && model is MeanScaleHyperprior) points.Add(Evaluation.Codec(model, config, images, new Codec.Refinement(config.Lambda, refineSteps)));
+            if (refineSteps > 0 && Codec.CanRefine(model)) points.Add(Evaluation.Codec(model, config, images, new Codec.Refinement(config.Lambda, refineSteps)));
         }
     }
     // Narrow tables rather than one wide one: each fits 80 columns, and plain text never wraps a cell, in a terminal or a

@@ -138,7 +138,7 @@ public sealed class CodecTests
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         using var oneDnn = SoftRound.Tf.Performance.MkldnnBackend.flags(enabled: false);
-        (CompressionModel level, _) = ModelFile.Load(Path.Combine(Repository.Root, "examples", "ImageCodec", "weights", "q4.srzw"));
+        (CompressionModel level, _) = ModelFile.Load(Path.Combine(Repository.Root, "examples", "ImageCodec", "weights", "mean-scale", "q4.srzw"));
         var hyperprior = (MeanScaleHyperprior)level;
         var hs = (nn.Module<Tensor, Tensor>)level.named_children().Single(c => c.name == "h_s").module;
         string photo = Path.Combine(Repository.Root, "examples", "ImageCodec", "data", "photos", "validation", "enlightenment-Spruce-Needles.jpg");
@@ -252,7 +252,7 @@ public sealed class CodecTests
             StringAssert.Contains(output, "error: --refine must be 0 to 10,000; got -1.");
             (code, output) = Run($"compress \"{png}\" \"{srz}.r\" --weights \"{weightsPath}\" --refine 3");
             Assert.AreEqual(2, code, output);
-            StringAssert.Contains(output, "error: --refine needs a mean-scale model; these weights are factorized.");
+            StringAssert.Contains(output, "error: --refine needs a mean-scale or autoregressive model; these weights are factorized.");
             (code, output) = Run($"compress \"{png}\" \"{srz}\" --weights \"{png}\"");
             Assert.AreEqual(2, code, output);
             StringAssert.Contains(output, "is not a codec weights file");
