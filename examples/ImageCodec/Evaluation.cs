@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.Linq;
 using SoftRound.Tf;
 using SoftRound.Tf.Entropy;
@@ -40,6 +41,18 @@ public static class Evaluation
 
         /// <summary>MS-SSIM in dB, −10·log10(1 − MS-SSIM).</summary>
         public static Metric MsSsimDb { get; } = new("MS-SSIM", p => p.MsSsimDb);
+    }
+
+    /// <summary>
+    /// A difference as the tables print it: with its sign and <paramref name="decimals"/> decimals ("+1.41", "-0.49"),
+    /// rounded first so that a value rounding to zero prints unsigned ("0.00"; .NET's "+0.00;-0.00" prints −0.004 as
+    /// "-+0.00"); "n/a" for NaN.
+    /// </summary>
+    public static string Signed(double value, int decimals)
+    {
+        if (double.IsNaN(value)) return "n/a";
+        string digits = "0." + new string('0', decimals);
+        return (Math.Round(value, decimals) + 0.0).ToString($"+{digits};-{digits};{digits}", CultureInfo.InvariantCulture);
     }
 
     /// <summary>The label of a training quantizer in tables and plots.</summary>

@@ -302,7 +302,7 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
         {
             Evaluation.Point p = sorted[i];
             double j = Evaluation.QualityAt(jpeg, p.Bpp, metric), w = Evaluation.QualityAt(webp, p.Bpp, metric), own = metric.Of(p);
-            against.Add(new[] { Number(i + 1), Dash(j, "0.00"), Dash(own - j, "+0.00;-0.00"), Dash(w, "0.00"), Dash(own - w, "+0.00;-0.00") });
+            against.Add(new[] { Number(i + 1), Dash(j, "0.00"), Evaluation.Signed(own - j, 2), Dash(w, "0.00"), Evaluation.Signed(own - w, 2) });
         }
         Print(against);
         Console.WriteLine($"JPEG's and WebP's {metric.Name} (dB) interpolated at the model's bpp;");
@@ -313,7 +313,7 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     {
         Evaluation.Point p = sorted[i];
         // A refined curve has no estimate (its latents are the refinement's): n/a.
-        sizeAndSpeed.Add(new[] { Number(i + 1), Dash(p.EstimatedBpp, "0.000"), double.IsNaN(p.EstimatedBpp) ? "n/a" : $"{(p.Bpp / p.EstimatedBpp - 1) * 100:+0.0;-0.0;0.0} %", $"{p.CompressSeconds:0.00}", $"{p.DecompressSeconds:0.00}" });
+        sizeAndSpeed.Add(new[] { Number(i + 1), Dash(p.EstimatedBpp, "0.000"), double.IsNaN(p.EstimatedBpp) ? "n/a" : $"{Evaluation.Signed((p.Bpp / p.EstimatedBpp - 1) * 100, 1)} %", $"{p.CompressSeconds:0.00}", $"{p.DecompressSeconds:0.00}" });
     }
     Print(sizeAndSpeed);
     var curves = Evaluation.Curves(sorted).Where(c => c.Points.Count >= 2).ToList();
@@ -333,8 +333,8 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     var ranking = new List<string[]> { new[] { "quantizer", "steps", "mean Δ vs JPEG (dB)", "per seed", "spread" } };
     foreach (Evaluation.Standing s in Evaluation.Ranking(points, jpeg))
     {
-        ranking.Add(new[] { s.Method, Number(s.Steps), $"{s.Mean:+0.00;-0.00}",
-            string.Join(", ", s.PerSeed.Select(e => $"{e.Key}: {e.Value:+0.00;-0.00}")), $"{s.Spread:0.00}" });
+        ranking.Add(new[] { s.Method, Number(s.Steps), Evaluation.Signed(s.Mean, 2),
+            string.Join(", ", s.PerSeed.Select(e => $"{e.Key}: {Evaluation.Signed(e.Value, 2)}")), $"{s.Spread:0.00}" });
     }
     Print(ranking);
     outputFolder.Create();
