@@ -81,7 +81,7 @@ public sealed class ModelFileTests
         StringAssert.Contains(Refused(file[..^1]), "is truncated or corrupted: its checksum does not match.");
         StringAssert.Contains(Refused(file[..39]), "is truncated or corrupted: its checksum does not match.");
         byte[] content = file[..^32];
-        foreach ((int offset, int value) in new[] { (8, 4), (8, -1), (12, 0), (12, ModelFile.MaxChannels + 1), (16, 0), (20, 99) })
+        foreach ((int offset, int value) in new[] { (8, 5), (8, -1), (12, 0), (12, ModelFile.MaxChannels + 1), (16, 0), (20, 99) })
         {
             byte[] bad = (byte[])content.Clone();
             BitConverter.GetBytes(value).CopyTo(bad, offset);
