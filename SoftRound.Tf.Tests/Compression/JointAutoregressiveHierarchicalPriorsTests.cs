@@ -138,12 +138,7 @@ public sealed class JointAutoregressiveHierarchicalPriorsTests : PortedModelTest
         (JointAutoregressiveHierarchicalPriors model, Tensor x) = Seeded();
         model.train();
         (Tensor y0, Tensor z0) = model.latents(x);
-        Tensor y = y0.detach().requires_grad_(), z = z0.detach().requires_grad_();
-        CompressionOutput output = model.forward_latents(y, z);
-        Tensor loss = output.likelihoods.Values.Select(l => -l.log2().sum()).Aggregate((a, b) => a + b) + (output.x_hat - x).pow(2).sum();
-        loss.backward();
-        Assert.IsTrue(y.grad is not null && y.grad.abs().sum().item<float>() > 0, "y gets a gradient");
-        Assert.IsTrue(z.grad is not null && z.grad.abs().sum().item<float>() > 0, "z gets a gradient");
+        CompressionModelChecks.LatentsGetGradients((y, z) => model.forward_latents(y, z), x, y0, z0);
     }
 
     [TestMethod]
@@ -152,18 +147,12 @@ public sealed class JointAutoregressiveHierarchicalPriorsTests : PortedModelTest
         using var scope = NewDisposeScope();
         (JointAutoregressiveHierarchicalPriors model, Tensor x) = Seeded();
         (Tensor y, Tensor z) = model.latents(x);
-        void Throws<T>(Action call, string param, string message) where T : ArgumentException
-        {
-            T e = Assert.ThrowsExactly<T>(call);
-            Assert.AreEqual(param, e.ParamName);
-            StringAssert.Contains(e.Message, message);
-        }
-        Throws<ArgumentException>(() => model.forward_latents(y[.., ..5], z), "y", "JointAutoregressiveHierarchicalPriors.forward_latents: y must be a floating-point (B, 6, h, w) tensor; got Float32 of shape [1, 5, 4, 4].");
-        Throws<ArgumentException>(() => model.compress_latents(y, z[.., .., .., ..0], RansStreamLayout.SoftRound, out _), "z", "JointAutoregressiveHierarchicalPriors.compress_latents: z must be a Float32 (1, 4, h/4, w/4) tensor for y of shape [1, 6, 4, 4]; got Float32 of shape [1, 4, 1, 0].");
+        CompressionModelChecks.Throws<ArgumentException>(() => model.forward_latents(y[.., ..5], z), "y", "JointAutoregressiveHierarchicalPriors.forward_latents: y must be a floating-point (B, 6, h, w) tensor; got Float32 of shape [1, 5, 4, 4].");
+        CompressionModelChecks.Throws<ArgumentException>(() => model.compress_latents(y, z[.., .., .., ..0], RansStreamLayout.SoftRound, out _), "z", "JointAutoregressiveHierarchicalPriors.compress_latents: z must be a Float32 (1, 4, h/4, w/4) tensor for y of shape [1, 6, 4, 4]; got Float32 of shape [1, 4, 1, 0].");
         Tensor bad = y.clone();
         bad[0, 0, 0, 0] = tensor(float.NaN);
-        Throws<ArgumentOutOfRangeException>(() => model.compress_latents(bad, z, RansStreamLayout.SoftRound, out _), "y", "JointAutoregressiveHierarchicalPriors.compress_latents: y");
-        Throws<ArgumentException>(() => model.latents(x[.., .., ..60]), "x", "JointAutoregressiveHierarchicalPriors.latents");
+        CompressionModelChecks.Throws<ArgumentOutOfRangeException>(() => model.compress_latents(bad, z, RansStreamLayout.SoftRound, out _), "y", "JointAutoregressiveHierarchicalPriors.compress_latents: y");
+        CompressionModelChecks.Throws<ArgumentException>(() => model.latents(x[.., .., ..60]), "x", "JointAutoregressiveHierarchicalPriors.latents");
         Assert.IsTrue(bad.isnan().any().item<bool>(), "the input stays as it was");
     }
 

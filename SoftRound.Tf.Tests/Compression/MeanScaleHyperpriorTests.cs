@@ -184,12 +184,7 @@ public sealed class MeanScaleHyperpriorTests : PortedModelTests
         (MeanScaleHyperprior model, Tensor x) = Seeded();
         model.train();
         (Tensor y0, Tensor z0) = model.latents(x);
-        Tensor y = y0.detach().requires_grad_(), z = z0.detach().requires_grad_();
-        CompressionOutput output = model.forward_latents(y, z);
-        Tensor loss = output.likelihoods.Values.Select(l => -l.log2().sum()).Aggregate((a, b) => a + b) + (output.x_hat - x).pow(2).sum();
-        loss.backward();
-        Assert.IsTrue(y.grad is not null && y.grad.abs().sum().item<float>() > 0, "y gets a gradient");
-        Assert.IsTrue(z.grad is not null && z.grad.abs().sum().item<float>() > 0, "z gets a gradient");
+        CompressionModelChecks.LatentsGetGradients((y, z) => model.forward_latents(y, z), x, y0, z0);
     }
 
     [TestMethod]
@@ -198,26 +193,20 @@ public sealed class MeanScaleHyperpriorTests : PortedModelTests
         using var scope = NewDisposeScope();
         (MeanScaleHyperprior model, Tensor x) = Seeded();
         (Tensor y, Tensor z) = model.latents(x);
-        void Throws<T>(Action call, string param, string message) where T : ArgumentException
-        {
-            T e = Assert.ThrowsExactly<T>(call);
-            Assert.AreEqual(param, e.ParamName);
-            StringAssert.Contains(e.Message, message);
-        }
-        Throws<ArgumentException>(() => model.forward_latents(y[.., ..15], z), "y", "MeanScaleHyperprior.forward_latents: y must be a floating-point (B, 16, h, w) tensor; got Float32 of shape [1, 15, 4, 8].");
-        Throws<ArgumentException>(() => model.compress_latents(y.to(ScalarType.Int32), z), "y", "MeanScaleHyperprior.compress_latents: y must be a floating-point (B, 16, h, w) tensor; got Int32");
-        Throws<ArgumentException>(() => model.forward_latents(y, z[.., .., .., ..1]), "z", "MeanScaleHyperprior.forward_latents: z must be a Float32 (1, 8, h/4, w/4) tensor for y of shape [1, 16, 4, 8]; got Float32 of shape [1, 8, 1, 1].");
-        Throws<ArgumentException>(() => model.compress_latents(y, z.to(ScalarType.Float64)), "z", "got Float64");
-        Throws<ArgumentException>(() => model.forward_latents(y, cat(new[] { z, z })), "z", "got Float32 of shape [2, 8, 1, 2]");
+        CompressionModelChecks.Throws<ArgumentException>(() => model.forward_latents(y[.., ..15], z), "y", "MeanScaleHyperprior.forward_latents: y must be a floating-point (B, 16, h, w) tensor; got Float32 of shape [1, 15, 4, 8].");
+        CompressionModelChecks.Throws<ArgumentException>(() => model.compress_latents(y.to(ScalarType.Int32), z), "y", "MeanScaleHyperprior.compress_latents: y must be a floating-point (B, 16, h, w) tensor; got Int32");
+        CompressionModelChecks.Throws<ArgumentException>(() => model.forward_latents(y, z[.., .., .., ..1]), "z", "MeanScaleHyperprior.forward_latents: z must be a Float32 (1, 8, h/4, w/4) tensor for y of shape [1, 16, 4, 8]; got Float32 of shape [1, 8, 1, 1].");
+        CompressionModelChecks.Throws<ArgumentException>(() => model.compress_latents(y, z.to(ScalarType.Float64)), "z", "got Float64");
+        CompressionModelChecks.Throws<ArgumentException>(() => model.forward_latents(y, cat(new[] { z, z })), "z", "got Float32 of shape [2, 8, 1, 2]");
         Tensor bad = y.clone();
         bad[0, 0, 0, 0] = tensor(float.PositiveInfinity);
-        Throws<ArgumentOutOfRangeException>(() => model.compress_latents(bad, z), "y", "MeanScaleHyperprior.compress_latents: y");
+        CompressionModelChecks.Throws<ArgumentOutOfRangeException>(() => model.compress_latents(bad, z), "y", "MeanScaleHyperprior.compress_latents: y");
         Tensor badZ = z.clone();
         badZ[0, 0, 0, 0] = tensor(float.NaN);
-        Throws<ArgumentOutOfRangeException>(() => model.forward_latents(y, badZ), "z", "MeanScaleHyperprior.forward_latents: z");
-        Throws<ArgumentOutOfRangeException>(() => model.forward_latents(y, z, zeros(1, 16, 1, 1)), "stepSize", "MeanScaleHyperprior.forward_latents: stepSize");
-        Throws<ArgumentOutOfRangeException>(() => model.compress_latents(y, z, full(1, 16, 1, 1, -1f)), "stepSize", "MeanScaleHyperprior.compress_latents: stepSize");
-        Throws<ArgumentException>(() => model.latents(x[.., .., ..60]), "x", "MeanScaleHyperprior.latents");
+        CompressionModelChecks.Throws<ArgumentOutOfRangeException>(() => model.forward_latents(y, badZ), "z", "MeanScaleHyperprior.forward_latents: z");
+        CompressionModelChecks.Throws<ArgumentOutOfRangeException>(() => model.forward_latents(y, z, zeros(1, 16, 1, 1)), "stepSize", "MeanScaleHyperprior.forward_latents: stepSize");
+        CompressionModelChecks.Throws<ArgumentOutOfRangeException>(() => model.compress_latents(y, z, full(1, 16, 1, 1, -1f)), "stepSize", "MeanScaleHyperprior.compress_latents: stepSize");
+        CompressionModelChecks.Throws<ArgumentException>(() => model.latents(x[.., .., ..60]), "x", "MeanScaleHyperprior.latents");
         Assert.IsFalse(bad.isfinite().all().item<bool>(), "the input stays as it was");
     }
 }

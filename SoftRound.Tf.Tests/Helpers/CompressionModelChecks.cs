@@ -147,4 +147,26 @@ internal static class CompressionModelChecks
         Tensor bpp = Bits.per_pixel(x.shape[0] * x.shape[2] * x.shape[3], output.likelihoods.Values.ToArray());
         return bpp + 0.01 * 255 * 255 * nn.functional.mse_loss(output.x_hat, x);
     }
+
+    /// <summary>
+    /// Asserts that R + D of a forward pass from latents (<paramref name="forwardLatents"/>, the model in training) sends
+    /// a gradient to both: the bits of every likelihood plus the squared error of x̂ to <paramref name="x"/>.
+    /// </summary>
+    public static void LatentsGetGradients(Func<Tensor, Tensor, CompressionOutput> forwardLatents, Tensor x, Tensor y0, Tensor z0)
+    {
+        Tensor y = y0.detach().requires_grad_(), z = z0.detach().requires_grad_();
+        CompressionOutput output = forwardLatents(y, z);
+        Tensor loss = output.likelihoods.Values.Select(l => -l.log2().sum()).Aggregate((a, b) => a + b) + (output.x_hat - x).pow(2).sum();
+        loss.backward();
+        Assert.IsTrue(y.grad is not null && y.grad.abs().sum().item<float>() > 0, "y gets a gradient");
+        Assert.IsTrue(z.grad is not null && z.grad.abs().sum().item<float>() > 0, "z gets a gradient");
+    }
+
+    /// <summary>Asserts that <paramref name="call"/> throws exactly <typeparamref name="T"/> naming <paramref name="param"/>, its message containing <paramref name="message"/>.</summary>
+    public static void Throws<T>(Action call, string param, string message) where T : ArgumentException
+    {
+        T e = Assert.ThrowsExactly<T>(call);
+        Assert.AreEqual(param, e.ParamName);
+        StringAssert.Contains(e.Message, message);
+    }
 }
