@@ -55,9 +55,8 @@ public static class Codec
         else
         {
             (Tensor y, Tensor z) = Refine(model, image, refinement);
-            data = model is JointAutoregressiveHierarchicalPriors joint
-                ? joint.compress_latents(y, z, RansStreamLayout.SoftRound, out _)
-                : ((MeanScaleHyperprior)model).compress_latents(y, z);
+            var joint = model as JointAutoregressiveHierarchicalPriors;
+            data = joint is not null ? joint.compress_latents(y, z, RansStreamLayout.SoftRound, out _) : ((MeanScaleHyperprior)model).compress_latents(y, z);
         }
         return SrzFile.Write(new SrzFile.Header(Weights.Identifier(model), width, height, quality), data.strings.Select(s => s[0]).ToArray());
     }
