@@ -235,5 +235,9 @@ public sealed class CodecRefinementTests
         var other = Assert.ThrowsExactly<ArgumentException>(() => Codec.Compress(factorized, image, 0, new Codec.Refinement(0.01, 5)));
         Assert.AreEqual("refinement", other.ParamName);
         StringAssert.StartsWith(other.Message, "Codec.Compress: refinement needs a mean-scale or joint autoregressive hyperprior; got FactorizedPrior.");
+        var direct = Assert.ThrowsExactly<ArgumentException>(() => Codec.Refine(factorized, image, new Codec.Refinement(0.01, 5)));
+        Assert.AreEqual("model", direct.ParamName);
+        StringAssert.StartsWith(direct.Message, "Codec.Refine: refinement needs a mean-scale or joint autoregressive hyperprior; got FactorizedPrior.");
+        Assert.IsFalse(Codec.CanRefine(factorized));
     }
 }
