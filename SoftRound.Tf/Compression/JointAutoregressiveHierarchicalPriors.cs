@@ -131,9 +131,7 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         (Tensor y, Tensor z) = Latents(x);
-        CompressedData data = Compress(nameof(compress), y, z, layout, out yHat);
-        yHat = yHat.MoveToOuterDisposeScope();
-        return data;
+        return Compress(nameof(compress), y, z, layout, out yHat);
     }
 
     /// <summary>
@@ -148,9 +146,7 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
         CheckLatents(nameof(compress_latents), y, z);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        CompressedData data = Compress(nameof(compress_latents), y, z, layout, out yHat);
-        yHat = yHat.MoveToOuterDisposeScope();
-        return data;
+        return Compress(nameof(compress_latents), y, z, layout, out yHat);
     }
 
     private CompressedData Compress(string member, Tensor y, Tensor z, RansStreamLayout layout, out Tensor yHat)
@@ -172,7 +168,8 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
             });
             yStrings[i] = encoder.flush();
         }
-        yHat = Unpad(padded);
+        // Out of the caller's dispose scope: both callers return it.
+        yHat = Unpad(padded).MoveToOuterDisposeScope();
         return new CompressedData(new[] { yStrings, zStrings }, shape);
     }
 

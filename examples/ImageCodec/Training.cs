@@ -252,7 +252,8 @@ public static class Training
         /// </summary>
         private static void Initialize(CompressionModel model, string path)
         {
-            (CompressionModel source, _) = ModelFile.Load(path);
+            (CompressionModel loaded, _) = ModelFile.Load(path);
+            using CompressionModel source = loaded;
             using var noGrad = no_grad();
             Dictionary<string, Tensor> from = source.state_dict();
             int copied = 0;
@@ -265,13 +266,8 @@ public static class Training
                     copied++;
                 }
             }
-            if (copied == 0)
-            {
-                source.Dispose();
-                throw new InvalidDataException($"{path} shares no state-dict entry (name and shape) with a {model.GetName()} of N = {model.N}, M = {model.M}.");
-            }
+            if (copied == 0) throw new InvalidDataException($"{path} shares no state-dict entry (name and shape) with a {model.GetName()} of N = {model.N}, M = {model.M}.");
             if (model is JointAutoregressiveHierarchicalPriors && source is MeanScaleHyperprior) PassHyperpriorThrough(model.state_dict(), model.M);
-            source.Dispose();
         }
 
         /// <summary>
