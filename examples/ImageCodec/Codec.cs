@@ -226,16 +226,21 @@ public static class Codec
         using var scope = NewDisposeScope();
         int factor = model.downsampling_factor;
         var data = new CompressedData(streams.Select(s => new[] { s }).ToArray(), new long[] { (header.Height + factor - 1) / factor, (header.Width + factor - 1) / factor });
-        Tensor xHat;
+        return Images.Crop(Decode(model, data), header.Width, header.Height).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>x̂ = g_s(ŷ) of <paramref name="data"/>'s streams; a model's refusal of them becomes the file's fault.</summary>
+    /// <exception cref="InvalidDataException">The model refuses the streams (their number, or their content).</exception>
+    private static Tensor Decode(CompressionModel model, CompressedData data)
+    {
         try
         {
-            xHat = model.decompress(data);
+            return model.decompress(data);
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"the file's streams ({streams.Length}) do not fit {model.GetName()}: {e.Message}", e);
+            throw new InvalidDataException($"the file's streams ({data.strings.Count}) do not fit {model.GetName()}: {e.Message}", e);
         }
-        return Images.Crop(xHat, header.Width, header.Height).contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>The eval forward pass on the padded image, cropped and clamped as <see cref="Decompress"/> gives it, and the likelihoods of every latent.</summary>

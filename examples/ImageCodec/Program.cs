@@ -126,10 +126,10 @@ try
             return 2;
         }
         double factor = parsed.GetValue(spikeFactor);
-        Training.SpikeGuard? guard;
+        Training.SpikeGuard? guard = null;
         try
         {
-            guard = factor == 0 ? null : new Training.SpikeGuard(factor);
+            if (factor != 0) guard = new Training.SpikeGuard(factor);
         }
         catch (ArgumentOutOfRangeException)
         {
@@ -264,7 +264,8 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     foreach (FileInfo file in files)
     {
         (CompressionModel model, ModelFile.Config config) = ModelFile.Load(file.FullName);
-        if (model is VariableRateHyperprior variable)
+        var variable = model as VariableRateHyperprior;
+        if (variable is not null)
         {
             // Every level of the one model: one curve.
             for (int level = 1; level <= VariableRateHyperprior.Lambdas.Count; level++)
