@@ -108,6 +108,15 @@ public static class Evaluation
         return new Point($"{Label(config.Architecture)} {Label(config.Mode)}{refined}", config.Lambda, config.Seed, config.Steps, bpp / n, estimated / n, psnr / n, msSsim / n, compress / n, decompress / n);
     }
 
+    /// <summary>
+    /// The qualities <c>eval</c> sweeps JPEG at: 3 to 90, reaching below the lowest quality level's rate (Skia's JPEG
+    /// writes the same file at 0, 1 and 2 as at 3, near enough: a curve needs distinct rates).
+    /// </summary>
+    public static IReadOnlyList<int> JpegQualities { get; } = new[] { 3, 4, 5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90 };
+
+    /// <summary>The qualities <c>eval</c> sweeps WebP at: 0 to 90, reaching below the lowest quality level's rate.</summary>
+    public static IReadOnlyList<int> WebpQualities { get; } = new[] { 0, 1, 2, 3, 4, 5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90 };
+
     /// <summary>JPEG (Skia's encoder, 4:2:0) at each quality: bytes of the file, PSNR of its decoding.</summary>
     public static IReadOnlyList<Point> Jpeg(IReadOnlyList<Tensor> images, IEnumerable<int> qualities) => Reference("JPEG", SKEncodedImageFormat.Jpeg, images, qualities);
 

@@ -258,8 +258,7 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     FileInfo[] files = weights.Exists ? weights.GetFiles("*.srzw").OrderBy(f => f.Name, StringComparer.Ordinal).ToArray() : Array.Empty<FileInfo>();
     if (files.Length == 0) throw new FileNotFoundException($"no weights files (*.srzw) in {weights.FullName}; train some with `sweep` or `train`.");
     var clock = System.Diagnostics.Stopwatch.StartNew();
-    int[] qualities = { 5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90 };
-    IReadOnlyList<Evaluation.Point> jpeg = Evaluation.Jpeg(images, qualities), webp = Evaluation.Webp(images, qualities);
+    IReadOnlyList<Evaluation.Point> jpeg = Evaluation.Jpeg(images, Evaluation.JpegQualities), webp = Evaluation.Webp(images, Evaluation.WebpQualities);
     var points = new List<Evaluation.Point>();
     foreach (FileInfo file in files)
     {

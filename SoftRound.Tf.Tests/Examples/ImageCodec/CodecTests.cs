@@ -331,8 +331,9 @@ public sealed class CodecTests
                 Assert.IsTrue(line.Length <= 80, $"{line.Length} characters: {line}");
             StringAssert.Matches(output, new System.Text.RegularExpressions.Regex(@"\n1 +factorized uniform noise +0\.01 +3 +120 +\d\.\d{3} +\d+\.\d\d +n/a\r?\n"));
             string[] rows = File.ReadAllLines(Path.Combine(results, "rd.csv"));
-            Assert.AreEqual(1 + 1 + 12 + 12, rows.Length, string.Join("\n", rows));
-            Assert.AreEqual(12, rows.Count(r => r.StartsWith("WebP,", StringComparison.Ordinal)));
+            Assert.AreEqual(1 + 1 + Evaluation.JpegQualities.Count + Evaluation.WebpQualities.Count, rows.Length, string.Join("\n", rows));
+            Assert.AreEqual(17, rows.Count(r => r.StartsWith("WebP,", StringComparison.Ordinal)));
+            Assert.AreEqual(14, rows.Count(r => r.StartsWith("JPEG,", StringComparison.Ordinal)));
             StringAssert.StartsWith(rows[1], "factorized uniform noise,0.01,3,");
             Assert.IsTrue(new FileInfo(Path.Combine(results, "rd.png")).Length > 1000);
         }

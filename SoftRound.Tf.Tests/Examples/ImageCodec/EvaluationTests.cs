@@ -233,8 +233,14 @@ public sealed class EvaluationTests
             return Evaluation.Codec(model, config, images);
         }).ToArray();
         Console.WriteLine(string.Join("\n", curve.Select(p => $"{p.Bpp:0.0000} bpp {p.Psnr:0.000} dB (estimate {p.EstimatedBpp:0.0000})")));
-        int[] qualities = { 5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90 };
-        IReadOnlyList<Evaluation.Point> jpegCurve = Evaluation.Jpeg(images, qualities), webpCurve = Evaluation.Webp(images, qualities);
+        IReadOnlyList<Evaluation.Point> jpegCurve = Evaluation.Jpeg(images, Evaluation.JpegQualities), webpCurve = Evaluation.Webp(images, Evaluation.WebpQualities);
+        foreach (IReadOnlyList<Evaluation.Point> reference in new[] { jpegCurve, webpCurve })
+        {
+            // Each sweep reaches below the lowest level's rate, its rates distinct and rising, so every level has a
+            // reference to be compared with.
+            Assert.IsTrue(reference[0].Bpp < curve[0].Bpp, $"{reference[0].Method} starts at {reference[0].Bpp} bpp");
+            for (int k = 1; k < reference.Count; k++) Assert.IsTrue(reference[k].Bpp > reference[k - 1].Bpp * 1.01, $"{reference[k].Method} {reference[k].Setting}");
+        }
         double[] measured = new[] { Evaluation.Metric.Psnr, Evaluation.Metric.MsSsimDb }
             .SelectMany(m => new[] { Evaluation.BdRate(jpegCurve, curve, m), Evaluation.BdRate(webpCurve, curve, m) }).ToArray();
         Console.WriteLine($"BD-rate on PSNR: {measured[0]:0.00} % vs JPEG, {measured[1]:0.00} % vs WebP; on MS-SSIM: {measured[2]:0.00} %, {measured[3]:0.00} %");
