@@ -21,6 +21,17 @@ internal static class TensorAssert
         }
     }
 
+    /// <summary>
+    /// Same shape and dtype, each |actual − expected| ≤ atol + rtol·|expected|: for what the coder decodes beside the
+    /// model's float32 forward (the coding path computes the entropy parameters in float64).
+    /// </summary>
+    public static void Close(Tensor expected, Tensor actual, double rtol, double atol)
+    {
+        CollectionAssert.AreEqual(expected.shape, actual.shape, "shape");
+        Assert.AreEqual(expected.dtype, actual.dtype, "dtype");
+        Close(Reference.Values(expected), actual, rtol, atol);
+    }
+
     /// <summary>Same shape, same dtype and bitwise-equal values (NaN equal to NaN).</summary>
     public static void Identical(Tensor expected, Tensor actual)
     {

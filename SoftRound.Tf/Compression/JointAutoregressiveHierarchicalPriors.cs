@@ -152,7 +152,7 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
     private CompressedData Compress(string member, Tensor y, Tensor z, RansStreamLayout layout, out Tensor yHat)
     {
         (byte[][] zStrings, long[] shape, Tensor zHat) = CodeHyperLatent(entropy_bottleneck, z, layout);
-        Tensor parameters = h_s.call(zHat);
+        Tensor parameters = new Float64Network(GetName(), h_s).call(zHat);
         QuantizedCdf cdfs = gaussian_conditional.CurrentTables($"{GetName()}.{member}");
         Tensor padded = nn.functional.pad(y, new long[] { Padding, Padding, Padding, Padding });
         var yStrings = new byte[y.shape[0]][];
@@ -180,10 +180,11 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
         CheckData(Member, data, 2);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor parameters = h_s.call(entropy_bottleneck.decompress(data.strings[1], data.shape, layout));
+        Tensor zHat = entropy_bottleneck.decompress(data.strings[1], data.shape, layout);
+        Tensor parameters = new Float64Network(GetName(), h_s).call(zHat);
         QuantizedCdf cdfs = gaussian_conditional.CurrentTables($"{GetName()}.{Member}");
         long height = data.shape[0] * ZToY, width = data.shape[1] * ZToY;
-        Tensor padded = zeros(parameters.shape[0], M, height + 2 * Padding, width + 2 * Padding, parameters.dtype, parameters.device);
+        Tensor padded = zeros(parameters.shape[0], M, height + 2 * Padding, width + 2 * Padding, zHat.dtype, zHat.device);
         var decoder = new RansDecoder(layout);
         for (int i = 0; i < data.strings[0].Length; i++)
         {
@@ -203,12 +204,16 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
 
     /// <summary>
     /// Visits the positions of one padded latent (1, M, H + 4, W + 4) in raster order: the context of the 5×5 window,
-    /// with the hyperprior's parameters there, gives the scales and means (1, M); <paramref name="code"/> gets them
-    /// and the window's centre of y (1, M), and returns the ŷ written back at the centre.
+    /// with the hyperprior's parameters there, gives the scales and means (1, M), computed in float64 as the
+    /// parameters are (<see cref="Float64Network"/>: a decoder on another machine must find the same);
+    /// <paramref name="code"/> gets them and the window's centre of y (1, M), and returns the ŷ written back at the
+    /// centre, in the latent's dtype.
     /// </summary>
     private void Raster(Tensor padded, Tensor parameters, Func<Tensor, Tensor, Tensor, Tensor> code)
     {
-        Tensor weight = context_prediction.masked_weight();
+        Tensor weight = Float64Network.Widen(context_prediction.masked_weight())!;
+        Tensor? bias = Float64Network.Widen(context_prediction.bias);
+        var gaussians = new Float64Network(GetName(), entropy_parameters);
         long height = parameters.shape[2], width = parameters.shape[3];
         for (int h = 0; h < height; h++)
         {
@@ -216,11 +221,11 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
             {
                 using var scope = NewDisposeScope();
                 Tensor crop = padded[.., .., h..(h + KernelSize), w..(w + KernelSize)];
-                Tensor context = nn.functional.conv2d(crop, weight, context_prediction.bias);
+                Tensor context = nn.functional.conv2d(crop.to(ScalarType.Float64), weight, bias);
                 Tensor p = parameters[.., .., h..(h + 1), w..(w + 1)];
-                Tensor[] gaussian = entropy_parameters.call(cat(new[] { p, context }, 1)).reshape(1, 2 * M).chunk(2, 1);
+                Tensor[] gaussian = gaussians.call(cat(new[] { p, context }, 1)).reshape(1, 2 * M).chunk(2, 1);
                 Tensor centre = crop[.., .., Padding, Padding];
-                padded[.., .., h + Padding, w + Padding] = code(gaussian[0], gaussian[1], centre);
+                padded[.., .., h + Padding, w + Padding] = code(gaussian[0], gaussian[1], centre).to(padded.dtype);
             }
         }
     }

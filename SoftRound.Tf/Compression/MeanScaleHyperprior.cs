@@ -98,7 +98,7 @@ public sealed class MeanScaleHyperprior : CompressionModel
     private CompressionOutput Forward(Tensor y, Tensor z, Tensor? stepSize)
     {
         (Tensor zHat, Tensor zLikelihoods) = entropy_bottleneck.forward(z);
-        (Tensor scales, Tensor means) = Parameters(zHat, stepSize);
+        (Tensor scales, Tensor means) = Parameters(h_s.call(zHat), stepSize);
         (Tensor onGrid, Tensor yLikelihoods) = gaussian_conditional.forward(stepSize is null ? y : y / stepSize, scales, means);
         Tensor yHat = stepSize is null ? onGrid : onGrid * stepSize;
         return Output(g_s.call(yHat), yHat, yLikelihoods, zLikelihoods);
@@ -141,7 +141,8 @@ public sealed class MeanScaleHyperprior : CompressionModel
     private CompressedData Compress(Tensor y, Tensor z, Tensor? stepSize, RansStreamLayout layout)
     {
         (byte[][] zStrings, long[] shape, Tensor zHat) = CodeHyperLatent(entropy_bottleneck, z, layout);
-        (Tensor scales, Tensor means) = Parameters(zHat, stepSize);
+        // Coding computes h_s in float64, so that a decoder on another machine picks the same tables.
+        (Tensor scales, Tensor means) = Parameters(new Float64Network(GetName(), h_s).call(zHat), stepSize);
         Tensor indexes = gaussian_conditional.build_indexes(scales);
         Tensor latent = stepSize is null ? y : y / stepSize;
         return new CompressedData(new[] { gaussian_conditional.compress(latent, indexes, means, layout), zStrings }, shape);
@@ -161,16 +162,17 @@ public sealed class MeanScaleHyperprior : CompressionModel
         CheckStepSize(nameof(decompress_latents), stepSize);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        (Tensor scales, Tensor means) = Parameters(entropy_bottleneck.decompress(data.strings[1], data.shape, layout), stepSize);
+        Tensor zHat = entropy_bottleneck.decompress(data.strings[1], data.shape, layout);
+        (Tensor scales, Tensor means) = Parameters(new Float64Network(GetName(), h_s).call(zHat), stepSize);
         Tensor indexes = gaussian_conditional.build_indexes(scales);
         Tensor yHat = gaussian_conditional.decompress(data.strings[0], indexes, means, layout);
-        return (stepSize is null ? yHat : yHat * stepSize).MoveToOuterDisposeScope();
+        return (stepSize is null ? yHat : yHat * stepSize).to(zHat.dtype).MoveToOuterDisposeScope();
     }
 
-    /// <summary>h_s(ẑ)'s scales and means, on the grid of step Δ: σ/Δ and μ/Δ.</summary>
-    private (Tensor Scales, Tensor Means) Parameters(Tensor zHat, Tensor? stepSize)
+    /// <summary>The scales and means of h_s's output <paramref name="hs"/>, on the grid of step Δ: σ/Δ and μ/Δ.</summary>
+    private static (Tensor Scales, Tensor Means) Parameters(Tensor hs, Tensor? stepSize)
     {
-        Tensor[] p = h_s.call(zHat).chunk(2, 1);
+        Tensor[] p = hs.chunk(2, 1);
         return stepSize is null ? (p[0], p[1]) : (p[0] / stepSize, p[1] / stepSize);
     }
 

@@ -54,7 +54,7 @@ public sealed class ScaleHyperprior : CompressionModel
         return Output(xHat, yHat, yLikelihoods, zLikelihoods);
     }
 
-    /// <summary>The streams of ŷ and ẑ, and ẑ's spatial size.</summary>
+    /// <summary>The streams of ŷ and ẑ, and ẑ's spatial size; the scales h_s(ẑ) that choose ŷ's tables are computed in float64 (see <see cref="CompressionModel.compress"/>).</summary>
     public override CompressedData compress(Tensor x, RansStreamLayout layout = RansStreamLayout.SoftRound)
     {
         CheckImages(nameof(compress), x);
@@ -62,7 +62,7 @@ public sealed class ScaleHyperprior : CompressionModel
         using var noGrad = no_grad();
         Tensor y = g_a.call(x);
         (byte[][] zStrings, long[] shape, Tensor zHat) = CodeHyperLatent(entropy_bottleneck, h_a.call(y.abs()), layout);
-        Tensor indexes = gaussian_conditional.build_indexes(h_s.call(zHat));
+        Tensor indexes = gaussian_conditional.build_indexes(new Float64Network(GetName(), h_s).call(zHat));
         return new CompressedData(new[] { gaussian_conditional.compress(y, indexes, null, layout), zStrings }, shape);
     }
 
@@ -73,7 +73,7 @@ public sealed class ScaleHyperprior : CompressionModel
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor zHat = entropy_bottleneck.decompress(data.strings[1], data.shape, layout);
-        Tensor indexes = gaussian_conditional.build_indexes(h_s.call(zHat));
+        Tensor indexes = gaussian_conditional.build_indexes(new Float64Network(GetName(), h_s).call(zHat));
         return gaussian_conditional.decompress(data.strings[0], indexes, null, layout).MoveToOuterDisposeScope();
     }
 

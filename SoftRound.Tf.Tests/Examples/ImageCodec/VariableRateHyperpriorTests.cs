@@ -51,7 +51,7 @@ public sealed class VariableRateHyperpriorTests : WithoutOneDnn
             model.Level = level;
             byte[] file = Codec.Compress(model, image, level);
             (Tensor forward, _) = Codec.Forward(model, image);
-            TensorAssert.Identical(forward, Codec.Decompress(model, file));
+            TensorAssert.Close(forward, Codec.Decompress(model, file), 1e-5, 1e-5);
             Assert.IsTrue(file.Length > previous * 1.3 + 50, $"level {level}: {file.Length} bytes, before {previous}");
             previous = file.Length;
         }
