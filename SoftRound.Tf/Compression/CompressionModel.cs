@@ -46,7 +46,13 @@ public abstract class CompressionModel : nn.Module<Tensor, CompressionOutput>
     /// <exception cref="ArgumentException">x is not a floating-point (N, 3, H, W) tensor with H and W multiples of <see cref="downsampling_factor"/>.</exception>
     public abstract override CompressionOutput forward(Tensor x);
 
-    /// <summary>The streams of a batch of images, in this library's stream layout or CompressAI's (<paramref name="layout"/>).</summary>
+    /// <summary>
+    /// The streams of a batch of images, in this library's stream layout or CompressAI's (<paramref name="layout"/>).
+    /// The hyperprior models compute the entropy parameters the decoder must find again (h_s(ẑ), and the context
+    /// model's) in float64, where CompressAI computes them in float32: float32 convolutions round differently with a
+    /// machine's kernels, enough that a file written with AVX-512 failed to decode with AVX2 (a scale chose another
+    /// table); in float64 they agree to about 10⁻¹⁵.
+    /// </summary>
     /// <exception cref="ArgumentException">x is not a floating-point (N, 3, H, W) tensor with H and W multiples of <see cref="downsampling_factor"/>.</exception>
     /// <exception cref="InvalidOperationException">There are no coding tables, or the parameters changed since <see cref="update"/>.</exception>
     public abstract CompressedData compress(Tensor x, RansStreamLayout layout = RansStreamLayout.SoftRound);

@@ -11,7 +11,9 @@ namespace SoftRound.Tf.Compression;
 /// The mean-scale hyperprior of Minnen et al. 2018 (CompressAI's <c>MeanScaleHyperprior</c>, <c>mbt2018-mean</c>): as
 /// <see cref="ScaleHyperprior"/>, but z = h_a(y) with leaky ReLUs, and h_s ends in a plain 3×3 convolution to 2M
 /// channels that give the scales and the means of a <see cref="GaussianConditional"/>: ŷ = round(y − μ) + μ in eval.
-/// The scales may come out ≤ 0; the conditional bounds them at 0.11 with CompressAI's gradient rule.
+/// The scales may come out ≤ 0; the conditional bounds them at 0.11 with CompressAI's gradient rule. Coding computes
+/// h_s(ẑ) in float64 (see <see cref="CompressionModel.compress"/>), so the decoded ŷ is the eval forward's to the
+/// float32 rounding of the means, with the same symbols but where a latent lies within that rounding of a bin's edge.
 /// </summary>
 public sealed class MeanScaleHyperprior : CompressionModel
 {

@@ -132,7 +132,8 @@ public static class Codec
     /// training), an amortization gap closed per image (Campos et al. 2019; Yang, Bamler and Mandt 2020). Every
     /// <see cref="Refinement.CheckEvery"/> steps, and at the start and end, the loss is measured as the file will have
     /// it, with libtorch's convolutions (x̂ clamped and rounded to 8 bits; a mean-scale model's eval forward, whose ŷ
-    /// and x̂ are the decoder's, and its likelihoods' bits; a joint autoregressive model's coded ŷ, position by
+    /// and x̂ are the decoder's to the rounding of its means (the coder computes them in float64, the forward in
+    /// float32), and its likelihoods' bits; a joint autoregressive model's coded ŷ, position by
     /// position, and the bytes of its streams), and the best latents are returned: never worse than the encoder's by
     /// that measure. The steps use oneDNN where <see cref="MkldnnBackend.check"/> passes for the
     /// padded image (a few seconds). The model's parameters, mode, torch's random state and oneDNN's setting are left
