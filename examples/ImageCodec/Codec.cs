@@ -163,13 +163,7 @@ public static class Codec
         // Scalars held for the whole search: TorchSharp's implicit ones can be finalized during a native call (README,
         // "A rare crash in long runs"), and a search makes thousands of calls.
         using Scalar full = 255.0.ToScalar(), weight = scale.ToScalar();
-        Tensor Distortion(Tensor padded, bool coded)
-        {
-            Tensor xHat = Images.Crop(padded, width, height);
-            if (coded) xHat = Images.EightBit(xHat).to(xHat.dtype).div(full);
-            return nn.functional.mse_loss(xHat, image).mul(weight);
-        }
-        Tensor Loss(CompressionOutput output, bool coded) => Bits.per_pixel(height * width, output.likelihoods.Values.ToArray()) + Distortion(output.x_hat, coded);
+        Tensor Loss(CompressionOutput output) => Bits.per_pixel(height * width, output.likelihoods.Values.ToArray()) + Distortion(output.x_hat, image, weight, full, coded: false);
         bool training = model.training;
         var parameters = model.parameters().Select(p => (p, p.requires_grad)).ToArray();
         try
@@ -182,18 +176,7 @@ public static class Codec
             using Parameter yParameter = new(y.clone()), zParameter = new(z.clone());
             var latents = new[] { yParameter, zParameter };
             (Tensor y, Tensor z) best = (y, z);
-            double bestLoss = Coded(y, z);
-            double Coded(Tensor yc, Tensor zc)
-            {
-                using var inner = NewDisposeScope();
-                using var noGrad = no_grad();
-                using var libtorch = MkldnnBackend.flags(enabled: false);
-                model.eval();
-                if (joint is null) return Loss(meanScale!.forward_latents(yc, zc), coded: true).item<float>();
-                CompressedData data = joint.compress_latents(yc, zc, RansStreamLayout.SoftRound, out Tensor yHat);
-                double bits = 8.0 * data.strings.Sum(s => s[0].Length);
-                return bits / (height * width) + Distortion(joint.synthesis(yHat), coded: true).item<float>();
-            }
+            double bestLoss = CodedLoss(model, image, y, z, refinement.Lambda);
             using var optimizer = optim.Adam(latents, refinement.LearningRate);
             for (int step = 1; step <= refinement.Steps; step++)
             {
@@ -201,11 +184,11 @@ public static class Codec
                 {
                     model.train();
                     optimizer.zero_grad();
-                    Loss(ForwardLatents(latents[0], latents[1]), coded: false).backward();
+                    Loss(ForwardLatents(latents[0], latents[1])).backward();
                     optimizer.step();
                 }
                 if (step % Refinement.CheckEvery != 0 && step != refinement.Steps) continue;
-                double loss = Coded(latents[0], latents[1]);
+                double loss = CodedLoss(model, image, latents[0], latents[1], refinement.Lambda);
                 if (loss < bestLoss) (bestLoss, best) = (loss, (latents[0].detach().clone(), latents[1].detach().clone()));
             }
             return (best.y.MoveToOuterDisposeScope(), best.z.MoveToOuterDisposeScope());
@@ -216,6 +199,40 @@ public static class Codec
             foreach ((var p, bool requiresGrad) in parameters) p.requires_grad_(requiresGrad);
             torch.random.set_rng_state(rngState);
         }
+    }
+
+    /// <summary>
+    /// R + λ·D of latents (y, z) of <paramref name="image"/> as their file will have it, the .srz header aside, in eval
+    /// mode (left so) with libtorch's convolutions: D the mean squared error on [0, 255]² of x̂ cropped to the image,
+    /// clamped and rounded to 8 bits; R per pixel of the image: for a joint autoregressive model the bits of the
+    /// streams <c>compress_latents</c> writes (ŷ coded position by position), for a mean-scale model its eval
+    /// forward's likelihoods (its ŷ and x̂ the decoder's to the rounding of the means). <see cref="Refine"/>'s measure.
+    /// </summary>
+    /// <exception cref="ArgumentException">The model is not one that can refine (<see cref="CanRefine"/>), or the latents do not fit it.</exception>
+    public static double CodedLoss(CompressionModel model, Tensor image, Tensor y, Tensor z, double lambda)
+    {
+        if (!CanRefine(model)) throw CannotRefine(nameof(CodedLoss), model, nameof(model));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var libtorch = MkldnnBackend.flags(enabled: false);
+        using Scalar full = 255.0.ToScalar(), weight = (lambda * 255 * 255).ToScalar();
+        model.eval();
+        double pixels = image.shape[2] * image.shape[3];
+        if (model is JointAutoregressiveHierarchicalPriors joint)
+        {
+            CompressedData data = joint.compress_latents(y, z, RansStreamLayout.SoftRound, out Tensor yHat);
+            return 8.0 * data.strings.Sum(s => s[0].Length) / pixels + Distortion(joint.synthesis(yHat), image, weight, full, coded: true).item<float>();
+        }
+        CompressionOutput output = ((MeanScaleHyperprior)model).forward_latents(y, z);
+        return Bits.per_pixel((long)pixels, output.likelihoods.Values.ToArray()).item<float>() + Distortion(output.x_hat, image, weight, full, coded: true).item<float>();
+    }
+
+    /// <summary>weight · MSE(x̂, image), x̂ the padded output cropped to the image and, when <paramref name="coded"/>, clamped and rounded to 8 bits (<paramref name="full"/> = 255).</summary>
+    private static Tensor Distortion(Tensor padded, Tensor image, Scalar weight, Scalar full, bool coded)
+    {
+        Tensor xHat = Images.Crop(padded, (int)image.shape[3], (int)image.shape[2]);
+        if (coded) xHat = Images.EightBit(xHat).to(xHat.dtype).div(full);
+        return nn.functional.mse_loss(xHat, image).mul(weight);
     }
 
     /// <summary>The image of an .srz file: ŷ from its streams, x̂ = g_s(ŷ) cropped to the image's size and clamped to [0, 1].</summary>
