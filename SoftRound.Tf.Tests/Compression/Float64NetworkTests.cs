@@ -53,6 +53,10 @@ public sealed class Float64NetworkTests
         StringAssert.StartsWith(error.Message, "Model.compress: layer 1 (Linear) is not a Conv2d");
         var reflect = nn.Sequential(nn.Conv2d(2, 2, 3, padding: 1, padding_mode: PaddingModes.Reflect));
         error = Assert.ThrowsExactly<NotSupportedException>(() => new Float64Network("Model.compress", reflect));
-        StringAssert.StartsWith(error.Message, "Model.compress: layer 0 (Conv2d) pads with Reflect");
+        StringAssert.StartsWith(error.Message, "Model.compress: layer 0 (Conv2d) pads with Reflect;");
+        // Padding given as "same" rather than in numbers: refused too, and named.
+        var same = nn.Sequential(nn.Conv2d(2, 2, 3, padding: Padding.Same));
+        error = Assert.ThrowsExactly<NotSupportedException>(() => new Float64Network("Model.compress", same));
+        StringAssert.StartsWith(error.Message, "Model.compress: layer 0 (Conv2d) pads with Zeros (Same); the float64 coding path takes zero padding given in numbers.");
     }
 }
