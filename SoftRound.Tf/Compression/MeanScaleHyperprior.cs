@@ -143,8 +143,7 @@ public sealed class MeanScaleHyperprior : CompressionModel
     private CompressedData Compress(Tensor y, Tensor z, Tensor? stepSize, RansStreamLayout layout)
     {
         (byte[][] zStrings, long[] shape, Tensor zHat) = CodeHyperLatent(entropy_bottleneck, z, layout);
-        // Coding computes h_s in float64, so that a decoder on another machine picks the same tables.
-        (Tensor scales, Tensor means) = Parameters(new Float64Network(GetName(), h_s).call(zHat), stepSize);
+        (Tensor scales, Tensor means) = CodingParameters(zHat, stepSize);
         Tensor indexes = gaussian_conditional.build_indexes(scales);
         Tensor latent = stepSize is null ? y : y / stepSize;
         return new CompressedData(new[] { gaussian_conditional.compress(latent, indexes, means, layout), zStrings }, shape);
@@ -165,11 +164,14 @@ public sealed class MeanScaleHyperprior : CompressionModel
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor zHat = entropy_bottleneck.decompress(data.strings[1], data.shape, layout);
-        (Tensor scales, Tensor means) = Parameters(new Float64Network(GetName(), h_s).call(zHat), stepSize);
+        (Tensor scales, Tensor means) = CodingParameters(zHat, stepSize);
         Tensor indexes = gaussian_conditional.build_indexes(scales);
         Tensor yHat = gaussian_conditional.decompress(data.strings[0], indexes, means, layout);
         return (stepSize is null ? yHat : yHat * stepSize).to(zHat.dtype).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The scales and means the coder uses: h_s(ẑ) in float64, so that a decoder on another machine picks the same tables.</summary>
+    private (Tensor Scales, Tensor Means) CodingParameters(Tensor zHat, Tensor? stepSize) => Parameters(new Float64Network(GetName(), h_s).call(zHat), stepSize);
 
     /// <summary>The scales and means of h_s's output <paramref name="hs"/>, on the grid of step Δ: σ/Δ and μ/Δ.</summary>
     private static (Tensor Scales, Tensor Means) Parameters(Tensor hs, Tensor? stepSize)

@@ -252,8 +252,7 @@ public static class Training
         /// </summary>
         private static void Initialize(CompressionModel model, string path)
         {
-            (CompressionModel loaded, _) = ModelFile.Load(path);
-            using CompressionModel source = loaded;
+            using CompressionModel source = ModelFile.Load(path).model;
             using var noGrad = no_grad();
             Dictionary<string, Tensor> from = source.state_dict();
             int copied = 0;
