@@ -36,6 +36,47 @@ public sealed class DocumentationTests
         Assert.IsGreaterThan(atLeast, cited, $"the code cites docs/{document}.md by section");
     }
 
+    /// <summary>
+    /// Every file of the examples' data folders is named in a README.md in its folder or one above it (up to the data
+    /// folder), where its source, author and licence are; and every file a README's table names is there.
+    /// </summary>
+    [TestMethod]
+    public void EveryDataFile_IsNamedInAReadmeBesideIt_AndEveryNamedFileIsThere()
+    {
+        string[] dataFolders = Directory.GetDirectories(Path.Combine(Repository.Root, "examples"), "data", SearchOption.AllDirectories)
+            .Where(d => !d.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}") && !d.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"))
+            .ToArray();
+        Assert.IsGreaterThanOrEqualTo(2, dataFolders.Length);
+        int files = 0, named = 0;
+        foreach (string data in dataFolders)
+        {
+            foreach (string file in Directory.EnumerateFiles(data, "*", SearchOption.AllDirectories).Where(f => Path.GetFileName(f) != "README.md"))
+            {
+                files++;
+                string name = Path.GetFileName(file);
+                bool found = false;
+                for (string? folder = Path.GetDirectoryName(file); folder is not null && folder.StartsWith(data, System.StringComparison.Ordinal) && !found; folder = Path.GetDirectoryName(folder))
+                {
+                    string readme = Path.Combine(folder, "README.md");
+                    found = File.Exists(readme) && File.ReadAllText(readme).Contains(name, System.StringComparison.Ordinal);
+                }
+                Assert.IsTrue(found, $"{Path.GetRelativePath(Repository.Root, file)} is named in no README.md in its folder or above it");
+            }
+            foreach (string readme in Directory.EnumerateFiles(data, "README.md", SearchOption.AllDirectories))
+            {
+                string folder = Path.GetDirectoryName(readme)!;
+                foreach (Match row in Regex.Matches(File.ReadAllText(readme), @"^\| `?([^|`/ ]+\.(?:png|jpg|gz))`? \|", RegexOptions.Multiline))
+                {
+                    named++;
+                    Assert.IsNotEmpty(Directory.GetFiles(folder, row.Groups[1].Value, SearchOption.AllDirectories),
+                        $"{Path.GetRelativePath(Repository.Root, readme)} names {row.Groups[1].Value}, which is not there");
+                }
+            }
+        }
+        Assert.IsGreaterThan(100, files);
+        Assert.IsGreaterThan(100, named);
+    }
+
     [TestMethod]
     public void ReadmeInstallStep_KeepsTheFeedInTheAppsOwnConfig()
     {
