@@ -10,10 +10,14 @@ namespace SoftRound.Tf.Tests.Docs;
 [TestClass]
 public sealed class DocumentationTests
 {
+    /// <summary>Whether <paramref name="path"/> lies in a build's bin/ or obj/ folder.</summary>
+    private static bool IsBuildOutput(string path) =>
+        path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") || path.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}");
+
     private static string[] SourceFiles() =>
         new[] { "SoftRound.Tf", "SoftRound.Tf.Tests", "examples", "benchmarks" }
             .SelectMany(d => Directory.EnumerateFiles(Path.Combine(Repository.Root, d), "*.cs", SearchOption.AllDirectories))
-            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))
+            .Where(f => !IsBuildOutput(f))
             .ToArray();
 
     [TestMethod]
@@ -44,7 +48,7 @@ public sealed class DocumentationTests
     public void EveryDataFile_IsNamedInAReadmeBesideIt_AndEveryNamedFileIsThere()
     {
         string[] dataFolders = Directory.GetDirectories(Path.Combine(Repository.Root, "examples"), "data", SearchOption.AllDirectories)
-            .Where(d => !d.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}") && !d.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"))
+            .Where(d => !IsBuildOutput(d))
             .ToArray();
         Assert.IsGreaterThanOrEqualTo(2, dataFolders.Length);
         int files = 0, named = 0;
