@@ -5,7 +5,7 @@
 #
 # AREA is one of: formulas, kernels, internals, ops, layers, entropy, compression, performance (the allocator setting,
 # the kernels' thread pool, reading values), allocator (NativeAllocator alone), quantization, onnx, mkldnn (oneDNN's
-# switch and its check), codec (the ImageCodec example's file formats, image handling, training checkpoints and
+# switch and its check), codec (the ImageCodec example's file formats, image handling, training checkpoints, widening and
 # latent refinement), all. The report (HTML and JSON) lands
 # in StrykerOutput/<date>/reports/ under SoftRound.Tf.Tests/. Not part of .ci/run: an area takes minutes on 2 cores.
 # Surviving mutants that are equivalent (no test can tell them apart) are listed, with why, in EQUIVALENT.md beside
@@ -37,7 +37,7 @@ case "$area" in
              filter="$filter&FullyQualifiedName~NativeAllocator" ;;
   mkldnn)    globs=("**/Performance/MkldnnBackend.cs" "**/Performance/MkldnnCheck.cs")
              filter="$filter&FullyQualifiedName~Mkldnn" ;;
-  codec)     globs=("**/SrzFile.cs" "**/ModelFile.cs" "**/Weights.cs" "**/Images.cs" "**/Sha256Trailer.cs" "**/Training.cs" "**/VariableRateHyperprior.cs" "**/Evaluation.cs" "**/Codec.cs")
+  codec)     globs=("**/SrzFile.cs" "**/ModelFile.cs" "**/Weights.cs" "**/Images.cs" "**/Sha256Trailer.cs" "**/Training.cs" "**/VariableRateHyperprior.cs" "**/Evaluation.cs" "**/Codec.cs" "**/Widening.cs")
              project=ImageCodec.csproj
              filter="FullyQualifiedName~Examples.ImageCodec&TestCategory!=Training&FullyQualifiedName!~Committed" ;;
   all)       globs=("**/*.cs") ;;

@@ -39,15 +39,17 @@ var lambda = new Option<double>("--lambda") { Description = "λ of R + λ·D (D 
 var mode = new Option<QuantizationMode>("--mode") { Description = "The training quantizer.", DefaultValueFactory = _ => QuantizationMode.SoftRoundNoise };
 var seed = new Option<int>("--seed") { Description = "Seed (0 or more).", DefaultValueFactory = _ => 1 };
 var architecture = new Option<Architecture>("--architecture") { Description = "The model.", DefaultValueFactory = _ => Architecture.FactorizedPrior };
-var init = new Option<FileInfo?>("--init") { Description = "Start from this weights file's weights where names and shapes match (fine-tuning, or g_a and g_s of a factorized model)." };
+var init = new Option<FileInfo?>("--init") { Description = "Start from this weights file's weights where names and shapes match (fine-tuning, or g_a and g_s of a factorized model); a file of the same architecture with smaller N or M, widened to --n and --m with its function kept." };
 var threads = new Option<int>("--threads") { Description = "Threads (1 or 2); two runs of one thread each use 2 cores as well.", DefaultValueFactory = _ => 1 };
 var noOneDnn = new Option<bool>("--no-onednn") { Description = "Train with libtorch's own convolutions, without checking oneDNN's (which train about 1.5 to 1.9 times faster where they pass the check)." };
 var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint (the output's name + .ckpt) every so many steps.", DefaultValueFactory = _ => 1000 };
 var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint a stopped run of the same command left." };
 var spikeFactor = new Option<double>("--spike-factor") { Description = "A step whose loss is not finite or above this many times the median of the last 200 sends the weights back to the last checkpoint's (0: never).", DefaultValueFactory = _ => 10 };
 var learningRate = new Option<double>("--learning-rate") { Description = "Adam's step size for the transforms and densities (above 0, at most 1), cut tenfold for the last fifth of the steps.", DefaultValueFactory = _ => 1e-3 };
+var hidden = new Option<int>("--n") { Description = $"N, the transforms' channels (1 to {ModelFile.MaxChannels}); with --init from a smaller model, that model widened (its function kept).", DefaultValueFactory = _ => Training.DefaultN };
+var latent = new Option<int>("--m") { Description = $"M, the latents' channels (1 to {ModelFile.MaxChannels}); as --n.", DefaultValueFactory = _ => Training.DefaultM };
 var decoderMode = new Option<QuantizationMode?>("--decoder-mode") { Description = "Hyperprior models: give the synthesis ŷ made in this mode (RoundSt: rounded, as it will decode them) while the rate stays the training quantizer's." };
-var train = new Command("train", "Train one codec for R + λ·D on random 128×128 crops.") { data, outputWeights, steps, lambda, mode, seed, architecture, init, threads, checkpointEvery, resume, noOneDnn, spikeFactor, learningRate, decoderMode };
+var train = new Command("train", "Train one codec for R + λ·D on random 128×128 crops.") { data, outputWeights, steps, lambda, mode, seed, architecture, init, threads, checkpointEvery, resume, noOneDnn, spikeFactor, learningRate, decoderMode, hidden, latent };
 
 var sweepFolder = new Option<DirectoryInfo>("--output") { Description = "Folder for the weights files.", DefaultValueFactory = _ => new DirectoryInfo("weights") };
 var sweepSteps = new Option<int>("--steps") { Description = "Training steps per model (1 to 10⁶).", DefaultValueFactory = _ => 1000 };
@@ -120,9 +122,11 @@ try
         double lambdaValue = parsed.GetValue(lambda);
         int every = parsed.GetValue(checkpointEvery);
         double rate = parsed.GetValue(learningRate);
-        if (stepCount is < 1 or > 1_000_000 || seedValue < 0 || !(lambdaValue > 0 && double.IsFinite(lambdaValue)) || every < 1 || !(rate > 0 && rate <= 1))
+        int n = parsed.GetValue(hidden), m = parsed.GetValue(latent);
+        if (stepCount is < 1 or > 1_000_000 || seedValue < 0 || !(lambdaValue > 0 && double.IsFinite(lambdaValue)) || every < 1 || !(rate > 0 && rate <= 1)
+            || n is < 1 or > ModelFile.MaxChannels || m is < 1 or > ModelFile.MaxChannels)
         {
-            Console.Error.WriteLine("error: --steps must be 1 to 10⁶, --seed 0 or more, --lambda finite and > 0, --checkpoint-every 1 or more, and --learning-rate above 0 and at most 1.");
+            Console.Error.WriteLine($"error: --steps must be 1 to 10⁶, --seed 0 or more, --lambda finite and > 0, --checkpoint-every 1 or more, --learning-rate above 0 and at most 1, and --n and --m 1 to {ModelFile.MaxChannels}.");
             return 2;
         }
         double factor = parsed.GetValue(spikeFactor);
@@ -148,6 +152,8 @@ try
         if (checkpointing.Resume && !File.Exists(checkpointing.Path)) throw new FileNotFoundException($"no checkpoint {checkpointing.Path} to resume from.");
         Training.Options options = Training.Defaults(parsed.GetValue(mode), lambdaValue, stepCount, seedValue) with
         {
+            N = n,
+            M = m,
             Architecture = parsed.GetValue(architecture),
             Init = parsed.GetValue(init)?.FullName,
             LearningRate = rate,

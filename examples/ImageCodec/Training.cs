@@ -21,7 +21,8 @@ public static class Training
     /// <paramref name="Alpha"/> exponentially over the steps, as Agustsson &amp; Theis anneal soft round's steepness.
     /// With <paramref name="Init"/>, the run starts from the weights of that weights file wherever a state-dict entry
     /// has the same name and shape (a factorized model's g_a and g_s in a hyperprior model, or a model of another λ),
-    /// and from a fresh initialisation elsewhere.
+    /// and from a fresh initialisation elsewhere; a file of the same architecture with smaller N or M is widened into
+    /// the model (<see cref="Widening"/>).
     /// With <paramref name="DecoderMode"/>, the synthesis gets ŷ made in that mode while the rate is the proxy's
     /// (<see cref="GaussianConditional.x_hat_mode"/>; hyperprior models only): <c>RoundSt</c> gives it the rounded
     /// values it will decode.
@@ -34,15 +35,21 @@ public static class Training
     public static readonly QuantizationMode[] Quantizers =
         { QuantizationMode.UniformNoise, QuantizationMode.RoundSt, QuantizationMode.SoftRoundNoise, QuantizationMode.DifferentiableRound };
 
+    /// <summary>The transforms' channels of <see cref="Defaults"/>.</summary>
+    public const int DefaultN = 32;
+
+    /// <summary>The latents' channels of <see cref="Defaults"/>.</summary>
+    public const int DefaultM = 48;
+
     /// <summary>
     /// The settings every run shares (N = 32, M = 48, batches of 8 crops of 128×128, Adam at 1e−3), with each
     /// quantizer's steepness: soft round annealed from α = 1 to 5, differentiable_round from k = 2 to 20.
     /// </summary>
     public static Options Defaults(QuantizationMode mode, double lambda, int steps, int seed) => mode switch
     {
-        QuantizationMode.SoftRoundNoise or QuantizationMode.SteSoftRound => new(32, 48, mode, 5.0, lambda, steps, 8, 128, (ulong)seed, 1e-3, AlphaStart: 1.0),
-        QuantizationMode.DifferentiableRound => new(32, 48, mode, 20.0, lambda, steps, 8, 128, (ulong)seed, 1e-3, AlphaStart: 2.0),
-        _ => new(32, 48, mode, 5.0, lambda, steps, 8, 128, (ulong)seed, 1e-3),
+        QuantizationMode.SoftRoundNoise or QuantizationMode.SteSoftRound => new(DefaultN, DefaultM, mode, 5.0, lambda, steps, 8, 128, (ulong)seed, 1e-3, AlphaStart: 1.0),
+        QuantizationMode.DifferentiableRound => new(DefaultN, DefaultM, mode, 20.0, lambda, steps, 8, 128, (ulong)seed, 1e-3, AlphaStart: 2.0),
+        _ => new(DefaultN, DefaultM, mode, 5.0, lambda, steps, 8, 128, (ulong)seed, 1e-3),
     };
 
     /// <summary>
@@ -248,11 +255,17 @@ public static class Training
 
         /// <summary>
         /// Copies into <paramref name="model"/> every state-dict entry of the weights file at <paramref name="path"/> with
-        /// the same name and shape; a <see cref="VariableRateHyperprior"/>'s "model.k" takes the file's "k".
+        /// the same name and shape; a <see cref="VariableRateHyperprior"/>'s "model.k" takes the file's "k". A file of
+        /// the same architecture and other N or M is widened into the model (<see cref="Widening"/>).
         /// </summary>
         private static void Initialize(CompressionModel model, string path)
         {
             using CompressionModel source = ModelFile.Load(path).model;
+            if (source.GetType() == model.GetType() && (source.N, source.M) != (model.N, model.M))
+            {
+                Widening.Widen(source, model);
+                return;
+            }
             using var noGrad = no_grad();
             Dictionary<string, Tensor> from = source.state_dict();
             int copied = 0;

@@ -305,15 +305,29 @@ public sealed class CodecTests
         try
         {
             string weights = Path.Combine(folder, "w.srzw");
-            (int code, string output) = Run($"train --steps 2 --architecture MeanScaleHyperprior --decoder-mode RoundSt --learning-rate 1e-4 --spike-factor 0 --no-onednn --output \"{weights}\"");
+            (int code, string output) = Run($"train --steps 2 --architecture MeanScaleHyperprior --decoder-mode RoundSt --learning-rate 1e-4 --spike-factor 0 --no-onednn --n 6 --m 10 --output \"{weights}\"");
             Assert.AreEqual(0, code, output);
             (CompressionModel model, ModelFile.Config config) = ModelFile.Load(weights);
-            using (model) Assert.AreEqual((Architecture.MeanScaleHyperprior, 2), (config.Architecture, config.Steps));
+            using (model) Assert.AreEqual((Architecture.MeanScaleHyperprior, 2, 6, 10), (config.Architecture, config.Steps, config.N, config.M));
+            // Started from that file, a wider model is the file's widened (Widening): its old weights lead.
+            string wider = Path.Combine(folder, "wider.srzw");
+            (code, output) = Run($"train --steps 1 --architecture MeanScaleHyperprior --init \"{weights}\" --learning-rate 1e-9 --no-onednn --n 8 --m 12 --output \"{wider}\"");
+            Assert.AreEqual(0, code, output);
+            (CompressionModel narrow, _) = ModelFile.Load(weights);
+            (CompressionModel wide, config) = ModelFile.Load(wider);
+            using (narrow) using (wide)
+            {
+                Assert.AreEqual((8, 12), (config.N, config.M));
+                Tensor old = narrow.state_dict()["g_s.6.weight"], widened = wide.state_dict()["g_s.6.weight"][..6];
+                Assert.IsTrue(widened.allclose(old, rtol: 1e-4, atol: 1e-7), $"largest difference {(widened - old).abs().max().item<float>()}");
+            }
             foreach ((string arguments, string message) in new[]
             {
                 ("--spike-factor 0.5", "error: --spike-factor must be 0 (no guard) or finite and above 1; got 0.5."),
-                ("--learning-rate 0", "--learning-rate above 0 and at most 1."),
-                ("--learning-rate 2", "--learning-rate above 0 and at most 1."),
+                ("--learning-rate 0", "--learning-rate above 0 and at most 1,"),
+                ("--learning-rate 2", "--learning-rate above 0 and at most 1,"),
+                ("--n 0", "and --n and --m 1 to 512."),
+                ("--m 513", "and --n and --m 1 to 512."),
                 ("--decoder-mode RoundSt", "error: Training.Trainer: options.DecoderMode needs a hyperprior model; FactorizedPrior has no GaussianConditional."),
             })
             {
