@@ -82,7 +82,7 @@ public static class Widening
             for (int d = 0; d < maps.Length; d++)
             {
                 int blocks = !convolution ? 1 : d == outDim ? layout.Blocks(owner, Side.Output) : d == inDim ? layout.Blocks(owner, Side.Input) : 1;
-                maps[d] = Map(name, d, old.shape[d], to.shape[d], blocks);
+                maps[d] = Map(old.shape[d], to.shape[d], blocks);
             }
             CopyInto(to, old, maps, 0);
             if (!convolution) continue;
@@ -116,11 +116,10 @@ public static class Widening
         _ => throw new InvalidDataException($"{nameof(Widening)}.{nameof(Widen)}: cannot widen a {model.GetName()}; only the factorized, scale, mean-scale and joint autoregressive models."),
     };
 
-    // Where each of the old size's indices goes in the new size: block b's index j to b·(new block) + j.
-    private static Tensor Map(string name, int dim, long oldSize, long newSize, int blocks)
+    // Where each of the old size's indices goes in the new size: block b's index j to b·(new block) + j. The channel
+    // counts grow with N and M, and two-block dimensions are 2M or 4M wide, so the blocks divide both sizes.
+    private static Tensor Map(long oldSize, long newSize, int blocks)
     {
-        if (newSize < oldSize || oldSize % blocks != 0 || newSize % blocks != 0)
-            throw new InvalidDataException($"{nameof(Widening)}.{nameof(Widen)}: {name}'s dimension {dim} of {oldSize} cannot go into {newSize} as {blocks} block(s).");
         long oldBlock = oldSize / blocks, newBlock = newSize / blocks;
         return tensor(Enumerable.Range(0, (int)oldSize).Select(j => j / oldBlock * newBlock + j % oldBlock).ToArray());
     }
