@@ -144,36 +144,40 @@ public static class Evaluation
             return new Point(method, q, 0, 0, bpp / n, double.NaN, psnr / n, msSsim / n, encode / n, decode / n);
         }).ToArray();
 
-    /// <summary>A curve: points of one method and step count, one per setting, sorted by setting.</summary>
+    /// <summary>A curve: points of one method, one per setting, sorted by setting.</summary>
     /// <param name="Method">The method.</param>
     /// <param name="Seeds">The training seeds of its points, ascending (0 for JPEG and WebP).</param>
-    /// <param name="Steps">The training steps of its models.</param>
+    /// <param name="Steps">The training steps of its models, ascending (0 for JPEG and WebP).</param>
     /// <param name="Points">Its points.</param>
-    public sealed record Curve(string Method, IReadOnlyList<int> Seeds, int Steps, IReadOnlyList<Point> Points)
+    public sealed record Curve(string Method, IReadOnlyList<int> Seeds, IReadOnlyList<int> Steps, IReadOnlyList<Point> Points)
     {
         /// <summary>The seeds as the tables print them: "5", or "5, 6".</summary>
         public string SeedLabel => string.Join(", ", Seeds);
+
+        /// <summary>The step counts as the tables print them: "6000", or "6000, 16000".</summary>
+        public string StepsLabel => string.Join(", ", Steps);
     }
 
     /// <summary>
-    /// The points as curves: per method and step count, one curve where no two points share a setting (quality levels
-    /// fine-tuned with different seeds are one curve), else one per seed (a sweep of several seeds).
+    /// The points as curves: per method, one curve where no two points share a setting (quality levels fine-tuned with
+    /// different seeds or for different step counts are one curve), else one per step count and seed (a sweep of several
+    /// seeds or lengths).
     /// </summary>
     public static IReadOnlyList<Curve> Curves(IEnumerable<Point> points) =>
-        points.GroupBy(p => (p.Method, p.Steps))
+        points.GroupBy(p => p.Method)
             .SelectMany(g => g.Select(p => p.Setting).Distinct().Count() == g.Count()
                 ? new[] { g.ToArray() }
-                : g.GroupBy(p => p.Seed).OrderBy(s => s.Key).Select(s => s.ToArray()))
+                : g.GroupBy(p => (p.Steps, p.Seed)).OrderBy(s => s.Key).Select(s => s.ToArray()))
             .Select(c => c.OrderBy(p => p.Setting).ToArray())
-            .Select(c => new Curve(c[0].Method, c.Select(p => p.Seed).Distinct().Order().ToArray(), c[0].Steps, c))
+            .Select(c => new Curve(c[0].Method, c.Select(p => p.Seed).Distinct().Order().ToArray(), c.Select(p => p.Steps).Distinct().Order().ToArray(), c))
             .ToArray();
 
     /// <summary>A quantizer's standing: its mean PSNR gain over JPEG at the same bpp, per curve and over the curves.</summary>
     /// <param name="Method">The quantizer.</param>
-    /// <param name="Steps">The training steps of its models.</param>
+    /// <param name="Steps">The training steps of its models (<see cref="Curve.StepsLabel"/>).</param>
     /// <param name="PerSeed">Each curve's (<see cref="Curves"/>: a seed's, or one of several seeds' levels) mean Δ PSNR over its λ values inside JPEG's range, by its <see cref="Curve.SeedLabel"/>.</param>
     /// <param name="Mean">The mean over the curves.</param>
-    public sealed record Standing(string Method, int Steps, IReadOnlyDictionary<string, double> PerSeed, double Mean)
+    public sealed record Standing(string Method, string Steps, IReadOnlyDictionary<string, double> PerSeed, double Mean)
     {
         /// <summary>The spread over the curves: the largest minus the smallest curve's mean.</summary>
         public double Spread => PerSeed.Values.Max() - PerSeed.Values.Min();
@@ -182,16 +186,16 @@ public static class Evaluation
     /// <summary>
     /// The quantizers ranked by their mean Δ PSNR against JPEG (codec PSNR − JPEG's interpolated PSNR at the codec's bpp),
     /// averaged over λ for each curve (<see cref="Curves"/>: a seed's models, or quality levels of several seeds) and
-    /// then over the curves; points outside JPEG's range are left out. Models trained for different step counts are
-    /// ranked apart.
+    /// then over the curves; points outside JPEG's range are left out. Curves of different step counts (their
+    /// <see cref="Curve.StepsLabel"/>) are ranked apart.
     /// </summary>
     public static IReadOnlyList<Standing> Ranking(IEnumerable<Point> codec, IReadOnlyList<Point> jpeg) =>
         Curves(codec.Where(p => !double.IsNaN(QualityAt(jpeg, p.Bpp))))
-            .GroupBy(c => (c.Method, c.Steps))
+            .GroupBy(c => (c.Method, c.StepsLabel))
             .Select(g =>
             {
                 var perSeed = g.OrderBy(c => c.Seeds[0]).ToDictionary(c => c.SeedLabel, c => c.Points.Average(p => p.Psnr - QualityAt(jpeg, p.Bpp)));
-                return new Standing(g.Key.Method, g.Key.Steps, perSeed, perSeed.Values.Average());
+                return new Standing(g.Key.Method, g.Key.StepsLabel, perSeed, perSeed.Values.Average());
             })
             .OrderByDescending(s => s.Mean).ToArray();
 

@@ -329,7 +329,7 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
         foreach (Evaluation.Curve c in curves)
         {
             Evaluation.Point[] curve = c.Points.ToArray();
-            bd.Add(new[] { c.Method, c.SeedLabel, Number(c.Steps), Number(curve.Length),
+            bd.Add(new[] { c.Method, c.SeedLabel, c.StepsLabel, Number(curve.Length),
                 Dash(Evaluation.BdRate(jpeg, curve, metric), "+0.0;-0.0;0.0") + " %", Dash(Evaluation.BdRate(webp, curve, metric), "+0.0;-0.0;0.0") + " %" });
         }
         Print(bd);
@@ -339,7 +339,7 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     var ranking = new List<string[]> { new[] { "quantizer", "steps", "mean Δ vs JPEG (dB)", "per seed", "spread" } };
     foreach (Evaluation.Standing s in Evaluation.Ranking(points, jpeg))
     {
-        ranking.Add(new[] { s.Method, Number(s.Steps), Evaluation.Signed(s.Mean, 2),
+        ranking.Add(new[] { s.Method, s.Steps, Evaluation.Signed(s.Mean, 2),
             string.Join(", ", s.PerSeed.Select(e => $"{e.Key}: {Evaluation.Signed(e.Value, 2)}")), $"{s.Spread:0.00}" });
     }
     Print(ranking);

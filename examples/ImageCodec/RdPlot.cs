@@ -16,11 +16,11 @@ public static class RdPlot
         var plot = new ScottPlot.Plot();
         static bool Reference(string method) => method is "JPEG" or "WebP";
         double limit = Math.Max(1.0, 1.25 * points.Where(p => !Reference(p.Method)).Select(p => p.Bpp).DefaultIfEmpty(0).Max());
-        foreach (Evaluation.Curve group in Evaluation.Curves(points.Where(p => !Reference(p.Method) || p.Bpp <= limit)).OrderBy(c => Reference(c.Method)).ThenBy(c => c.Method).ThenBy(c => c.Steps).ThenBy(c => c.Seeds[0]))
+        foreach (Evaluation.Curve group in Evaluation.Curves(points.Where(p => !Reference(p.Method) || p.Bpp <= limit)).OrderBy(c => Reference(c.Method)).ThenBy(c => c.Method).ThenBy(c => c.Steps[0]).ThenBy(c => c.Seeds[0]))
         {
             Evaluation.Point[] curve = group.Points.OrderBy(p => p.Bpp).ToArray();
             var line = plot.Add.Scatter(curve.Select(p => p.Bpp).ToArray(), curve.Select(metric.Of).ToArray());
-            line.LegendText = Reference(group.Method) ? group.Method : $"{group.Method}, seed{(group.Seeds.Count > 1 ? "s" : "")} {group.SeedLabel}, {group.Steps} steps";
+            line.LegendText = Reference(group.Method) ? group.Method : $"{group.Method}, seed{(group.Seeds.Count > 1 ? "s" : "")} {group.SeedLabel}, {group.StepsLabel} steps";
             line.LineWidth = Reference(group.Method) ? 3 : 2;
             line.MarkerSize = 6;
         }

@@ -54,28 +54,32 @@ public sealed class EvaluationTests
     }
 
     [TestMethod]
-    public void Curves_JoinOnePointPerSetting_AcrossSeeds_AndSplitASweepOfSeveralSeedsBySeed()
+    public void Curves_JoinOnePointPerSetting_AcrossSeedsAndStepCounts_AndSplitASweepOfSeveralSeedsBySeed()
     {
         Evaluation.Point P(string method, double setting, int seed, int steps) => new(method, setting, seed, steps, setting, double.NaN, 30, 0.9, 0, 0);
         var points = new[]
         {
             // Quality levels, the last two fine-tuned once more with another seed: one curve.
             P("levels", 0.0067, 5, 6000), P("levels", 0.0018, 5, 6000), P("levels", 0.025, 6, 6000), P("levels", 0.0483, 6, 6000),
+            // Quality levels of which two trained longer (widened): one curve.
+            P("mixed", 0.0067, 5, 6000), P("mixed", 0.0018, 5, 6000), P("mixed", 0.025, 7, 16000), P("mixed", 0.0483, 7, 16000),
             // A sweep of two seeds at the same λ values: one curve per seed; another step count apart.
             P("sweep", 0.01, 2, 100), P("sweep", 0.02, 1, 100), P("sweep", 0.01, 1, 100), P("sweep", 0.02, 2, 100), P("sweep", 0.01, 1, 200),
             P("JPEG", 50, 0, 0), P("JPEG", 10, 0, 0),
         };
         var curves = Evaluation.Curves(points);
-        Assert.AreEqual(5, curves.Count);
-        Assert.AreEqual(("levels", "5, 6", 6000), (curves[0].Method, curves[0].SeedLabel, curves[0].Steps));
+        Assert.AreEqual(6, curves.Count);
+        Assert.AreEqual(("levels", "5, 6", "6000"), (curves[0].Method, curves[0].SeedLabel, curves[0].StepsLabel));
         CollectionAssert.AreEqual(new[] { 0.0018, 0.0067, 0.025, 0.0483 }, curves[0].Points.Select(p => p.Setting).ToArray());
-        Assert.AreEqual(("sweep", "1", 100), (curves[1].Method, curves[1].SeedLabel, curves[1].Steps));
-        CollectionAssert.AreEqual(new[] { 0.01, 0.02 }, curves[1].Points.Select(p => p.Setting).ToArray());
-        Assert.AreEqual(("sweep", "2", 100), (curves[2].Method, curves[2].SeedLabel, curves[2].Steps));
-        CollectionAssert.AreEqual(new[] { 2, 2 }, curves[2].Points.Select(p => p.Seed).ToArray());
-        Assert.AreEqual(("sweep", "1", 200, 1), (curves[3].Method, curves[3].SeedLabel, curves[3].Steps, curves[3].Points.Count));
-        Assert.AreEqual(("JPEG", "0"), (curves[4].Method, curves[4].SeedLabel));
-        CollectionAssert.AreEqual(new[] { 10.0, 50.0 }, curves[4].Points.Select(p => p.Setting).ToArray());
+        Assert.AreEqual(("mixed", "5, 7", "6000, 16000"), (curves[1].Method, curves[1].SeedLabel, curves[1].StepsLabel));
+        CollectionAssert.AreEqual(new[] { 0.0018, 0.0067, 0.025, 0.0483 }, curves[1].Points.Select(p => p.Setting).ToArray());
+        Assert.AreEqual(("sweep", "1", "100"), (curves[2].Method, curves[2].SeedLabel, curves[2].StepsLabel));
+        CollectionAssert.AreEqual(new[] { 0.01, 0.02 }, curves[2].Points.Select(p => p.Setting).ToArray());
+        Assert.AreEqual(("sweep", "2", "100"), (curves[3].Method, curves[3].SeedLabel, curves[3].StepsLabel));
+        CollectionAssert.AreEqual(new[] { 2, 2 }, curves[3].Points.Select(p => p.Seed).ToArray());
+        Assert.AreEqual(("sweep", "1", "200", 1), (curves[4].Method, curves[4].SeedLabel, curves[4].StepsLabel, curves[4].Points.Count));
+        Assert.AreEqual(("JPEG", "0"), (curves[5].Method, curves[5].SeedLabel));
+        CollectionAssert.AreEqual(new[] { 10.0, 50.0 }, curves[5].Points.Select(p => p.Setting).ToArray());
     }
 
     [TestMethod]
@@ -92,8 +96,8 @@ public sealed class EvaluationTests
         };
         var ranking = Evaluation.Ranking(points, jpeg);
         Assert.AreEqual(3, ranking.Count);
-        Assert.AreEqual(("a", 9000), (ranking[0].Method, ranking[0].Steps));
-        Assert.AreEqual(("b", 100), (ranking[1].Method, ranking[1].Steps));
+        Assert.AreEqual(("a", "9000"), (ranking[0].Method, ranking[0].Steps));
+        Assert.AreEqual(("b", "100"), (ranking[1].Method, ranking[1].Steps));
         Assert.AreEqual(0.6, ranking[1].Mean, 1e-12);
         Assert.AreEqual(0.2, ranking[1].Spread, 1e-12);
         Assert.AreEqual(1.0, ranking[2].PerSeed["1"], 1e-12);
