@@ -221,8 +221,8 @@ public sealed class EvaluationTests
     /// <c>--images data/heldout</c>, takes a minute more and is not repeated here).
     /// </summary>
     [TestMethod]
-    [DataRow("eval", 3, new[] { 0.1372, 0.1972, 0.2595, 0.3422, 0.4487, 0.5483 }, new[] { 27.81, 28.62, 29.23, 29.71, 30.25, 30.42 },
-        new[] { 11.99, 13.32, 14.36, 15.25, 16.07, 16.40 }, new[] { -37.6, -4.1, -49.4, -32.1 })]
+    [DataRow("eval", 3, new[] { 0.1372, 0.1972, 0.2676, 0.4197, 0.5401, 0.6894 }, new[] { 27.81, 28.62, 29.34, 30.63, 31.19, 31.55 },
+        new[] { 11.99, 13.32, 14.47, 15.97, 16.90, 17.49 }, new[] { -35.8, -2.0, -47.2, -30.1 })]
     public void CommittedQualityLevels_GiveTheReadmesCurve(string set, int count, double[] bpp, double[] psnr, double[] msSsimDb, double[] bdRates)
     {
         using var scope = NewDisposeScope();
@@ -254,7 +254,7 @@ public sealed class EvaluationTests
             Assert.AreEqual(bpp[i], curve[i].Bpp, bpp[i] * 0.01, $"level {i + 1}");
             Assert.AreEqual(psnr[i], curve[i].Psnr, 0.03, $"level {i + 1}");
             Assert.AreEqual(msSsimDb[i], curve[i].MsSsimDb, 0.03, $"level {i + 1}");
-            // The goal: the files within 1 % of the likelihoods' estimate. These levels' files come out 0.5 % below it to
+            // The goal: the files within 1 % of the likelihoods' estimate. These levels' files come out 0.6 % below it to
             // 0.5 % above (the README; below: the tables price the Gaussian's tail latents under the estimate, see CodecTests).
             double deviation = curve[i].Bpp / curve[i].EstimatedBpp - 1;
             Assert.IsTrue(deviation is < 0.01 and > -0.01, $"level {i + 1}: file {curve[i].Bpp} bpp, estimate {curve[i].EstimatedBpp}");
