@@ -75,9 +75,9 @@ public static class Widening
             int dot = name.LastIndexOf('.');
             string owner = name[..dot], entry = name[(dot + 1)..];
             modules.TryGetValue(owner, out nn.Module? module);
-            (int outDim, int inDim) = module is ConvTranspose2d ? (1, 0) : (0, 1);
             bool convolution = module is Conv2d or ConvTranspose2d or MaskedConv2d && entry is "weight" or "bias";
-            if (entry == "bias") (outDim, inDim) = (0, -1);
+            // A bias has only outputs; a transposed convolution's weight is (in, out, …), the others' (out, in, …).
+            (int outDim, int inDim) = entry == "bias" ? (0, -1) : module is ConvTranspose2d ? (1, 0) : (0, 1);
             var maps = new Tensor[to.dim()];
             for (int d = 0; d < maps.Length; d++)
             {
