@@ -134,6 +134,52 @@ public sealed class QuantizationLayerTests
     }
 
     [TestMethod]
+    [DataRow(ScalarType.Float32, 1.0)]
+    [DataRow(ScalarType.Float32, 0.37)]
+    [DataRow(ScalarType.Float64, 1.0)]
+    [DataRow(ScalarType.Float64, 0.37)]
+    public void RowForms_GiveTheTensorFormsSymbolsAndValues_TiesAndStepsIncluded(ScalarType dtype, double step)
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new QuantizationLayer(stepSize: step);
+        layer.eval();
+        var random = new Random(3);
+        // Means in float64 as a coder's are; x in its dtype, some of it exactly half a step from a grid point (ties),
+        // some a float32 rounding away from one.
+        double[] means = Enumerable.Range(0, 400).Select(_ => random.NextDouble() * 20 - 10).ToArray();
+        double[] x = means.Select((m, i) => (i % 4) switch
+        {
+            0 => (float)m + (float)(step * (i % 9 - 4.5)),
+            1 => m + step * (i % 7 - 3.5),
+            2 => m + random.NextDouble() * 30 - 15,
+            _ => BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(m + step * 0.5) + 1),
+        }).ToArray();
+        Tensor xs = tensor(x, ScalarType.Float64).to(dtype), ms = tensor(means, ScalarType.Float64);
+        double[] held = xs.to(ScalarType.Float64).data<double>().ToArray();
+        var symbols = new int[x.Length];
+        layer.Symbols(held, means, dtype == ScalarType.Float64, symbols);
+        CollectionAssert.AreEqual(layer.symbols(xs, ms).data<int>().ToArray(), symbols);
+        Assert.IsTrue(symbols.Distinct().Count() > 20, "the draw spans many symbols");
+        var values = new double[x.Length];
+        layer.Dequantize(symbols, means, values);
+        CollectionAssert.AreEqual(layer.dequantize(tensor(symbols), ms).data<double>().ToArray(), values);
+    }
+
+    [TestMethod]
+    public void RowSymbols_RefuseWhatTheTensorFormRefuses_WithItsParameterAndMessage()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new QuantizationLayer();
+        var symbols = new int[2];
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.Symbols(new[] { 1.0, 3e9 }, new[] { 0.0, 0.0 }, true, symbols));
+        Assert.AreEqual("x", error.ParamName);
+        Assert.AreEqual(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.symbols(tensor(new[] { 1.0, 3e9 }))).Message, error.Message);
+        // A mean that is not finite gives no symbol either (the tensor form checks x only, and would cast NaN).
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.Symbols(new[] { 1.0 }, new[] { double.NaN }, false, symbols.AsSpan(0, 1)));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.Symbols(new[] { 1.0 }, new[] { double.NegativeInfinity }, true, symbols.AsSpan(0, 1)));
+    }
+
+    [TestMethod]
     public void Symbols_RefuseNonFiniteAndOversizedValues()
     {
         using var scope = NewDisposeScope();

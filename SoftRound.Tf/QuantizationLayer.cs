@@ -179,12 +179,38 @@ public sealed class QuantizationLayer : SoftRoundFamilyLayer
         Tensor xc = x.to(OpGuard.ComputeType(x.dtype));
         Tensor rounded = Around(xc, c?.to(xc.dtype, x.device), delta?.to(xc.dtype, x.device), t => t.round(), restore: false).to(ScalarType.Float64);
         double largest = rounded.numel() == 0 ? 0 : rounded.abs().max().item<double>();
-        if (largest > int.MaxValue)
-        {
-            throw new ArgumentOutOfRangeException(nameof(x), largest, $"{Name}.symbols: a symbol of magnitude {largest} does not fit in int32.");
-        }
+        if (largest > int.MaxValue) throw SymbolTooLarge(largest);
         return rounded.to(ScalarType.Int32).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// <see cref="symbols"/> of one row without a tensor, for a coder that calls it once per position: x and the
+    /// means widened to float64, computed in float64 when <paramref name="float64"/> (x's dtype is float64), else in
+    /// float32 as the tensor form does for narrower x; with this layer's step size. The same symbols (tested).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A symbol is not finite or does not fit in int32.</exception>
+    internal void Symbols(ReadOnlySpan<double> x, ReadOnlySpan<double> means, bool float64, Span<int> symbols)
+    {
+        for (int i = 0; i < symbols.Length; i++)
+        {
+            double rounded;
+            if (float64)
+            {
+                double t = x[i] - means[i];
+                rounded = Math.Round(step == 1 ? t : t / step);
+            }
+            else
+            {
+                float t = (float)x[i] - (float)means[i];
+                rounded = MathF.Round(step == 1 ? t : t / (float)step);
+            }
+            if (!(Math.Abs(rounded) <= int.MaxValue)) throw SymbolTooLarge(Math.Abs(rounded));
+            symbols[i] = (int)rounded;
+        }
+    }
+
+    private static ArgumentOutOfRangeException SymbolTooLarge(double largest) =>
+        new("x", largest, $"{Name}.symbols: a symbol of magnitude {largest} does not fit in int32.");
 
     /// <summary>
     /// y = symbols·Δ + c, with c and Δ as in <see cref="forward(Tensor, Tensor?, Tensor?)"/>, in the centre's dtype
@@ -201,6 +227,15 @@ public sealed class QuantizationLayer : SoftRoundFamilyLayer
         Tensor s = symbols.to(dtype, c?.device ?? symbols.device);
         Tensor y = delta is null ? s : s * delta;
         return (c is null ? y : y + c).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <see cref="dequantize"/> of one row with float64 means, without a tensor: y = symbols·Δ + means in float64, with
+    /// this layer's step size Δ. The same values (tested).
+    /// </summary>
+    internal void Dequantize(ReadOnlySpan<int> symbols, ReadOnlySpan<double> means, Span<double> y)
+    {
+        for (int i = 0; i < y.Length; i++) y[i] = (step == 1 ? symbols[i] : symbols[i] * step) + means[i];
     }
 
     /// <summary>

@@ -160,6 +160,76 @@ public sealed class JointAutoregressiveHierarchicalPriorsTests : PortedModelTest
         Assert.IsTrue(bad.isnan().any().item<bool>(), "the input stays as it was");
     }
 
+    /// <summary>
+    /// The coding path against its tensor formulation (CompressAI's, in float64): at each position in raster order the
+    /// masked convolution of the 5×5 window of ŷ so far, the entropy-parameter network, build_indexes, symbols and
+    /// dequantize on (1, M) tensors; the same stream, byte for byte, and the same ŷ.
+    /// </summary>
+    [TestMethod]
+    public void Compress_CodesWhatTheTensorFormulationCodes_PositionByPosition()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(9);
+        const int M = 12, Pad = 2;
+        var model = new JointAutoregressiveHierarchicalPriors(8, M);
+        var children = model.named_children().ToDictionary(c => c.name, c => c.module);
+        // The last layer's weights spread, so that the scales pick many tables.
+        using (no_grad())
+        {
+            using Scalar spread = 8.0.ToScalar();
+            ((TorchSharp.Modules.Conv2d)children["entropy_parameters"].named_children().Last().module).weight!.mul_(spread);
+        }
+        model.update(force: true);
+        model.eval();
+        (Tensor y, Tensor z) = model.latents(CompressionModelChecks.Images(1, 128, 5) * 40);
+        CompressedData data = model.compress_latents(y, z, RansStreamLayout.SoftRound, out Tensor yHat);
+        Tensor zHat = model.EntropyBottleneck.decompress(data.strings[1], data.shape, RansStreamLayout.SoftRound);
+        Tensor parameters = new Float64Network("test", (TorchSharp.Modules.Sequential)children["h_s"]).call(zHat);
+        var network = new Float64Network("test", (TorchSharp.Modules.Sequential)children["entropy_parameters"]);
+        Tensor weight = model.ContextPrediction.masked_weight().detach().to(ScalarType.Float64), bias = model.ContextPrediction.bias.detach().to(ScalarType.Float64);
+        Tensor padded = zeros(1, M, y.shape[2] + 2 * Pad, y.shape[3] + 2 * Pad);
+        var encoder = new BufferedRansEncoder();
+        QuantizedCdf cdfs = model.GaussianConditional.CurrentTables("test");
+        var quantizer = model.GaussianConditional.quantizer;
+        var seen = new System.Collections.Generic.HashSet<int>();
+        for (int h = 0; h < y.shape[2]; h++)
+        {
+            for (int w = 0; w < y.shape[3]; w++)
+            {
+                Tensor context = nn.functional.conv2d(padded[.., .., h..(h + 5), w..(w + 5)].to(ScalarType.Float64), weight, bias);
+                Tensor[] gaussian = network.call(cat(new[] { parameters[.., .., h..(h + 1), w..(w + 1)], context }, 1)).reshape(1, 2 * M).chunk(2, 1);
+                Tensor symbols = quantizer.symbols(y[.., .., h, w], gaussian[1]);
+                int[] indexes = model.GaussianConditional.build_indexes(gaussian[0]).data<int>().ToArray();
+                seen.UnionWith(indexes);
+                encoder.encode_with_indexes(symbols.data<int>().ToArray(), indexes, cdfs);
+                padded[.., .., h + Pad, w + Pad] = quantizer.dequantize(symbols, gaussian[1]).to(ScalarType.Float32);
+            }
+        }
+        Assert.IsTrue(y.shape[2] * y.shape[3] >= 60 && seen.Count >= 10, $"{y.shape[2]}×{y.shape[3]} positions, {seen.Count} tables");
+        CollectionAssert.AreEqual(encoder.flush(), data.strings[0][0]);
+        TensorAssert.Identical(padded[.., .., Pad..^Pad, Pad..^Pad], yHat);
+    }
+
+    [TestMethod]
+    [DataRow(ScalarType.Float64)]
+    [DataRow(ScalarType.Float32)]
+    [DataRow(ScalarType.Float16)]
+    [DataRow(ScalarType.BFloat16)]
+    public void Keep_RoundsAsTheTensorCast_TiesAndDoubleRoundingIncluded(ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var random = new Random(5);
+        // Random values over many octaves, each format's ties at 1 and just above them, beyond float16's range.
+        double[] values = Enumerable.Range(0, 2000).Select(_ => (random.NextDouble() - 0.5) * Math.Pow(2, random.Next(-30, 30)))
+            .Concat(new[] { 1, 1 + Math.Pow(2, -11), 1 + Math.Pow(2, -11) + Math.Pow(2, -40), 1 + Math.Pow(2, -8), 1 + 3 * Math.Pow(2, -8), 1 + Math.Pow(2, -8) + Math.Pow(2, -40), 1 + Math.Pow(2, -24), 1 + 3 * Math.Pow(2, -24), -0.0, 70000, -1e6 })
+            .ToArray();
+        double[] expected = tensor(values, ScalarType.Float64).to(dtype).to(ScalarType.Float64).data<double>().ToArray();
+        Func<double, double> keep = JointAutoregressiveHierarchicalPriors.Keep(dtype);
+        CollectionAssert.AreEqual(expected, values.Select(keep).ToArray());
+        if (dtype != ScalarType.Float64) Assert.IsTrue(expected.Zip(values).Count(p => p.First != p.Second) > 1000, "the cast rounds");
+        Assert.ThrowsExactly<NotSupportedException>(() => JointAutoregressiveHierarchicalPriors.Keep(ScalarType.Int32));
+    }
+
     private static double[] Values(Tensor t) => t.detach().to(ScalarType.Float64).data<double>().ToArray();
 
     protected override CompressionModel Make(int n, int m, QuantizationMode mode = QuantizationMode.UniformNoise) => new JointAutoregressiveHierarchicalPriors(n, m, mode);

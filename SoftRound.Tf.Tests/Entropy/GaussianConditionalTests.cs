@@ -436,4 +436,31 @@ public sealed class GaussianConditionalTests
     }
 
     private static int[][] Tables(QuantizedCdf cdfs) => Enumerable.Range(0, cdfs.count).Select(cdfs.table).ToArray();
+
+    [TestMethod]
+    public void Float64Indexer_GivesBuildIndexesIndexes_AtTheTablesEntriesAndTheBound()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new GaussianConditional();
+        double[] table = model.scale_table.to(ScalarType.Float64).data<double>().ToArray();
+        var random = new Random(4);
+        // Every entry, its neighbours one ulp away, the bound and below it, far above the table, and random scales.
+        double[] scales = table.SelectMany(t => new[] { t, Math.BitDecrement(t), Math.BitIncrement(t) })
+            .Concat(new[] { (double)0.11f, 0.11, 0.109, 0, -3, 1e300 })
+            .Concat(Enumerable.Range(0, 500).Select(_ => Math.Exp(random.NextDouble() * 8 - 3))).ToArray();
+        var indexes = new int[scales.Length];
+        model.Float64Indexer()(scales, indexes);
+        CollectionAssert.AreEqual(model.build_indexes(tensor(scales, ScalarType.Float64)).data<int>().ToArray(), indexes);
+        Assert.AreEqual(table.Length - 1, indexes.Max());
+        Assert.AreEqual(0, indexes.Min());
+        // The table is read when the indexer is made.
+        GaussianConditional.ScaleIndexer before = model.Float64Indexer();
+        model.update_scale_table(new[] { 0.5, 1, 2 }, force: true);
+        var after = new int[1];
+        before(new[] { 1.5 }, after);
+        Assert.AreNotEqual(model.build_indexes(tensor(new[] { 1.5 }, ScalarType.Float64)).item<int>(), after[0]);
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => before(new[] { 1.0, double.NaN }, new int[2]));
+        Assert.AreEqual(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.build_indexes(tensor(new[] { 1.0, double.NaN }, ScalarType.Float64))).Message, error.Message);
+    }
+
 }

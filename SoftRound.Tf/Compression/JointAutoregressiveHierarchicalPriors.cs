@@ -154,22 +154,23 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
         (byte[][] zStrings, long[] shape, Tensor zHat) = CodeHyperLatent(entropy_bottleneck, z, layout);
         Tensor parameters = new Float64Network(GetName(), h_s).call(zHat);
         QuantizedCdf cdfs = gaussian_conditional.CurrentTables($"{GetName()}.{member}");
-        Tensor padded = nn.functional.pad(y, new long[] { Padding, Padding, Padding, Padding });
+        var context = new ContextParameters($"{GetName()}.{member}", context_prediction, entropy_parameters);
         var yStrings = new byte[y.shape[0]][];
+        var yHats = new Tensor[yStrings.Length];
         var encoder = new BufferedRansEncoder(layout);
+        bool float64 = y.dtype == ScalarType.Float64;
         for (int i = 0; i < yStrings.Length; i++)
         {
-            Tensor image = padded[i..(i + 1)];
-            Raster(image, parameters[i..(i + 1)], (scales, means, crop) =>
+            double[] latents = Positions(y[i]);
+            yHats[i] = Raster(context, parameters[i], y.dtype, (position, indexes, means, symbols) =>
             {
-                Tensor symbols = gaussian_conditional.quantizer.symbols(crop, means);
-                encoder.encode_with_indexes(EntropyTables.Ints(symbols), EntropyTables.Ints(gaussian_conditional.build_indexes(scales)), cdfs);
-                return gaussian_conditional.quantizer.dequantize(symbols, means);
+                gaussian_conditional.quantizer.Symbols(latents.AsSpan(position * M, M), means, float64, symbols);
+                encoder.encode_with_indexes(symbols, indexes, cdfs);
             });
             yStrings[i] = encoder.flush();
         }
         // Out of the caller's dispose scope: both callers return it.
-        yHat = Unpad(padded).MoveToOuterDisposeScope();
+        yHat = cat(yHats, 0).MoveToOuterDisposeScope();
         return new CompressedData(new[] { yStrings, zStrings }, shape);
     }
 
@@ -183,53 +184,92 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
         Tensor zHat = entropy_bottleneck.decompress(data.strings[1], data.shape, layout);
         Tensor parameters = new Float64Network(GetName(), h_s).call(zHat);
         QuantizedCdf cdfs = gaussian_conditional.CurrentTables($"{GetName()}.{Member}");
-        long height = data.shape[0] * ZToY, width = data.shape[1] * ZToY;
-        Tensor padded = zeros(parameters.shape[0], M, height + 2 * Padding, width + 2 * Padding, zHat.dtype, zHat.device);
+        var context = new ContextParameters($"{GetName()}.{Member}", context_prediction, entropy_parameters);
         var decoder = new RansDecoder(layout);
-        for (int i = 0; i < data.strings[0].Length; i++)
+        var yHats = new Tensor[data.strings[0].Length];
+        for (int i = 0; i < yHats.Length; i++)
         {
             decoder.set_stream(data.strings[0][i]);
-            Raster(padded[i..(i + 1)], parameters[i..(i + 1)], (scales, means, _) =>
-            {
-                int[] symbols = decoder.decode_stream(EntropyTables.Ints(gaussian_conditional.build_indexes(scales)), cdfs);
-                return gaussian_conditional.quantizer.dequantize(tensor(symbols, new long[] { 1, M }, ScalarType.Int32), means);
-            });
+            yHats[i] = Raster(context, parameters[i], zHat.dtype, (_, indexes, _, symbols) => decoder.decode_stream(indexes, cdfs, symbols));
             decoder.finish();
         }
-        return Unpad(padded).MoveToOuterDisposeScope();
+        return cat(yHats, 0).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc/>
     public override Tensor synthesis(Tensor yHat) => g_s.call(yHat);
 
     /// <summary>
-    /// Visits the positions of one padded latent (1, M, H + 4, W + 4) in raster order: the context of the 5×5 window,
-    /// with the hyperprior's parameters there, gives the scales and means (1, M), computed in float64 as the
-    /// parameters are (<see cref="Float64Network"/>: a decoder on another machine must find the same);
-    /// <paramref name="code"/> gets them and the window's centre of y (1, M), and returns the ŷ written back at the
-    /// centre, in the latent's dtype.
+    /// What <see cref="Raster"/> asks of the coder at position <paramref name="position"/> (raster index): the
+    /// <paramref name="symbols"/> there (encoder: computes and codes them; decoder: decodes them), given the table
+    /// <paramref name="indexes"/> and the <paramref name="means"/>.
     /// </summary>
-    private void Raster(Tensor padded, Tensor parameters, Func<Tensor, Tensor, Tensor, Tensor> code)
+    private delegate void Coder(int position, ReadOnlySpan<int> indexes, ReadOnlySpan<double> means, Span<int> symbols);
+
+    /// <summary>
+    /// ŷ (1, M, h, w) of one image, coded in raster order: at each position the context of the 5×5 window (positions
+    /// coded before; zeros outside the latent), with the hyperprior's <paramref name="parameters"/> (2M, h, w) there,
+    /// gives the scales and means (<see cref="ContextParameters"/>, float64 in a fixed order: a decoder on another
+    /// machine must find the same); <paramref name="code"/> gives the symbols, and ŷ = symbols + means is kept in
+    /// <paramref name="dtype"/>, the latents' (its value as the tensor form's cast would round it).
+    /// </summary>
+    private Tensor Raster(ContextParameters context, Tensor parameters, ScalarType dtype, Coder code)
     {
-        Tensor weight = Float64Network.Widen(context_prediction.masked_weight())!;
-        Tensor? bias = Float64Network.Widen(context_prediction.bias);
-        var gaussians = new Float64Network(GetName(), entropy_parameters);
-        long height = parameters.shape[2], width = parameters.shape[3];
+        int height = (int)parameters.shape[1], width = (int)parameters.shape[2], channels = (int)parameters.shape[0];
+        if (channels != context.HyperChannels) throw new ArgumentException($"{GetName()}: h_s gives {channels} channels; the entropy parameters take {context.HyperChannels}.");
+        int planeWidth = width + 2 * Padding;
+        double[] hyper = Positions(parameters);
+        var plane = new double[(height + 2 * Padding) * planeWidth * M];
+        var gaussian = new double[context.Outputs];
+        var indexes = new int[M];
+        var symbols = new int[M];
+        Span<double> scales = gaussian.AsSpan(0, M), means = gaussian.AsSpan(M, M);
+        GaussianConditional.ScaleIndexer index = gaussian_conditional.Float64Indexer();
+        Func<double, double> keep = Keep(dtype);
         for (int h = 0; h < height; h++)
         {
             for (int w = 0; w < width; w++)
             {
-                using var scope = NewDisposeScope();
-                Tensor crop = padded[.., .., h..(h + KernelSize), w..(w + KernelSize)];
-                Tensor context = nn.functional.conv2d(crop.to(ScalarType.Float64), weight, bias);
-                Tensor p = parameters[.., .., h..(h + 1), w..(w + 1)];
-                Tensor[] gaussian = gaussians.call(cat(new[] { p, context }, 1)).reshape(1, 2 * M).chunk(2, 1);
-                Tensor centre = crop[.., .., Padding, Padding];
-                padded[.., .., h + Padding, w + Padding] = code(gaussian[0], gaussian[1], centre).to(padded.dtype);
+                int position = h * width + w;
+                context.Compute(plane, planeWidth, h, w, hyper.AsSpan(position * channels, channels), gaussian);
+                index(scales, indexes);
+                code(position, indexes, means, symbols);
+                Span<double> centre = plane.AsSpan(((h + Padding) * planeWidth + w + Padding) * M, M);
+                gaussian_conditional.quantizer.Dequantize(symbols, means, centre);
+                for (int c = 0; c < M; c++) centre[c] = keep(centre[c]);
             }
         }
+        using var scope = NewDisposeScope();
+        Tensor padded = tensor(plane, new long[] { height + 2 * Padding, planeWidth, M }, ScalarType.Float64);
+        return padded[Padding..^Padding, Padding..^Padding].permute(2, 0, 1).unsqueeze(0).to(dtype).contiguous().MoveToOuterDisposeScope();
     }
 
-    private static Tensor Unpad(Tensor padded) => padded[.., .., Padding..^Padding, Padding..^Padding].contiguous();
+    /// <summary>A (C, h, w) tensor's values position by position: (h, w, C) in float64.</summary>
+    private static double[] Positions(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        return t.detach().permute(1, 2, 0).to(ScalarType.Float64).contiguous().data<double>().ToArray();
+    }
+
+    /// <summary>
+    /// A float64 value as a tensor of <paramref name="dtype"/> holds it (round to nearest, ties to even; float16 and
+    /// bfloat16 through float32, as libtorch converts), widened back: ŷ as the latents' dtype keeps it.
+    /// </summary>
+    internal static Func<double, double> Keep(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float64 => v => v,
+        ScalarType.Float32 => v => (float)v,
+        ScalarType.Float16 => v => (double)(Half)(float)v,
+        ScalarType.BFloat16 => v => BFloat16((float)v),
+        _ => throw new NotSupportedException($"{nameof(JointAutoregressiveHierarchicalPriors)}: latents of {dtype} cannot be coded; use a floating-point dtype."),
+    };
+
+    private static double BFloat16(float v)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(v);
+        if (float.IsNaN(v)) return v;
+        bits += 0x7FFFu + ((bits >> 16) & 1);
+        return BitConverter.UInt32BitsToSingle(bits & 0xFFFF0000u);
+    }
 
 }

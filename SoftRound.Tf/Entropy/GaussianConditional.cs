@@ -171,6 +171,40 @@ public sealed class GaussianConditional : nn.Module
     }
 
     /// <summary>
+    /// <see cref="build_indexes"/> of float64 scales one row at a time without a tensor, for a coder that calls it once
+    /// per position: index = the number of the scale table's entries but the last below max(σ, bound), in float64. The
+    /// same indexes (tested). The table is read when this is called.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">(From the returned indexer) a scale is not finite.</exception>
+    internal ScaleIndexer Float64Indexer()
+    {
+        using var scope = NewDisposeScope();
+        double[] bounds = scale_table.to(ScalarType.Float64).data<double>().ToArray()[..^1];
+        double floor = Bound;
+        string member = $"{Name}.{nameof(build_indexes)}";
+        return (scales, indexes) =>
+        {
+            for (int i = 0; i < indexes.Length; i++)
+            {
+                double s = scales[i];
+                if (!double.IsFinite(s)) OpGuard.Values(member, nameof(scales), new[] { s }, positive: false);
+                s = Math.Max(s, floor);
+                int below = 0, above = bounds.Length;
+                while (below < above)
+                {
+                    int middle = (below + above) >> 1;
+                    if (bounds[middle] < s) below = middle + 1;
+                    else above = middle;
+                }
+                indexes[i] = below;
+            }
+        };
+    }
+
+    /// <summary>Writes the table index of each scale.</summary>
+    internal delegate void ScaleIndexer(ReadOnlySpan<double> scales, Span<int> indexes);
+
+    /// <summary>
     /// Replaces the scale table and rebuilds the coding tables (CompressAI's <c>update_scale_table</c>); without
     /// <paramref name="force"/>, only when there are no tables yet. Returns whether it did.
     /// </summary>
