@@ -174,6 +174,10 @@ public sealed class QuantizationLayerTests
         var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.Symbols(new[] { 1.0, 3e9 }, new[] { 0.0, 0.0 }, true, symbols));
         Assert.AreEqual("x", error.ParamName);
         Assert.AreEqual(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.symbols(tensor(new[] { 1.0, 3e9 }))).Message, error.Message);
+        // The largest int32 is a symbol.
+        layer.Symbols(new[] { 2147483647.0 }, new[] { 0.0 }, true, symbols.AsSpan(0, 1));
+        Assert.AreEqual(int.MaxValue, symbols[0]);
+        Assert.AreEqual(int.MaxValue, layer.symbols(tensor(new[] { 2147483647.0 })).item<int>());
         // A mean that is not finite gives no symbol either (the tensor form checks x only, and would cast NaN).
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.Symbols(new[] { 1.0 }, new[] { double.NaN }, false, symbols.AsSpan(0, 1)));
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => layer.Symbols(new[] { 1.0 }, new[] { double.NegativeInfinity }, true, symbols.AsSpan(0, 1)));

@@ -193,17 +193,8 @@ public sealed class QuantizationLayer : SoftRoundFamilyLayer
     {
         for (int i = 0; i < symbols.Length; i++)
         {
-            double rounded;
-            if (float64)
-            {
-                double t = x[i] - means[i];
-                rounded = Math.Round(step == 1 ? t : t / step);
-            }
-            else
-            {
-                float t = (float)x[i] - (float)means[i];
-                rounded = MathF.Round(step == 1 ? t : t / (float)step);
-            }
+            // (x − c)/1 is x − c exactly: the tensor form's skipping of a unit step changes nothing.
+            double rounded = float64 ? Math.Round((x[i] - means[i]) / step) : MathF.Round(((float)x[i] - (float)means[i]) / (float)step);
             if (!(Math.Abs(rounded) <= int.MaxValue)) throw SymbolTooLarge(Math.Abs(rounded));
             symbols[i] = (int)rounded;
         }
@@ -235,7 +226,7 @@ public sealed class QuantizationLayer : SoftRoundFamilyLayer
     /// </summary>
     internal void Dequantize(ReadOnlySpan<int> symbols, ReadOnlySpan<double> means, Span<double> y)
     {
-        for (int i = 0; i < y.Length; i++) y[i] = (step == 1 ? symbols[i] : symbols[i] * step) + means[i];
+        for (int i = 0; i < y.Length; i++) y[i] = symbols[i] * step + means[i];
     }
 
     /// <summary>

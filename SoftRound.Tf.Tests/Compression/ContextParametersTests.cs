@@ -143,6 +143,8 @@ public sealed class ContextParametersTests
             Assert.AreEqual(message, error.Message);
         }
         Refused(nn.Sequential(nn.Conv2d(12, 6, 3)), "Model.compress: entropy-parameter layer 0 (Conv2d) is not a 1×1 convolution of stride 1 without padding or groups, or a LeakyReLU after one.");
+        Refused(nn.Sequential(nn.Conv2d(12, 6, (1, 1), stride: (1, 2))), "Model.compress: entropy-parameter layer 0 (Conv2d) is not a 1×1 convolution of stride 1 without padding or groups, or a LeakyReLU after one.");
+        Refused(nn.Sequential(nn.Conv2d(12, 6, (1, 1), padding: (1, 0))), "Model.compress: entropy-parameter layer 0 (Conv2d) is not a 1×1 convolution of stride 1 without padding or groups, or a LeakyReLU after one.");
         Refused(nn.Sequential(nn.Conv2d(12, 6, 1, stride: 2)), "Model.compress: entropy-parameter layer 0 (Conv2d) is not a 1×1 convolution of stride 1 without padding or groups, or a LeakyReLU after one.");
         Refused(nn.Sequential(nn.Conv2d(12, 6, 1, padding: 1)), "Model.compress: entropy-parameter layer 0 (Conv2d) is not a 1×1 convolution of stride 1 without padding or groups, or a LeakyReLU after one.");
         Refused(nn.Sequential(nn.Conv2d(12, 6, 1, groups: 2)), "Model.compress: entropy-parameter layer 0 (Conv2d) is not a 1×1 convolution of stride 1 without padding or groups, or a LeakyReLU after one.");

@@ -182,8 +182,8 @@ public sealed class JointAutoregressiveHierarchicalPriorsTests : PortedModelTest
         model.update(force: true);
         model.eval();
         (Tensor y, Tensor z) = model.latents(CompressionModelChecks.Images(1, 128, 5) * 40);
-        CompressedData data = model.compress_latents(y, z, RansStreamLayout.SoftRound, out Tensor yHat);
-        Tensor zHat = model.EntropyBottleneck.decompress(data.strings[1], data.shape, RansStreamLayout.SoftRound);
+        Tensor ties = tensor(Enumerable.Range(0, M).Select(c => c % 5 - 1.5f).ToArray());
+        Tensor zHat = model.EntropyBottleneck.decompress(model.EntropyBottleneck.compress(z), new[] { z.shape[2], z.shape[3] });
         Tensor parameters = new Float64Network("test", (TorchSharp.Modules.Sequential)children["h_s"]).call(zHat);
         var network = new Float64Network("test", (TorchSharp.Modules.Sequential)children["entropy_parameters"]);
         Tensor weight = model.ContextPrediction.masked_weight().detach().to(ScalarType.Float64), bias = model.ContextPrediction.bias.detach().to(ScalarType.Float64);
@@ -198,6 +198,12 @@ public sealed class JointAutoregressiveHierarchicalPriorsTests : PortedModelTest
             {
                 Tensor context = nn.functional.conv2d(padded[.., .., h..(h + 5), w..(w + 5)].to(ScalarType.Float64), weight, bias);
                 Tensor[] gaussian = network.call(cat(new[] { parameters[.., .., h..(h + 1), w..(w + 1)], context }, 1)).reshape(1, 2 * M).chunk(2, 1);
+                if ((h + w) % 2 == 0)
+                {
+                    // Latents at float32 ties around the means (−1.5 … 2.5): float32 arithmetic rounds them to even,
+                    // float64 with the means' full value one way or the other. Set before the symbols are taken.
+                    y[0, .., h, w] = gaussian[1][0].to(ScalarType.Float32) + ties;
+                }
                 Tensor symbols = quantizer.symbols(y[.., .., h, w], gaussian[1]);
                 int[] indexes = model.GaussianConditional.build_indexes(gaussian[0]).data<int>().ToArray();
                 seen.UnionWith(indexes);
@@ -206,8 +212,23 @@ public sealed class JointAutoregressiveHierarchicalPriorsTests : PortedModelTest
             }
         }
         Assert.IsTrue(y.shape[2] * y.shape[3] >= 60 && seen.Count >= 10, $"{y.shape[2]}×{y.shape[3]} positions, {seen.Count} tables");
+        // The latents the reference coded, ties included, through the model.
+        CompressedData data = model.compress_latents(y, z, RansStreamLayout.SoftRound, out Tensor yHat);
         CollectionAssert.AreEqual(encoder.flush(), data.strings[0][0]);
         TensorAssert.Identical(padded[.., .., Pad..^Pad, Pad..^Pad], yHat);
+    }
+
+    /// <summary>Float64 latents: ŷ kept as the decoder keeps it (the model's float32), so the streams decode to it bit for bit.</summary>
+    [TestMethod]
+    public void Float64Latents_DecodeToTheCodedLatents()
+    {
+        using var scope = NewDisposeScope();
+        (JointAutoregressiveHierarchicalPriors model, Tensor x) = Seeded();
+        (Tensor y, Tensor z) = model.latents(x);
+        Tensor wide = y.to(ScalarType.Float64), wideZ = z.to(ScalarType.Float64);
+        CompressedData data = model.compress_latents(wide, wideZ, RansStreamLayout.SoftRound, out Tensor coded);
+        Assert.AreEqual(ScalarType.Float32, coded.dtype);
+        TensorAssert.Identical(coded, model.decompress_latents(data));
     }
 
     [TestMethod]
@@ -227,7 +248,8 @@ public sealed class JointAutoregressiveHierarchicalPriorsTests : PortedModelTest
         Func<double, double> keep = JointAutoregressiveHierarchicalPriors.Keep(dtype);
         CollectionAssert.AreEqual(expected, values.Select(keep).ToArray());
         if (dtype != ScalarType.Float64) Assert.IsTrue(expected.Zip(values).Count(p => p.First != p.Second) > 1000, "the cast rounds");
-        Assert.ThrowsExactly<NotSupportedException>(() => JointAutoregressiveHierarchicalPriors.Keep(ScalarType.Int32));
+        Assert.AreEqual("JointAutoregressiveHierarchicalPriors: latents of Int32 cannot be coded; use a floating-point dtype.",
+            Assert.ThrowsExactly<NotSupportedException>(() => JointAutoregressiveHierarchicalPriors.Keep(ScalarType.Int32)).Message);
     }
 
     private static double[] Values(Tensor t) => t.detach().to(ScalarType.Float64).data<double>().ToArray();

@@ -136,7 +136,9 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
 
     /// <summary>
     /// <see cref="compress(Tensor, RansStreamLayout, out Tensor)"/> from given latents (<see cref="latents"/>, refined
-    /// or not), also giving the ŷ coded: compress_latents(latents(x)) writes compress(x)'s bytes.
+    /// or not), also giving the ŷ coded: compress_latents(latents(x)) writes compress(x)'s bytes. The symbols are
+    /// computed in float64 for float64 latents; ŷ, which the context model reads, is kept in the dtype the decoder
+    /// keeps it in (ẑ's: the model's), so that float64 latents decode too.
     /// </summary>
     /// <exception cref="ArgumentException">As <see cref="forward_latents"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">As <see cref="forward_latents"/>.</exception>
@@ -162,7 +164,7 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
         for (int i = 0; i < yStrings.Length; i++)
         {
             double[] latents = Positions(y[i]);
-            yHats[i] = Raster(context, parameters[i], y.dtype, (position, indexes, means, symbols) =>
+            yHats[i] = Raster(context, parameters[i], zHat.dtype, (position, indexes, means, symbols) =>
             {
                 gaussian_conditional.quantizer.Symbols(latents.AsSpan(position * M, M), means, float64, symbols);
                 encoder.encode_with_indexes(symbols, indexes, cdfs);
@@ -211,12 +213,11 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
     /// coded before; zeros outside the latent), with the hyperprior's <paramref name="parameters"/> (2M, h, w) there,
     /// gives the scales and means (<see cref="ContextParameters"/>, float64 in a fixed order: a decoder on another
     /// machine must find the same); <paramref name="code"/> gives the symbols, and ŷ = symbols + means is kept in
-    /// <paramref name="dtype"/>, the latents' (its value as the tensor form's cast would round it).
+    /// <paramref name="dtype"/> (its value as a tensor cast would round it): ẑ's, which the decoder has too.
     /// </summary>
     private Tensor Raster(ContextParameters context, Tensor parameters, ScalarType dtype, Coder code)
     {
         int height = (int)parameters.shape[1], width = (int)parameters.shape[2], channels = (int)parameters.shape[0];
-        if (channels != context.HyperChannels) throw new ArgumentException($"{GetName()}: h_s gives {channels} channels; the entropy parameters take {context.HyperChannels}.");
         int planeWidth = width + 2 * Padding;
         double[] hyper = Positions(parameters);
         var plane = new double[(height + 2 * Padding) * planeWidth * M];
@@ -253,7 +254,7 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
 
     /// <summary>
     /// A float64 value as a tensor of <paramref name="dtype"/> holds it (round to nearest, ties to even; float16 and
-    /// bfloat16 through float32, as libtorch converts), widened back: ŷ as the latents' dtype keeps it.
+    /// bfloat16 through float32, as libtorch converts), widened back: ŷ as a latent of that dtype keeps it.
     /// </summary>
     internal static Func<double, double> Keep(ScalarType dtype) => dtype switch
     {
