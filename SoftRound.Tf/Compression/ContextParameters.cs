@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -84,6 +85,7 @@ internal sealed class ContextParameters
     /// p the mask's centre), its window's top-left corner at (row, column), with <paramref name="hyper"/> the
     /// hyperprior's parameters there; written to <paramref name="output"/> (<see cref="Outputs"/> values).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Compute(ReadOnlySpan<double> plane, int planeWidth, int row, int column, ReadOnlySpan<double> hyper, Span<double> output)
     {
         for (int t = 0; t < taps.Length; t++)
@@ -112,6 +114,7 @@ internal sealed class ContextParameters
     }
 
     /// <summary>y[o] = b[o] + Σ_i W[i, o]·x[i] (W as [in][out]), i ascending, each product rounded: the vector path, bit for bit <see cref="AffineScalar"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Affine(ReadOnlySpan<double> x, ReadOnlySpan<double> weight, ReadOnlySpan<double> bias, Span<double> y)
     {
         int outputs = y.Length, width = Vector<double>.Count, o = 0;
@@ -146,6 +149,7 @@ internal sealed class ContextParameters
     }
 
     /// <summary>The scalar reference of <see cref="Affine"/>, for outputs <paramref name="from"/> on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AffineScalar(ReadOnlySpan<double> x, ReadOnlySpan<double> weight, ReadOnlySpan<double> bias, Span<double> y, int from = 0)
     {
         int outputs = y.Length;
