@@ -19,7 +19,8 @@ namespace SoftRound.Tf.Compression;
 /// ascending, each product rounded before it is added (no fused multiply-add). The vector path only computes several
 /// outputs at once, each in that order, so it equals the scalar reference bit for bit on every vector width, and an
 /// encoder and a decoder on different machines find the same scales and means (libtorch's float64 kernels agree only
-/// to about 10⁻¹⁵). The weights are read once, when the instance is made. Not for use by several threads at once.
+/// to about 10⁻¹⁵). The weights are read once, to the host, when the instance is made. Not for use by several
+/// threads at once.
 /// </remarks>
 internal sealed class ContextParameters
 {
@@ -42,11 +43,11 @@ internal sealed class ContextParameters
     public ContextParameters(string member, MaskedConv2d contextPrediction, Sequential entropyParameters)
     {
         using var scope = NewDisposeScope();
-        Tensor masked = contextPrediction.masked_weight().detach().to(ScalarType.Float64);
+        Tensor masked = contextPrediction.masked_weight().detach().to(ScalarType.Float64, CPU);
         long outputs = masked.shape[0], kernel = masked.shape[2];
         channels = (int)masked.shape[1];
         // The taps the mask opens for some channel pair, in raster order.
-        double[] mask = contextPrediction.mask.to(ScalarType.Float64).abs().sum(new long[] { 0, 1 }).data<double>().ToArray();
+        double[] mask = contextPrediction.mask.to(ScalarType.Float64, CPU).abs().sum(new long[] { 0, 1 }).data<double>().ToArray();
         taps = Enumerable.Range(0, mask.Length).Where(t => mask[t] != 0).Select(t => (Row: t / (int)kernel, Column: t % (int)kernel)).ToArray();
         // [tap][in][out], taps in raster order.
         var weight = new double[taps.Length * channels * outputs];
@@ -178,10 +179,10 @@ internal sealed class ContextParameters
                 k++;
             }
             using var scope = NewDisposeScope();
-            Tensor w = c.weight.detach().to(ScalarType.Float64);
+            Tensor w = c.weight.detach().to(ScalarType.Float64, CPU);
             yield return new Dense(name, (int)w.shape[1], (int)w.shape[0], w[.., .., 0, 0].t().contiguous().data<double>().ToArray(), Values(c.bias, w.shape[0]), slope);
         }
     }
 
-    private static double[] Values(Tensor? bias, long outputs) => bias is null ? new double[outputs] : bias.detach().to(ScalarType.Float64).data<double>().ToArray();
+    private static double[] Values(Tensor? bias, long outputs) => bias is null ? new double[outputs] : bias.detach().to(ScalarType.Float64, CPU).data<double>().ToArray();
 }

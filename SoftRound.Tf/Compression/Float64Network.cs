@@ -34,7 +34,7 @@ internal sealed class Float64Network
     public Tensor call(Tensor x) => layers.Aggregate(x.to(ScalarType.Float64), (h, layer) => layer(h));
 
     /// <summary>A weight or bias widened to float64 (null stays null).</summary>
-    public static Tensor? Widen(Tensor? t) => t?.detach().to(ScalarType.Float64);
+    private static Tensor? Widen(Tensor? t) => t?.detach().to(ScalarType.Float64);
 
     private static Func<Tensor, Tensor> Layer(string member, string name, nn.Module module)
     {

@@ -23,7 +23,7 @@ namespace SoftRound.Tf.Compression;
 /// </remarks>
 public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
 {
-    private const int KernelSize = 5, Padding = 2, ZToY = 4;
+    private const int KernelSize = 5, Padding = 2;
     private readonly Sequential g_a, g_s, h_a, h_s, entropy_parameters;
     private readonly MaskedConv2d context_prediction;
     private readonly EntropyBottleneck entropy_bottleneck;
@@ -242,14 +242,14 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
         }
         using var scope = NewDisposeScope();
         Tensor padded = tensor(plane, new long[] { height + 2 * Padding, planeWidth, M }, ScalarType.Float64);
-        return padded[Padding..^Padding, Padding..^Padding].permute(2, 0, 1).unsqueeze(0).to(dtype).contiguous().MoveToOuterDisposeScope();
+        return padded[Padding..^Padding, Padding..^Padding].permute(2, 0, 1).unsqueeze(0).to(dtype, parameters.device).contiguous().MoveToOuterDisposeScope();
     }
 
-    /// <summary>A (C, h, w) tensor's values position by position: (h, w, C) in float64.</summary>
+    /// <summary>A (C, h, w) tensor's values position by position: (h, w, C) in float64, read on the host.</summary>
     private static double[] Positions(Tensor t)
     {
         using var scope = NewDisposeScope();
-        return t.detach().permute(1, 2, 0).to(ScalarType.Float64).contiguous().data<double>().ToArray();
+        return t.detach().permute(1, 2, 0).to(ScalarType.Float64, CPU).contiguous().data<double>().ToArray();
     }
 
     /// <summary>

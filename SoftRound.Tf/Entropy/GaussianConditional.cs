@@ -179,7 +179,7 @@ public sealed class GaussianConditional : nn.Module
     internal ScaleIndexer Float64Indexer()
     {
         using var scope = NewDisposeScope();
-        double[] bounds = scale_table.to(ScalarType.Float64).data<double>().ToArray()[..^1];
+        double[] bounds = scale_table.to(ScalarType.Float64, CPU).data<double>().ToArray()[..^1];
         double floor = Bound;
         string member = $"{Name}.{nameof(build_indexes)}";
         return (scales, indexes) =>
