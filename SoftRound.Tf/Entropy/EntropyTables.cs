@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
+using System.Threading.Tasks;
 using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Entropy;
@@ -57,15 +59,38 @@ internal sealed class EntropyTables
         {
             float[] all = pmf.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
             float[] tails = tail.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
-            for (int j = 0; j < count; j++) tables[j] = QuantizedCdf.pmf_to_quantized_cdf_compressai(all.AsSpan(starts[j], lengths[j]), tails[j]);
+            QuantizeEach(tables, j => QuantizedCdf.pmf_to_quantized_cdf_compressai(all.AsSpan(starts[j], lengths[j]), tails[j]));
         }
         else
         {
             double[] all = pmf.to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
             double[] tails = tail.to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
-            for (int j = 0; j < count; j++) tables[j] = QuantizedCdf.pmf_to_quantized_cdf(all.AsSpan(starts[j], lengths[j]), tails[j]);
+            QuantizeEach(tables, j => QuantizedCdf.pmf_to_quantized_cdf(all.AsSpan(starts[j], lengths[j]), tails[j]));
         }
         return Of(new QuantizedCdf(tables, offsets), parameters);
+    }
+
+    /// <summary>
+    /// tables[j] = quantize(j) for every j, on the thread pool (the tables are independent, each a pure function of
+    /// its row, so the result is the same as one after another: the codec's 256 Gaussian tables, about 10⁵ values, are
+    /// most of a model's load time). An exception is rethrown as thrown, that of the lowest j that threw.
+    /// </summary>
+    private static void QuantizeEach(int[][] tables, Func<int, int[]> quantize)
+    {
+        var errors = new Exception?[tables.Length];
+        Parallel.For(0, tables.Length, j =>
+        {
+            try
+            {
+                tables[j] = quantize(j);
+            }
+            catch (Exception e)
+            {
+                errors[j] = e;
+            }
+        });
+        Exception? first = errors.FirstOrDefault(e => e is not null);
+        if (first is not null) ExceptionDispatchInfo.Capture(first).Throw();
     }
 
     /// <summary>SHA-256 over the shapes and float64 values of <paramref name="parameters"/>.</summary>
