@@ -38,4 +38,22 @@ public sealed class WeightsTests
         // The shape counts: the same values as 3×2 are other weights.
         CollectionAssert.AreNotEqual(Weights.Identifier(new Two(a, b, new long[] { 2, 3 })), Weights.Identifier(new Two(a, b, new long[] { 3, 2 })));
     }
+
+    private sealed class Views : nn.Module
+    {
+        public Views() : base("views")
+        {
+            // A slice at a storage offset, a transposed (not contiguous) matrix, and float64 values.
+            register_buffer("offset", tensor(new[] { 9f, 8f, 7f, 6f })[1..]);
+            register_buffer("transposed", tensor(new[] { 1f, 2f, 3f, 4f, 5f, 6f }).reshape(2, 3).t());
+            register_buffer("wide", tensor(new[] { 0.1, -2.5 }));
+        }
+    }
+
+    [TestMethod]
+    public void Identifier_ReadsViewsAndOtherDtypes_AsTheirFloat32Values()
+    {
+        CollectionAssert.AreEqual(Expected(("offset", new long[] { 3 }, new[] { 8f, 7f, 6f }), ("transposed", new long[] { 3, 2 }, new[] { 1f, 4f, 2f, 5f, 3f, 6f }),
+            ("wide", new long[] { 2 }, new[] { 0.1f, -2.5f })), Weights.Identifier(new Views()));
+    }
 }
