@@ -172,6 +172,14 @@ public static class Evaluation
             .Select(c => new Curve(c[0].Method, c.Select(p => p.Seed).Distinct().Order().ToArray(), c.Select(p => p.Steps).Distinct().Order().ToArray(), c))
             .ToArray();
 
+    /// <summary>
+    /// The points in the order <c>eval</c>'s tables list them: method by method (ordinal order of their names), each
+    /// method's <see cref="Curves"/> one after another, each curve's points by setting (so quality levels trained for
+    /// different step counts still come in level order).
+    /// </summary>
+    public static IReadOnlyList<Point> TableOrder(IEnumerable<Point> points) =>
+        Curves(points.OrderBy(p => p.Method, StringComparer.Ordinal)).SelectMany(c => c.Points).ToArray();
+
     /// <summary>A quantizer's standing: its mean PSNR gain over JPEG at the same bpp, per curve and over the curves.</summary>
     /// <param name="Method">The quantizer.</param>
     /// <param name="Steps">The training steps of its models (<see cref="Curve.StepsLabel"/>).</param>

@@ -288,7 +288,7 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     }
     // Narrow tables rather than one wide one: each fits 80 columns, and plain text never wraps a cell, in a terminal or a
     // pipe.
-    var sorted = points.OrderBy(p => p.Method).ThenBy(p => p.Steps).ThenBy(p => p.Seed).ThenBy(p => p.Setting).ToList();
+    IReadOnlyList<Evaluation.Point> sorted = Evaluation.TableOrder(points);
     string Dash(double v, string format) => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
     var rates = new List<string[]> { new[] { "#", "method", "λ / q", "seed", "steps", "bpp", "PSNR", "MS-SSIM" } };
     for (int i = 0; i < sorted.Count; i++)

@@ -83,6 +83,27 @@ public sealed class EvaluationTests
     }
 
     [TestMethod]
+    public void TableOrder_ListsMethodsInOrder_EachCurveBySetting_LevelsOfMixedStepCountsInLevelOrder()
+    {
+        Evaluation.Point P(string method, double setting, int seed, int steps) => new(method, setting, seed, steps, setting, double.NaN, 30, 0.9, 0, 0);
+        var points = new[]
+        {
+            P("levels", 0.025, 20, 5000), P("levels", 0.0018, 14, 6000), P("levels", 0.0067, 19, 9000), P("levels", 0.0483, 20, 5000),
+            P("factorized", 0.0067, 1, 30000),
+            P("levels refined", 0.0067, 19, 9000), P("levels refined", 0.0018, 14, 6000),
+            P("Sweep", 0.02, 2, 100), P("Sweep", 0.01, 2, 100), P("Sweep", 0.02, 1, 100), P("Sweep", 0.01, 1, 100),
+        };
+        var order = Evaluation.TableOrder(points).Select(p => (p.Method, p.Setting, p.Seed)).ToArray();
+        CollectionAssert.AreEqual(new[]
+        {
+            ("Sweep", 0.01, 1), ("Sweep", 0.02, 1), ("Sweep", 0.01, 2), ("Sweep", 0.02, 2),
+            ("factorized", 0.0067, 1),
+            ("levels", 0.0018, 14), ("levels", 0.0067, 19), ("levels", 0.025, 20), ("levels", 0.0483, 20),
+            ("levels refined", 0.0018, 14), ("levels refined", 0.0067, 19),
+        }, order);
+    }
+
+    [TestMethod]
     public void Ranking_AveragesTheGainOverJpeg_PerSeedThenOverSeeds()
     {
         // JPEG: 26 dB at 0.2 bpp, 30 at 0.4, 34 at 0.8.
