@@ -242,8 +242,8 @@ public sealed class EvaluationTests
     /// <c>--images data/heldout</c>, takes a minute more and is not repeated here).
     /// </summary>
     [TestMethod]
-    [DataRow("eval", 3, new[] { 0.1372, 0.1972, 0.2670, 0.4160, 0.5317, 0.6739 }, new[] { 27.81, 28.62, 29.48, 30.77, 31.30, 31.62 },
-        new[] { 11.99, 13.32, 14.50, 16.07, 16.95, 17.53 }, new[] { -38.1, -5.5, -48.0, -31.2 })]
+    [DataRow("eval", 3, new[] { 0.1372, 0.1972, 0.2794, 0.4129, 0.5473, 0.7599 }, new[] { 27.81, 28.62, 29.72, 30.85, 31.50, 32.29 },
+        new[] { 11.99, 13.32, 14.63, 16.10, 17.13, 18.20 }, new[] { -36.7, -3.5, -46.9, -30.3 })]
     public void CommittedQualityLevels_GiveTheReadmesCurve(string set, int count, double[] bpp, double[] psnr, double[] msSsimDb, double[] bdRates)
     {
         using var scope = NewDisposeScope();
