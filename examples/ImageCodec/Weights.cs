@@ -19,8 +19,8 @@ public static class Weights
             hash.AppendData(System.Text.Encoding.UTF8.GetBytes(name));
             foreach (long d in value.shape) hash.AppendData(BitConverter.GetBytes(d));
             using Tensor values = value.detach().to(ScalarType.Float32).cpu().contiguous();
-            // The tensor's own bytes, not a copy of them (the same bytes as its values in an array).
-            if (values.numel() > 0) hash.AppendData(values.bytes);
+            // The tensor's own bytes, not a copy of them (the same bytes as its values in an array; none when empty).
+            hash.AppendData(values.bytes);
         }
         return hash.GetHashAndReset()[..8];
     }
