@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
+using System.IO;
 using System.Linq;
 using SoftRound.Tf;
 using SoftRound.Tf.Entropy;
@@ -171,6 +172,85 @@ public static class Evaluation
             .Select(c => c.OrderBy(p => p.Setting).ToArray())
             .Select(c => new Curve(c[0].Method, c.Select(p => p.Seed).Distinct().Order().ToArray(), c.Select(p => p.Steps).Distinct().Order().ToArray(), c))
             .ToArray();
+
+    /// <summary>The header line of <c>eval</c>'s rd.csv: a point's own columns, the two references' quality at its rate, its times.</summary>
+    public const string CsvHeader = "method,setting,seed,steps,bpp,estimated_bpp,psnr,ms_ssim,ms_ssim_db,jpeg_psnr_at_bpp,webp_psnr_at_bpp,jpeg_ms_ssim_db_at_bpp,webp_ms_ssim_db_at_bpp,compress_s,decompress_s";
+
+    /// <summary>
+    /// rd.csv's lines: <see cref="CsvHeader"/>, then one per point of <paramref name="points"/>, <paramref name="jpeg"/>
+    /// and <paramref name="webp"/>, numbers in the invariant culture's round-trip form; the references' quality at a
+    /// codec point's rate (PSNR, then MS-SSIM in dB; empty on the references' own rows).
+    /// </summary>
+    public static IEnumerable<string> CsvLines(IEnumerable<Point> points, IReadOnlyList<Point> jpeg, IReadOnlyList<Point> webp)
+    {
+        static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        yield return CsvHeader;
+        foreach (Point p in points.Concat(jpeg).Concat(webp))
+        {
+            bool reference = p.Method is "JPEG" or "WebP";
+            IEnumerable<string> at = new[] { Metric.Psnr, Metric.MsSsimDb }.SelectMany(m => new[] { jpeg, webp }.Select(curve => reference ? "" : R(QualityAt(curve, p.Bpp, m))));
+            yield return string.Join(",", new[] { p.Method, R(p.Setting), R(p.Seed), R(p.Steps), R(p.Bpp), R(p.EstimatedBpp), R(p.Psnr), R(p.MsSsim), R(p.MsSsimDb) }
+                .Concat(at).Concat(new[] { R(p.CompressSeconds), R(p.DecompressSeconds) }));
+        }
+    }
+
+    /// <summary>The points of an rd.csv <c>eval</c> wrote (<see cref="CsvLines"/>), in its order.</summary>
+    /// <exception cref="InvalidDataException">
+    /// The text does not start with <see cref="CsvHeader"/>, or a line has another number of columns, an empty method,
+    /// a number that does not parse, or a seed or step count that is not a whole number ≥ 0; the message names the
+    /// line and the column.
+    /// </exception>
+    public static IReadOnlyList<Point> ReadCsv(string name, string text)
+    {
+        string[] lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        if (lines[0] != CsvHeader) throw new InvalidDataException($"{name} is not an rd.csv of eval: its first line is not the header \"{CsvHeader[..30]}…\".");
+        string[] columns = CsvHeader.Split(',');
+        var points = new List<Point>();
+        for (int n = 1; n < lines.Length; n++)
+        {
+            if (lines[n].Length == 0) continue;
+            string[] f = lines[n].Split(',');
+            if (f.Length != columns.Length) throw new InvalidDataException($"{name} line {n + 1} has {f.Length} columns; expected {columns.Length}.");
+            if (f[0].Trim().Length == 0) throw new InvalidDataException($"{name} line {n + 1} has no method.");
+            double Value(int c)
+            {
+                if (double.TryParse(f[c], NumberStyles.Float, CultureInfo.InvariantCulture, out double v)) return v;
+                throw new InvalidDataException($"{name} line {n + 1}: {columns[c]} is \"{f[c]}\", not a number.");
+            }
+            int Whole(int c)
+            {
+                double v = Value(c);
+                if (v >= 0 && v <= int.MaxValue && v == Math.Floor(v)) return (int)v;
+                throw new InvalidDataException($"{name} line {n + 1}: {columns[c]} is {f[c]}; expected a whole number ≥ 0.");
+            }
+            points.Add(new Point(f[0], Value(1), Whole(2), Whole(3), Value(4), Value(5), Value(6), Value(7), Value(13), Value(14)));
+        }
+        return points;
+    }
+
+    /// <summary>A method's curve after a change against its curve before: BD-rates in percent (NaN: the curves do not overlap).</summary>
+    public sealed record Comparison(string Method, int Points, double BdRatePsnr, double BdRateMsSsim);
+
+    /// <summary>
+    /// For each method that makes one curve (<see cref="Curves"/>) in both <paramref name="anchor"/> and
+    /// <paramref name="test"/>, in <paramref name="test"/>'s order: the <see cref="BdRate"/> of its curve in test against
+    /// its curve in anchor, on PSNR and on MS-SSIM. Methods with several curves (sweeps of several seeds) are left out.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A curve has two points at the same quality (not one eval wrote).</exception>
+    public static IReadOnlyList<Comparison> Compare(IReadOnlyList<Point> anchor, IReadOnlyList<Point> test)
+    {
+        Dictionary<string, Curve> single(IReadOnlyList<Point> points) => Curves(points).GroupBy(c => c.Method).Where(g => g.Count() == 1).ToDictionary(g => g.Key, g => g.Single());
+        Dictionary<string, Curve> before = single(anchor), after = single(test);
+        try
+        {
+            return after.Values.Where(c => before.ContainsKey(c.Method)).Select(c => new Comparison(c.Method, c.Points.Count,
+                BdRate(before[c.Method].Points, c.Points, Metric.Psnr), BdRate(before[c.Method].Points, c.Points, Metric.MsSsimDb))).ToArray();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"a curve cannot be compared: {e.Message}", e);
+        }
+    }
 
     /// <summary>
     /// The points in the order <c>eval</c>'s tables list them: method by method (ordinal order of their names), each

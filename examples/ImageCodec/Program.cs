@@ -16,6 +16,7 @@ using SoftRound.Tf.Performance;
 //   compress    in.png out.srz [--quality 1..6 | --weights file]
 //   decompress  in.srz out.png (the weights of the level the file records, or --weights)
 //   train       trains one model; sweep trains every quantizer at several λ and seeds
+//   compare     before.csv after.csv: the BD-rate of each method's curve in one eval output against the other's
 // Errors in the input (a missing file, a file that is not an image or not an .srz made by these weights, a damaged
 // file) print one line and exit with code 2.
 string here = AppContext.BaseDirectory;
@@ -57,7 +58,11 @@ var lambdas = new Option<string>("--lambdas") { Description = "Comma-separated �
 var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds.", DefaultValueFactory = _ => "1" };
 var sweep = new Command("sweep", "Train every quantizer (uniform noise, round_st, soft_round + noise, differentiable_round) at each λ and seed.") { data, sweepFolder, sweepSteps, lambdas, seeds, noOneDnn };
 
-var root = new RootCommand("A learned image codec: the factorized prior and hyperprior models of Ballé et al. 2018 and Minnen et al., on SoftRound.Tf.") { eval, compress, decompress, train, sweep };
+var before = new Argument<FileInfo>("before") { Description = "An rd.csv eval wrote (the anchor)." };
+var after = new Argument<FileInfo>("after") { Description = "Another rd.csv, of the same images." };
+var compare = new Command("compare", "BD-rate of each method's curve in one rd.csv against the same method's curve in another (weights before and after a change).") { before, after };
+
+var root = new RootCommand("A learned image codec: the factorized prior and hyperprior models of Ballé et al. 2018 and Minnen et al., on SoftRound.Tf.") { eval, compress, decompress, train, sweep, compare };
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
@@ -107,6 +112,17 @@ try
         (CompressionModel model, _) = ModelFile.Load(chosen?.FullName ?? LevelWeights(here, level));
         Tensor image = Codec.Decompress(model, file);
         File.WriteAllBytes(parsed.GetValue(output)!.FullName, Images.Encode(image));
+        return 0;
+    }
+    if (command == compare)
+    {
+        FileInfo anchorFile = parsed.GetValue(before)!, testFile = parsed.GetValue(after)!;
+        IReadOnlyList<Evaluation.Point> anchor = Evaluation.ReadCsv(anchorFile.Name, File.ReadAllText(anchorFile.FullName));
+        IReadOnlyList<Evaluation.Point> test = Evaluation.ReadCsv(testFile.Name, File.ReadAllText(testFile.FullName));
+        Print(Evaluation.Compare(anchor, test).Select(r => new[] { r.Method, Number(r.Points), Percent(r.BdRatePsnr), Percent(r.BdRateMsSsim) })
+            .Prepend(new[] { "method", "points", "BD-rate (PSNR)", "(MS-SSIM)" }).ToList());
+        Console.WriteLine($"The bits each curve of {testFile} saves (−) against the same method's curve of {anchorFile}");
+        Console.WriteLine("at the same quality, over the range both cover (PCHIP); n/a: they do not overlap.");
         return 0;
     }
     if (command == eval)
@@ -206,6 +222,8 @@ static Tensor[] LoadImages(DirectoryInfo folder) =>
 static string LevelWeights(string here, int level) => Path.Combine(here, "weights", $"q{level}.srzw");
 
 static string Number(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+static string Percent(double value) => double.IsNaN(value) ? "n/a" : $"{Evaluation.Signed(value, 1)} %";
 
 // Whether --refine is in its range (0: none); says so on stderr when it is not.
 static bool RefineInRange(int steps)
@@ -345,12 +363,7 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
     Print(ranking);
     outputFolder.Create();
     string csv = Path.Combine(outputFolder.FullName, "rd.csv"), png = Path.Combine(outputFolder.FullName, "rd.png"), msSsimPng = Path.Combine(outputFolder.FullName, "rd-ms-ssim.png");
-    bool reference(Evaluation.Point p) => p.Method is "JPEG" or "WebP";
-    string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-    File.WriteAllLines(csv, new[] { "method,setting,seed,steps,bpp,estimated_bpp,psnr,ms_ssim,ms_ssim_db,jpeg_psnr_at_bpp,webp_psnr_at_bpp,jpeg_ms_ssim_db_at_bpp,webp_ms_ssim_db_at_bpp,compress_s,decompress_s" }.Concat(points.Concat(jpeg).Concat(webp).Select(p =>
-        string.Join(",", new[] { p.Method, Number(p.Setting), Number(p.Seed), Number(p.Steps), R(p.Bpp), R(p.EstimatedBpp), R(p.Psnr), R(p.MsSsim), R(p.MsSsimDb) }
-            .Concat(metrics.SelectMany(m => new[] { jpeg, webp }.Select(curve => reference(p) ? "" : R(Evaluation.QualityAt(curve, p.Bpp, m)))))
-            .Concat(new[] { R(p.CompressSeconds), R(p.DecompressSeconds) })))));
+    File.WriteAllLines(csv, Evaluation.CsvLines(points, jpeg, webp));
     RdPlot.Save(points.Concat(jpeg).Concat(webp).ToList(), png, Evaluation.Metric.Psnr);
     RdPlot.Save(points.Concat(jpeg).Concat(webp).ToList(), msSsimPng, Evaluation.Metric.MsSsimDb);
     Console.WriteLine($"{images.Length} held-out images, {files.Length} models, in {clock.Elapsed.TotalSeconds:0} s; written:");

@@ -103,6 +103,100 @@ public sealed class EvaluationTests
         }, order);
     }
 
+    private static (Evaluation.Point[] levels, Evaluation.Point[] jpeg, Evaluation.Point[] webp) CsvPoints()
+    {
+        Evaluation.Point Level(double lambda, int seed, int steps, double bpp, double psnr, double msSsim) =>
+            new("autoregressive soft_round + noise", lambda, seed, steps, bpp, bpp * 1.003, psnr, msSsim, 0.25, 0.5);
+        var levels = new[] { Level(0.0018, 14, 6000, 0.137, 27.81, 0.9367), Level(0.0067, 19, 9000, 0.2793515431323525, 29.7157, 0.9656), Level(0.0483, 20, 5000, 0.76, 32.29, 0.9849) };
+        Evaluation.Point Reference(string method, double q, double bpp, double psnr, double msSsim) => new(method, q, 0, 0, bpp, double.NaN, psnr, msSsim, 0.01, 0.02);
+        var jpeg = new[] { Reference("JPEG", 3, 0.1, 22, 0.80), Reference("JPEG", 50, 0.5, 30, 0.95), Reference("JPEG", 90, 1.2, 35, 0.99) };
+        var webp = new[] { Reference("WebP", 0, 0.11, 25, 0.88), Reference("WebP", 50, 0.6, 32.5, 0.975), Reference("WebP", 90, 1.5, 38, 0.995) };
+        return (levels, jpeg, webp);
+    }
+
+    [TestMethod]
+    public void CsvLines_ReadCsv_GiveBackEveryPointExactly_WithTheReferencesQualityAtEachRate()
+    {
+        var (levels, jpeg, webp) = CsvPoints();
+        // A small image's MS-SSIM is NaN: it must come back NaN, not fail.
+        levels[0] = levels[0] with { MsSsim = double.NaN };
+        string[] lines = Evaluation.CsvLines(levels, jpeg, webp).ToArray();
+        Assert.AreEqual(Evaluation.CsvHeader, lines[0]);
+        Assert.AreEqual(1 + 3 + 3 + 3, lines.Length);
+        string[] second = lines[2].Split(',');
+        Assert.AreEqual(Evaluation.QualityAt(jpeg, levels[1].Bpp), double.Parse(second[9], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.AreEqual(Evaluation.QualityAt(webp, levels[1].Bpp, Evaluation.Metric.MsSsimDb), double.Parse(second[12], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.AreEqual("", lines[4].Split(',')[9], "JPEG has no reference columns");
+        Assert.AreEqual("", lines[7].Split(',')[12], "WebP has no reference columns");
+        CollectionAssert.AreEqual(levels.Concat(jpeg).Concat(webp).ToArray(), Evaluation.ReadCsv("rd.csv", string.Join("\r\n", lines) + "\r\n").ToArray());
+    }
+
+    [TestMethod]
+    public void ReadCsv_RefusesWhatEvalDidNotWrite_NamingLineAndColumn()
+    {
+        var (levels, jpeg, webp) = CsvPoints();
+        string[] lines = Evaluation.CsvLines(levels, jpeg, webp).ToArray();
+        string Refused(string text) => Assert.ThrowsExactly<InvalidDataException>(() => Evaluation.ReadCsv("x.csv", text)).Message;
+        string With(int line, Func<string, string> change) => string.Join("\n", lines.Select((l, i) => i == line ? change(l) : l));
+        StringAssert.Contains(Refused(""), "x.csv is not an rd.csv of eval");
+        StringAssert.Contains(Refused(With(0, l => l.Replace("psnr", "PSNR"))), "is not an rd.csv of eval");
+        StringAssert.Contains(Refused(With(2, l => l + ",1")), "x.csv line 3 has 16 columns; expected 15.");
+        StringAssert.Contains(Refused(With(1, l => " " + l[l.IndexOf(',')..])), "x.csv line 2 has no method.");
+        StringAssert.Contains(Refused(With(3, l => l.Replace("0.76,", "0.7.6,"))), "x.csv line 4: bpp is \"0.7.6\", not a number.");
+        StringAssert.Contains(Refused(With(2, l => l.Replace(",19,", ",-1,"))), "x.csv line 3: seed is -1; expected a whole number ≥ 0.");
+        StringAssert.Contains(Refused(With(2, l => l.Replace(",9000,", ",9000.5,"))), "x.csv line 3: steps is 9000.5; expected a whole number ≥ 0.");
+        StringAssert.Contains(Refused(With(2, l => l.Replace(",9000,", ",2147483648,"))), "x.csv line 3: steps is 2147483648; expected a whole number ≥ 0.");
+        Assert.AreEqual(int.MaxValue, Evaluation.ReadCsv("x.csv", With(2, l => l.Replace(",9000,", ",2147483647,")))[1].Steps);
+    }
+
+    [TestMethod]
+    public void ReadCsv_TruncatedCorruptedOrRandomText_ReadsOrRefuses_NeverAnotherException()
+    {
+        var (levels, jpeg, webp) = CsvPoints();
+        string text = string.Join("\n", Evaluation.CsvLines(levels, jpeg, webp));
+        var random = new Random(11);
+        for (int trial = 0; trial < 3000; trial++)
+        {
+            char[] chars = (trial % 3) switch
+            {
+                0 => text[..random.Next(text.Length + 1)].ToCharArray(),
+                1 => text.ToCharArray(),
+                _ => Enumerable.Range(0, random.Next(400)).Select(_ => (char)random.Next(1, 0x3000)).ToArray(),
+            };
+            const string Damage = ",.-\nE9x0 ";
+            if (trial % 3 == 1) for (int k = 0; k < 1 + random.Next(4); k++) chars[random.Next(chars.Length)] = Damage[random.Next(Damage.Length)];
+            try
+            {
+                IReadOnlyList<Evaluation.Point> points = Evaluation.ReadCsv("fuzz", new string(chars));
+                Assert.IsTrue(points.All(p => p.Method.Trim().Length > 0 && p.Seed >= 0 && p.Steps >= 0));
+            }
+            catch (InvalidDataException)
+            {
+            }
+        }
+    }
+
+    [TestMethod]
+    public void Compare_GivesEachMethodsBdRateAgainstItsCurveBefore_LeavingOutWhatCannotBeCompared()
+    {
+        var (levels, jpeg, webp) = CsvPoints();
+        // After: the same qualities at 0.9 times the bits: exactly −10 % (ln bpp shifted by ln 0.9 at every quality).
+        Evaluation.Point[] after = levels.Select(p => p with { Bpp = p.Bpp * 0.9 }).ToArray();
+        Evaluation.Point Sweep(int seed, double setting, double bpp, double psnr) => new("sweep", setting, seed, 100, bpp, bpp, psnr, 0.9, 0, 0);
+        var anchor = levels.Concat(jpeg).Concat(new[] { Sweep(1, 0.01, 0.2, 28), Sweep(1, 0.02, 0.4, 30), Sweep(2, 0.01, 0.2, 28), Sweep(2, 0.02, 0.4, 30) }).ToArray();
+        var test = after.Concat(webp).Concat(jpeg.Take(2)).Concat(new[] { Sweep(1, 0.01, 0.2, 28), Sweep(1, 0.02, 0.4, 30), Sweep(2, 0.01, 0.2, 28), Sweep(2, 0.02, 0.4, 30) }).ToArray();
+        var rows = Evaluation.Compare(anchor, test);
+        // WebP is only after, the sweep has two curves: both left out; JPEG's two points lie on its curve's first segment.
+        CollectionAssert.AreEqual(new[] { "autoregressive soft_round + noise", "JPEG" }, rows.Select(r => r.Method).ToArray());
+        Assert.AreEqual(3, rows[0].Points);
+        Assert.AreEqual(-10.0, rows[0].BdRatePsnr, 1e-9);
+        Assert.AreEqual(-10.0, rows[0].BdRateMsSsim, 1e-9);
+        Assert.AreEqual(2, rows[1].Points);
+        // Two points at one quality in a curve cannot be interpolated: refused as data.
+        Evaluation.Point[] twice = levels.Append(levels[1] with { Setting = 0.5, Bpp = 0.5 }).ToArray();
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Evaluation.Compare(levels, twice)).Message, "a curve cannot be compared:");
+    }
+
     [TestMethod]
     public void Ranking_AveragesTheGainOverJpeg_PerSeedThenOverSeeds()
     {
