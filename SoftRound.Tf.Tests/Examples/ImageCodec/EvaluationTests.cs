@@ -369,7 +369,7 @@ public sealed class EvaluationTests
             Assert.AreEqual(bpp[i], curve[i].Bpp, bpp[i] * 0.01, $"level {i + 1}");
             Assert.AreEqual(psnr[i], curve[i].Psnr, 0.03, $"level {i + 1}");
             Assert.AreEqual(msSsimDb[i], curve[i].MsSsimDb, 0.03, $"level {i + 1}");
-            // The goal: the files within 1 % of the likelihoods' estimate. These levels' files come out 0.6 % below it to
+            // The goal: the files within 1 % of the likelihoods' estimate. These levels' files come out 0.8 % below it to
             // 0.5 % above (the README; below: the tables price the Gaussian's tail latents under the estimate, see CodecTests).
             double deviation = curve[i].Bpp / curve[i].EstimatedBpp - 1;
             Assert.IsTrue(deviation is < 0.01 and > -0.01, $"level {i + 1}: file {curve[i].Bpp} bpp, estimate {curve[i].EstimatedBpp}");
