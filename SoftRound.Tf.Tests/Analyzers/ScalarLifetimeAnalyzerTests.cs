@@ -49,6 +49,22 @@ public sealed class ScalarLifetimeAnalyzerTests
     }
 
     [TestMethod]
+    public void TensorSquare_WhichTorchSharpWritesAsPowOfTwo_IsAnError_ItsWrittenOutFormsAreNot()
+    {
+        string[] flagged = Flagged("""
+            static readonly Scalar Two = 2L.ToScalar();
+            static Tensor M(Tensor x)
+            {
+                Tensor a = x.square();
+                Tensor b = x.mul(x);
+                Tensor c = x.pow(Two);
+                return (a + b + c).square().sum();
+            }
+            """);
+        CollectionAssert.AreEqual(new[] { "x.square()", "(a + b + c).square()" }, flagged);
+    }
+
+    [TestMethod]
     public void ScalarsKeptInAVariable_TensorArithmetic_AndPlainNumbers_AreNot()
     {
         string[] flagged = Flagged("""

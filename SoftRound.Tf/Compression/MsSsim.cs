@@ -125,7 +125,7 @@ public static class MsSsim
         Tensor down = window.reshape(1, 1, taps, 1).expand(channels, 1, taps, 1);
         Tensor Blur(Tensor t) => nn.functional.conv2d(nn.functional.conv2d(t, across, groups: channels), down, groups: channels);
         Tensor muX = Blur(x), muY = Blur(y);
-        Tensor muXX = muX.square(), muYY = muY.square(), muXY = muX * muY;
+        Tensor muXX = muX.pow(S(2L)), muYY = muY.pow(S(2L)), muXY = muX * muY;
         Tensor varX = Blur(x * x) - muXX, varY = Blur(y * y) - muYY, covXY = Blur(x * y) - muXY;
         Tensor cs = (S(2) * covXY + c2) / (varX + varY + c2);
         Tensor ssimMap = (S(2) * muXY + c1) / (muXX + muYY + c1) * cs;

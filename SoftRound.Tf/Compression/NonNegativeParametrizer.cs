@@ -52,6 +52,6 @@ public sealed class NonNegativeParametrizer
     {
         using var scope = NewDisposeScope();
         using Scalar p = pedestal.ToScalar();
-        return (LowerBound.lower_bound(v, bound).square() - p).MoveToOuterDisposeScope();
+        return (LowerBound.lower_bound(v, bound).pow(S(2L)) - p).MoveToOuterDisposeScope();
     }
 }

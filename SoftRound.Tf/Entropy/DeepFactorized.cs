@@ -175,7 +175,7 @@ public class DeepFactorized : nn.Module, IDensity
             if (k == factors.Count) break;
             Tensor factor = Cast(factors[k], x, stopGradient).tanh();
             Tensor tanh = logits.tanh();
-            if (d is not null) d = d * (S(1) + factor * (S(1) - tanh.square()));
+            if (d is not null) d = d * (S(1) + factor * (S(1) - tanh.pow(S(2L))));
             logits = logits + factor * tanh;
         }
         return (logits, d);

@@ -47,7 +47,7 @@ internal static class LogSpace
         Tensor upper = ndtr(z.clamp_min(S(-1)).neg()).neg().log1p();
         Tensor middle = ndtr(z.clamp(S(-10), S(-1))).log();
         Tensor far = z.clamp_max(S(-10));
-        Tensor w = far.square().reciprocal();
+        Tensor w = far.pow(S(2L)).reciprocal();
         Tensor series = ones_like(w);
         // Explicit scalars, alive until the loop ends: TorchSharp's implicit ones can be finalized during the native
         // call that reads them (README, "A rare crash in long runs"), and this loop made 32 of them a call.
@@ -57,7 +57,7 @@ internal static class LogSpace
             using Scalar coefficient = (2.0 * k - 1).ToScalar();
             series = w.mul(coefficient).mul_(series).neg_().add_(one);
         }
-        Tensor lower = far.square() * S(-0.5) - far.neg().log() - S(0.5 * Math.Log(2 * Math.PI)) + series.log();
+        Tensor lower = far.pow(S(2L)) * S(-0.5) - far.neg().log() - S(0.5 * Math.Log(2 * Math.PI)) + series.log();
         return where(z.lt(S(-10)), lower, where(z.lt(S(-1)), middle, upper)).MoveToOuterDisposeScope();
     }
 }

@@ -27,5 +27,5 @@ public sealed class NormalDensity : LocationScaleDensity
 
     private protected override Tensor StandardQuantile(Tensor p) => special.ndtri(p);
 
-    private protected override Tensor StandardLogPdf(Tensor z) => z.square() * S(-0.5) - S(HalfLogTwoPi);
+    private protected override Tensor StandardLogPdf(Tensor z) => z.pow(S(2L)) * S(-0.5) - S(HalfLogTwoPi);
 }

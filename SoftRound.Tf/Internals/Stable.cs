@@ -11,7 +11,7 @@ internal static class Stable
     {
         using var scope = NewDisposeScope();
         Tensor e = z.abs().neg().exp();
-        return (e / (e + S(1)).square()).MoveToOuterDisposeScope();
+        return (e / (e + S(1)).pow(S(2L))).MoveToOuterDisposeScope();
     }
 
     /// <summary>sech²(u) = 4·σ(2u)·σ(−2u), which does not cancel for large |u| as 1 − tanh²(u) does.</summary>

@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Quantization;
 
@@ -43,7 +44,7 @@ public sealed class MseObserver : QuantObserver
             double[] lo = min.Select(v => v * r).ToArray(), hi = max.Select(v => v * r).ToArray();
             (double[] s, double[] z) = QParams(lo, hi, spec);
             Tensor y = QuantizationOps.fake_quantize(channels, tensor(s), spec.symmetric ? null : tensor(z), perRow);
-            double[] error = Column((y - channels).square().sum(1));
+            double[] error = Column((y - channels).pow(S(2L)).sum(1));
             for (int j = 0; j < c; j++)
             {
                 if (error[j] < best[j]) (best[j], bestLow[j], bestHigh[j]) = (error[j], lo[j], hi[j]);

@@ -12,7 +12,8 @@ namespace SoftRound.Tf.Analyzers;
 /// operator (<c>x * 0.5</c>, <c>1 - x</c>, whose TorchSharp overload makes the Scalar itself). TorchSharp 0.107 passes
 /// such a temporary's native handle to libtorch and leaves the temporary to the finalizer, so a garbage collection
 /// during the call can free it while libtorch reads it ("Expected false to be true" from c10::Scalar::toDouble). The
-/// library writes <c>using Scalar s = 0.5.ToScalar();</c> (or a tensor it disposes) and passes that instead.
+/// library writes <c>using Scalar s = 0.5.ToScalar();</c> (or a tensor it disposes) and passes that instead. Also
+/// <c>x.square()</c>, which TorchSharp writes as <c>pow(2)</c>: the same temporary, made inside TorchSharp.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ScalarLifetimeAnalyzer : DiagnosticAnalyzer
@@ -59,6 +60,13 @@ public sealed class ScalarLifetimeAnalyzer : DiagnosticAnalyzer
                 if (number is null) return;
                 operation.ReportDiagnostic(Diagnostic.Create(Rule, operation.Operation.Syntax.GetLocation(), operation.Operation.Syntax.ToString(), "Scalar"));
             }, OperationKind.Binary, OperationKind.CompoundAssignment);
+            start.RegisterOperationAction(operation =>
+            {
+                // TorchSharp methods that make such a temporary themselves: Tensor.square() is pow(2).
+                IMethodSymbol method = ((IInvocationOperation)operation.Operation).TargetMethod;
+                if (method.Name != "square" || !SymbolEqualityComparer.Default.Equals(method.ContainingType, tensor) || method.Parameters.Length != 0) return;
+                operation.ReportDiagnostic(Diagnostic.Create(Rule, operation.Operation.Syntax.GetLocation(), operation.Operation.Syntax.ToString(), "Scalar inside TorchSharp (square() is pow(2); multiply the tensor by itself, or pow a kept Scalar)"));
+            }, OperationKind.Invocation);
         });
     }
 }

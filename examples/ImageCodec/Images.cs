@@ -135,7 +135,10 @@ public static class Images
     public static double Psnr(Tensor reference, Tensor image)
     {
         using var scope = NewDisposeScope();
-        double mse = (EightBit(reference) - EightBit(image)).square().mean().item<double>();
+        // d·d, not d.square(): TorchSharp writes that as pow(2), a Scalar made inside it that nothing keeps alive (README,
+        // "A rare crash in long runs"; it stopped an eval in this line).
+        Tensor difference = EightBit(reference) - EightBit(image);
+        double mse = difference.mul(difference).mean().item<double>();
         return 10 * Math.Log10(255.0 * 255.0 / mse);
     }
 }

@@ -31,7 +31,7 @@ internal sealed class DifferentiableRoundFormula : IElementwiseFormula
         Tensor infinite = x.isinf();
         (_, Tensor d, Tensor w) = Stable.AboutNearestInteger(x.masked_fill(infinite, S(0.0)));
         Tensor e = Stable.ExpCentred(k / S(2), w);
-        Tensor p = (e / (e + S(1)).square()).masked_fill(infinite, S(0.0));
+        Tensor p = (e / (e + S(1)).pow(S(2L))).masked_fill(infinite, S(0.0));
         Tensor r = (S(0.5) - w).copysign(d).neg();
         return (needX ? (p * k).MoveToOuterDisposeScope() : null, needA ? (p * r).MoveToOuterDisposeScope() : null);
     }

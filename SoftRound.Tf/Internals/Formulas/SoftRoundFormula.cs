@@ -49,7 +49,7 @@ internal sealed class SoftRoundFormula : IElementwiseFormula
         if (needX)
         {
             Tensor e = Stable.ExpCentred(a, Stable.AboutNearestInteger(x.masked_fill(infinite, S(0.0))).w);
-            dx = (a * S(2) / (a / S(2)).tanh() * e / (e + S(1)).square()).masked_fill(small, S(1.0)).masked_fill(infinite, S(0.0)).MoveToOuterDisposeScope();
+            dx = (a * S(2) / (a / S(2)).tanh() * e / (e + S(1)).pow(S(2L))).masked_fill(small, S(1.0)).masked_fill(infinite, S(0.0)).MoveToOuterDisposeScope();
         }
         if (needA)
         {
@@ -57,7 +57,7 @@ internal sealed class SoftRoundFormula : IElementwiseFormula
             // near 1e−16/α² (1e−10 at α = 1e−3) instead of 1e−7/α² in float32.
             Tensor a64 = a.to(ScalarType.Float64), r64 = r.to(ScalarType.Float64), t64 = (a64 / S(2)).tanh();
             Tensor numerator = r64 * Stable.Sech2(a64 * r64) * t64 * S(2) - (a64 * r64).tanh() * Stable.Sech2(a64 / S(2));
-            da = (numerator / (t64.square() * S(4))).to(x.dtype)
+            da = (numerator / (t64.pow(S(2L)) * S(4))).to(x.dtype)
                 .masked_fill(small, S(0.0)).masked_fill(infinite, S(0.0)).MoveToOuterDisposeScope();
         }
         return (dx, da);

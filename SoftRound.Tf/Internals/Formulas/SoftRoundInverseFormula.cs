@@ -87,7 +87,7 @@ internal sealed class SoftRoundInverseFormula : IElementwiseFormula
             // Both terms are O(1/α) and cancel to O(α) for small α, so this partial is computed in float64.
             Tensor a64 = a.to(ScalarType.Float64), r64 = r.to(ScalarType.Float64);
             Tensor s64 = r64 * (a64 / S(2)).tanh() * S(2);
-            Tensor da64 = r64 * Stable.Sech2(a64 / S(2)) / (a64 * (S(1) - s64) * (S(1) + s64)) - s64.atanh() / a64.square();
+            Tensor da64 = r64 * Stable.Sech2(a64 / S(2)) / (a64 * (S(1) - s64) * (S(1) + s64)) - s64.atanh() / a64.pow(S(2L));
             da = da64.to(y.dtype).masked_fill(small, S(0.0)).masked_fill(infinite, S(0.0)).MoveToOuterDisposeScope();
         }
         return (dx, da);
