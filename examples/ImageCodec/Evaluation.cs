@@ -228,15 +228,16 @@ public static class Evaluation
         return points;
     }
 
-    /// <summary>A method's curve after a change against its curve before: BD-rates in percent (NaN: the curves do not overlap).</summary>
-    public sealed record Comparison(string Method, int Points, double BdRatePsnr, double BdRateMsSsim);
+    /// <summary>A method's curve after a change against its curve before: BD-rates in percent and BD-PSNR in dB (NaN: the curves do not overlap).</summary>
+    public sealed record Comparison(string Method, int Points, double BdRatePsnr, double BdRateMsSsim, double BdPsnr);
 
     /// <summary>
     /// For each method that makes one curve (<see cref="Curves"/>) in both <paramref name="anchor"/> and
     /// <paramref name="test"/>, in <paramref name="test"/>'s order: the <see cref="BdRate"/> of its curve in test against
-    /// its curve in anchor, on PSNR and on MS-SSIM. Methods with several curves (sweeps of several seeds) are left out.
+    /// its curve in anchor, on PSNR and on MS-SSIM, and the <see cref="BdQuality"/> on PSNR. Methods with several curves
+    /// (sweeps of several seeds) are left out.
     /// </summary>
-    /// <exception cref="InvalidDataException">A curve has two points at the same quality (not one eval wrote).</exception>
+    /// <exception cref="InvalidDataException">A curve has two points at the same quality or rate (not one eval wrote).</exception>
     public static IReadOnlyList<Comparison> Compare(IReadOnlyList<Point> anchor, IReadOnlyList<Point> test)
     {
         Dictionary<string, Curve> single(IReadOnlyList<Point> points) => Curves(points).GroupBy(c => c.Method).Where(g => g.Count() == 1).ToDictionary(g => g.Key, g => g.Single());
@@ -244,7 +245,8 @@ public static class Evaluation
         try
         {
             return after.Values.Where(c => before.ContainsKey(c.Method)).Select(c => new Comparison(c.Method, c.Points.Count,
-                BdRate(before[c.Method].Points, c.Points, Metric.Psnr), BdRate(before[c.Method].Points, c.Points, Metric.MsSsimDb))).ToArray();
+                BdRate(before[c.Method].Points, c.Points, Metric.Psnr), BdRate(before[c.Method].Points, c.Points, Metric.MsSsimDb),
+                BdQuality(before[c.Method].Points, c.Points, Metric.Psnr))).ToArray();
         }
         catch (ArgumentException e)
         {
@@ -316,26 +318,52 @@ public static class Evaluation
     /// <exception cref="ArgumentException">A curve has two points at the same quality.</exception>
     public static double BdRate(IReadOnlyList<Point> anchor, IReadOnlyList<Point> test, Metric? metric = null)
     {
-        if (anchor.Count < 2 || test.Count < 2) return double.NaN;
         Func<Point, double> of = (metric ?? Metric.Psnr).Of;
-        if (anchor.Concat(test).Any(p => double.IsNaN(of(p)))) return double.NaN;
-        Pchip a = new(anchor, of), t = new(test, of);
-        double low = Math.Max(a.Low, t.Low), high = Math.Min(a.High, t.High);
-        if (!(high > low)) return double.NaN;
-        return (Math.Exp((t.Integral(low, high) - a.Integral(low, high)) / (high - low)) - 1) * 100;
+        double mean = MeanDifference($"{nameof(Evaluation)}.{nameof(BdRate)}", "quality", anchor, test, of, p => Math.Log(p.Bpp));
+        return (Math.Exp(mean) - 1) * 100;
     }
 
-    /// <summary>ln(bpp) as a piecewise cubic Hermite function of quality with Fritsch–Carlson's monotone slopes.</summary>
+    /// <summary>
+    /// The Bjøntegaard delta quality of <paramref name="test"/> against <paramref name="anchor"/> (BD-PSNR on PSNR, in
+    /// dB): the mean difference of quality (<paramref name="metric"/>, PSNR when null) over the range of ln(bpp) both
+    /// curves cover, each curve's quality as a function of ln(bpp) interpolated as in <see cref="BdRate"/>. Positive:
+    /// better quality at the same rate. NaN as for <see cref="BdRate"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A curve has two points at the same rate.</exception>
+    public static double BdQuality(IReadOnlyList<Point> anchor, IReadOnlyList<Point> test, Metric? metric = null)
+    {
+        Func<Point, double> of = (metric ?? Metric.Psnr).Of;
+        return MeanDifference($"{nameof(Evaluation)}.{nameof(BdQuality)}", "rate", anchor, test, p => Math.Log(p.Bpp), of);
+    }
+
+    /// <summary>
+    /// The mean of test's y minus anchor's y over the x both curves cover, each y(x) a <see cref="Pchip"/>; NaN when either
+    /// curve has fewer than two points, a point's x or y is NaN, or the ranges do not overlap.
+    /// </summary>
+    /// <exception cref="ArgumentException">Two points of a curve have the same x (<paramref name="along"/>, as the message calls it, with <paramref name="member"/>).</exception>
+    private static double MeanDifference(string member, string along, IReadOnlyList<Point> anchor, IReadOnlyList<Point> test, Func<Point, double> x, Func<Point, double> y)
+    {
+        if (anchor.Count < 2 || test.Count < 2) return double.NaN;
+        if (anchor.Concat(test).Any(p => double.IsNaN(x(p)) || double.IsNaN(y(p)))) return double.NaN;
+        string duplicate = $"{member}: a curve has two points at the same {along}.";
+        Pchip a = new(anchor, x, y, duplicate), t = new(test, x, y, duplicate);
+        double low = Math.Max(a.Low, t.Low), high = Math.Min(a.High, t.High);
+        if (!(high > low)) return double.NaN;
+        return (t.Integral(low, high) - a.Integral(low, high)) / (high - low);
+    }
+
+    /// <summary>A curve's y as a piecewise cubic Hermite function of its x with Fritsch–Carlson's monotone slopes.</summary>
     private sealed class Pchip
     {
         private readonly double[] x, y, d;
 
-        public Pchip(IReadOnlyList<Point> curve, Func<Point, double> quality)
+        /// <exception cref="ArgumentException">Two points have the same x: <paramref name="duplicate"/> is the message.</exception>
+        public Pchip(IReadOnlyList<Point> curve, Func<Point, double> along, Func<Point, double> value, string duplicate)
         {
-            Point[] sorted = curve.OrderBy(quality).ToArray();
-            x = sorted.Select(quality).ToArray();
-            y = sorted.Select(p => Math.Log(p.Bpp)).ToArray();
-            if (x.Zip(x.Skip(1)).Any(pair => !(pair.Second > pair.First))) throw new ArgumentException("Evaluation.BdRate: a curve has two points at the same quality.", nameof(curve));
+            Point[] sorted = curve.OrderBy(along).ToArray();
+            x = sorted.Select(along).ToArray();
+            y = sorted.Select(value).ToArray();
+            if (x.Zip(x.Skip(1)).Any(pair => !(pair.Second > pair.First))) throw new ArgumentException(duplicate, nameof(curve));
             int n = x.Length;
             double[] h = new double[n - 1], delta = new double[n - 1];
             for (int k = 0; k < n - 1; k++)

@@ -16,7 +16,7 @@ using SoftRound.Tf.Performance;
 //   compress    in.png out.srz [--quality 1..6 | --weights file]
 //   decompress  in.srz out.png (the weights of the level the file records, or --weights)
 //   train       trains one model; sweep trains every quantizer at several λ and seeds
-//   compare     before.csv after.csv: the BD-rate of each method's curve in one eval output against the other's
+//   compare     before.csv after.csv: the BD-rate and BD-PSNR of each method's curve in one eval output against the other's
 // Errors in the input (a missing file, a file that is not an image or not an .srz made by these weights, a damaged
 // file) print one line and exit with code 2.
 string here = AppContext.BaseDirectory;
@@ -60,7 +60,7 @@ var sweep = new Command("sweep", "Train every quantizer (uniform noise, round_st
 
 var before = new Argument<FileInfo>("before") { Description = "An rd.csv eval wrote (the anchor)." };
 var after = new Argument<FileInfo>("after") { Description = "Another rd.csv, of the same images." };
-var compare = new Command("compare", "BD-rate of each method's curve in one rd.csv against the same method's curve in another (weights before and after a change).") { before, after };
+var compare = new Command("compare", "BD-rate and BD-PSNR of each method's curve in one rd.csv against the same method's curve in another (weights before and after a change).") { before, after };
 
 var root = new RootCommand("A learned image codec: the factorized prior and hyperprior models of Ballé et al. 2018 and Minnen et al., on SoftRound.Tf.") { eval, compress, decompress, train, sweep, compare };
 ParseResult parsed = root.Parse(args);
@@ -119,10 +119,11 @@ try
         FileInfo anchorFile = parsed.GetValue(before)!, testFile = parsed.GetValue(after)!;
         IReadOnlyList<Evaluation.Point> anchor = Evaluation.ReadCsv(anchorFile.Name, File.ReadAllText(anchorFile.FullName));
         IReadOnlyList<Evaluation.Point> test = Evaluation.ReadCsv(testFile.Name, File.ReadAllText(testFile.FullName));
-        Print(Evaluation.Compare(anchor, test).Select(r => new[] { r.Method, Number(r.Points), Percent(r.BdRatePsnr), Percent(r.BdRateMsSsim) })
-            .Prepend(new[] { "method", "points", "BD-rate (PSNR)", "(MS-SSIM)" }).ToList());
+        Print(Evaluation.Compare(anchor, test).Select(r => new[] { r.Method, Number(r.Points), Percent(r.BdRatePsnr), Percent(r.BdRateMsSsim), Decibels(r.BdPsnr) })
+            .Prepend(new[] { "method", "points", "BD-rate (PSNR)", "(MS-SSIM)", "BD-PSNR" }).ToList());
         Console.WriteLine($"The bits each curve of {testFile} saves (−) against the same method's curve of {anchorFile}");
-        Console.WriteLine("at the same quality, over the range both cover (PCHIP); n/a: they do not overlap.");
+        Console.WriteLine("at the same quality, and the PSNR it gains (+) at the same rate, over the range both");
+        Console.WriteLine("cover (PCHIP); n/a: they do not overlap.");
         return 0;
     }
     if (command == eval)
@@ -224,6 +225,8 @@ static string LevelWeights(string here, int level) => Path.Combine(here, "weight
 static string Number(double value) => value.ToString(CultureInfo.InvariantCulture);
 
 static string Percent(double value) => double.IsNaN(value) ? "n/a" : $"{Evaluation.Signed(value, 1)} %";
+
+static string Decibels(double value) => double.IsNaN(value) ? "n/a" : $"{Evaluation.Signed(value, 2)} dB";
 
 // Whether --refine is in its range (0: none); says so on stderr when it is not.
 static bool RefineInRange(int steps)
@@ -353,6 +356,15 @@ static int Eval(DirectoryInfo weights, DirectoryInfo imageFolder, DirectoryInfo 
         Print(bd);
         Console.WriteLine($"BD-rate on {metric.Name}: the bits saved (−) at the same {metric.Name}");
         Console.WriteLine("over the range both curves cover (PCHIP).");
+        var bdQuality = new List<string[]> { new[] { "method", "points", $"BD-{metric.Name} vs JPEG", "vs WebP" } };
+        foreach (Evaluation.Curve c in curves)
+        {
+            Evaluation.Point[] curve = c.Points.ToArray();
+            bdQuality.Add(new[] { c.Method, Number(curve.Length), Decibels(Evaluation.BdQuality(jpeg, curve, metric)), Decibels(Evaluation.BdQuality(webp, curve, metric)) });
+        }
+        Print(bdQuality);
+        Console.WriteLine($"BD-{metric.Name}: the {metric.Name} gained (+, dB) at the same rate, on average");
+        Console.WriteLine("over the range of ln(bpp) both curves cover (PCHIP).");
     }
     var ranking = new List<string[]> { new[] { "quantizer", "steps", "mean Δ vs JPEG (dB)", "per seed", "spread" } };
     foreach (Evaluation.Standing s in Evaluation.Ranking(points, jpeg))

@@ -191,6 +191,9 @@ public sealed class EvaluationTests
         Assert.AreEqual(3, rows[0].Points);
         Assert.AreEqual(-10.0, rows[0].BdRatePsnr, 1e-9);
         Assert.AreEqual(-10.0, rows[0].BdRateMsSsim, 1e-9);
+        // The same qualities at fewer bits: PSNR gained at the same rate, as BdQuality measures it.
+        Assert.AreEqual(Evaluation.BdQuality(levels, after), rows[0].BdPsnr);
+        Assert.IsTrue(rows[0].BdPsnr > 0.05, $"{rows[0].BdPsnr}");
         Assert.AreEqual(2, rows[1].Points);
         // Two points at one quality in a curve cannot be interpolated: refused as data.
         Evaluation.Point[] twice = levels.Append(levels[1] with { Setting = 0.5, Bpp = 0.5 }).ToArray();
@@ -288,7 +291,44 @@ public sealed class EvaluationTests
         double testIntegral = Piece(Math.Log(0.2), Math.Log(0.5), end0, mid) + Piece(Math.Log(0.5), Math.Log(1.0), mid, end1);
         double anchorIntegral = 6 * (Math.Log(0.25) + Math.Log(1.0)) / 2;
         Assert.AreEqual((Math.Exp((testIntegral - anchorIntegral) / 6) - 1) * 100, Evaluation.BdRate(anchor, test), 1e-9);
-        Assert.ThrowsExactly<ArgumentException>(() => Evaluation.BdRate(anchor, Curve((0.2, 28), (0.3, 28))));
+        Assert.AreEqual("Evaluation.BdRate: a curve has two points at the same quality. (Parameter 'curve')",
+            Assert.ThrowsExactly<ArgumentException>(() => Evaluation.BdRate(anchor, Curve((0.2, 28), (0.3, 28)))).Message);
+    }
+
+    [TestMethod]
+    public void BdQuality_OnStraightLines_IsTheirOffset_AndOnlyTheOverlapCounts()
+    {
+        // PSNR = 30 + 5·ln(bpp) for the anchor, 1.25 dB more at every rate for the test, at other rates and over a
+        // narrower range: +1.25 dB; the other way round −1.25.
+        var anchor = Curve(Enumerable.Range(0, 5).Select(k => (Math.Exp(-2 + 0.5 * k), 30 + 5 * (-2 + 0.5 * k))).ToArray());
+        var test = Curve(Enumerable.Range(0, 4).Select(k => (Math.Exp(-1.7 + 0.4 * k), 31.25 + 5 * (-1.7 + 0.4 * k))).ToArray());
+        Assert.AreEqual(1.25, Evaluation.BdQuality(anchor, test), 1e-9);
+        Assert.AreEqual(-1.25, Evaluation.BdQuality(test, anchor), 1e-9);
+        Assert.AreEqual(0.0, Evaluation.BdQuality(anchor, anchor.Reverse().ToArray()), 1e-12, "order does not matter");
+        Assert.IsTrue(double.IsNaN(Evaluation.BdQuality(anchor, test[..1])), "one point is no curve");
+        Assert.IsTrue(double.IsNaN(Evaluation.BdQuality(anchor, Curve((2.0, 40), (3.0, 41)))), "no overlap");
+        Assert.IsTrue(double.IsNaN(Evaluation.BdQuality(anchor, test, Evaluation.Metric.MsSsimDb)), "no MS-SSIM");
+        Assert.AreEqual("Evaluation.BdQuality: a curve has two points at the same rate. (Parameter 'curve')",
+            Assert.ThrowsExactly<ArgumentException>(() => Evaluation.BdQuality(anchor, Curve((0.2, 28), (0.2, 29)))).Message);
+    }
+
+    [TestMethod]
+    public void BdQuality_Pchip_AgainstAHandIntegral_OnMsSsimToo()
+    {
+        // The anchor's two points: a straight line in ln(bpp). The test's three, equally spaced in ln(bpp) (h = ln 2):
+        // slopes 3/h and 1.5/h; the interior slope their harmonic mean (equal weights), the ends the three-point formula.
+        double h = Math.Log(2);
+        var anchor = Curve((0.25, 27), (1.0, 33));
+        var test = Curve((0.25, 28), (0.5, 31), (1.0, 32.5));
+        double d1 = 3 / h, d2 = 1.5 / h;
+        double mid = 2 / (1 / d1 + 1 / d2), end0 = (3 * d1 - d2) / 2, end1 = (3 * d2 - d1) / 2;
+        double Piece(double y0, double y1, double s0, double s1) => h * (y0 + y1) / 2 + h * h * (s0 - s1) / 12;
+        double testIntegral = Piece(28, 31, end0, mid) + Piece(31, 32.5, mid, end1), anchorIntegral = 2 * h * (27 + 33) / 2;
+        double expected = (testIntegral - anchorIntegral) / (2 * h);
+        Assert.AreEqual(expected, Evaluation.BdQuality(anchor, test), 1e-12);
+        // The same numbers as MS-SSIM in dB: the same delta on that metric.
+        static Evaluation.Point[] AsMsSsim(Evaluation.Point[] curve) => curve.Select(p => p with { Psnr = 0, MsSsim = 1 - Math.Pow(10, -p.Psnr / 10) }).ToArray();
+        Assert.AreEqual(expected, Evaluation.BdQuality(AsMsSsim(anchor), AsMsSsim(test), Evaluation.Metric.MsSsimDb), 1e-9);
     }
 
     /// <summary>The committed weights (checked to be the README's model) on the <paramref name="count"/> PNGs of data/<paramref name="set"/>.</summary>
