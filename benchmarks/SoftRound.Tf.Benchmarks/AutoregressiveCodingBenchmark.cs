@@ -11,7 +11,7 @@ namespace SoftRound.Tf.Benchmarks;
 
 /// <summary>
 /// The sequential coding of the image codec's quality levels (<see cref="JointAutoregressiveHierarchicalPriors"/>,
-/// level 6's committed weights, N = 48, M = 72) on a 512×512 photograph (32×32 latent positions), against the
+/// level 6's committed weights, N = 64, M = 96) on a 512×512 photograph (32×32 latent positions), against the
 /// synthesis transform g_s of the same ŷ (the baseline: one pass of the decoder's convolutions). compress_latents and
 /// decompress_latents each run the hyper-synthesis and then the context model and the coder position by position;
 /// the ratios say what that costs beside the transform every decode runs anyway. Two threads, oneDNN off, as the
