@@ -101,7 +101,7 @@ try
         byte[] file = Codec.Compress(model, image, chosen is null ? level : 0, refineSteps > 0 ? new Codec.Refinement(config.Lambda, refineSteps) : null);
         File.WriteAllBytes(parsed.GetValue(output)!.FullName, file);
         Console.WriteLine($"{file.Length} bytes, {file.Length * 8.0 / (image.shape[2] * image.shape[3]):0.000} bits per pixel");
-        return 0;
+        return QuickExit.Now(0);
     }
     if (command == decompress)
     {
@@ -112,7 +112,7 @@ try
         (CompressionModel model, _) = ModelFile.Load(chosen?.FullName ?? LevelWeights(here, level));
         Tensor image = Codec.Decompress(model, file);
         File.WriteAllBytes(parsed.GetValue(output)!.FullName, Images.Encode(image));
-        return 0;
+        return QuickExit.Now(0);
     }
     if (command == compare)
     {

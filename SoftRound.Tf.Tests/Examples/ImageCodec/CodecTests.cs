@@ -226,6 +226,9 @@ public sealed class CodecTests
             File.WriteAllBytes(png, Images.Encode(Photos("eval")[2][.., .., ..40, ..56]));
             (int code, string output) = Run($"compress \"{png}\" \"{srz}\" --weights \"{weightsPath}\"");
             Assert.AreEqual(0, code, output);
+            // The process ends at once after its work (QuickExit); what it printed and wrote is all there.
+            long length = new FileInfo(srz).Length;
+            StringAssert.StartsWith(output, $"{length} bytes, {length * 8.0 / (40 * 56):0.000} bits per pixel");
             (code, output) = Run($"decompress \"{srz}\" \"{back}\" --weights \"{weightsPath}\"");
             Assert.AreEqual(0, code, output);
             Tensor decoded = Images.Decode(File.ReadAllBytes(back));
