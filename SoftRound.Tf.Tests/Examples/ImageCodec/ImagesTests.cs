@@ -24,6 +24,35 @@ public sealed class ImagesTests
     }
 
     [TestMethod]
+    public void Png_SurvivesTheCollectorRunningBesideIt()
+    {
+        // Encode once made its PNG from a temporary SKPixmap that the collector could finalize while Skia still read it:
+        // with a thread collecting beside the calls the process crashed (a segmentation fault or Skia's trap) within
+        // the first few.
+        using var scope = NewDisposeScope();
+        Tensor image = (rand(1, 3, 256, 256, generator: new Generator(2)) * 255).round() / 255;
+        bool stop = false;
+        var collector = new System.Threading.Thread(() =>
+        {
+            while (!System.Threading.Volatile.Read(ref stop))
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+        });
+        collector.Start();
+        try
+        {
+            for (int i = 0; i < 20; i++) TensorAssert.Identical(image, Images.Decode(Images.Encode(image)));
+        }
+        finally
+        {
+            System.Threading.Volatile.Write(ref stop, true);
+            collector.Join();
+        }
+    }
+
+    [TestMethod]
     public void MsSsim_IsTheLibrarysOnTheEightBitValues_AndNaNWhereItsScalesDoNotFit()
     {
         using var scope = NewDisposeScope();
