@@ -49,8 +49,10 @@ var spikeFactor = new Option<double>("--spike-factor") { Description = "A step w
 var learningRate = new Option<double>("--learning-rate") { Description = "Adam's step size for the transforms and densities (above 0, at most 1), cut tenfold for the last fifth of the steps.", DefaultValueFactory = _ => 1e-3 };
 var hidden = new Option<int>("--n") { Description = $"N, the transforms' channels (1 to {ModelFile.MaxChannels}); with --init from a smaller model, that model widened (its function kept).", DefaultValueFactory = _ => Training.DefaultN };
 var latent = new Option<int>("--m") { Description = $"M, the latents' channels (1 to {ModelFile.MaxChannels}); as --n.", DefaultValueFactory = _ => Training.DefaultM };
+var crop = new Option<int>("--crop") { Description = $"Side of the square training crops, a multiple of 64 from 64 to {Training.MaxCrop} (photographs smaller than it are left out).", DefaultValueFactory = _ => Training.DefaultCrop };
+var batch = new Option<int>("--batch") { Description = $"Crops a step (1 to {Training.MaxBatch}).", DefaultValueFactory = _ => Training.DefaultBatch };
 var decoderMode = new Option<QuantizationMode?>("--decoder-mode") { Description = "Hyperprior models: give the synthesis ŷ made in this mode (RoundSt: rounded, as it will decode them) while the rate stays the training quantizer's." };
-var train = new Command("train", "Train one codec for R + λ·D on random 128×128 crops.") { data, outputWeights, steps, lambda, mode, seed, architecture, init, threads, checkpointEvery, resume, noOneDnn, spikeFactor, learningRate, decoderMode, hidden, latent };
+var train = new Command("train", "Train one codec for R + λ·D on random crops (8 of 128×128 a step unless told).") { data, outputWeights, steps, lambda, mode, seed, architecture, init, threads, checkpointEvery, resume, noOneDnn, spikeFactor, learningRate, decoderMode, hidden, latent, crop, batch };
 
 var sweepFolder = new Option<DirectoryInfo>("--output") { Description = "Folder for the weights files.", DefaultValueFactory = _ => new DirectoryInfo("weights") };
 var sweepSteps = new Option<int>("--steps") { Description = "Training steps per model (1 to 10⁶).", DefaultValueFactory = _ => 1000 };
@@ -140,6 +142,12 @@ try
         int every = parsed.GetValue(checkpointEvery);
         double rate = parsed.GetValue(learningRate);
         int n = parsed.GetValue(hidden), m = parsed.GetValue(latent);
+        int side = parsed.GetValue(crop), crops = parsed.GetValue(batch);
+        if (side is < 64 or > Training.MaxCrop || side % 64 != 0 || crops is < 1 or > Training.MaxBatch)
+        {
+            Console.Error.WriteLine($"error: --crop must be a multiple of 64 from 64 to {Training.MaxCrop} (the hyperprior halves it six times) and --batch 1 to {Training.MaxBatch}; got {side} and {crops}.");
+            return 2;
+        }
         if (stepCount is < 1 or > 1_000_000 || seedValue < 0 || !(lambdaValue > 0 && double.IsFinite(lambdaValue)) || every < 1 || !(rate > 0 && rate <= 1)
             || n is < 1 or > ModelFile.MaxChannels || m is < 1 or > ModelFile.MaxChannels)
         {
@@ -175,14 +183,18 @@ try
             Init = parsed.GetValue(init)?.FullName,
             LearningRate = rate,
             DecoderMode = parsed.GetValue(decoderMode),
+            Crop = side,
+            Batch = crops,
         };
         // Fine-tuning starts where the annealing of the run it continues ended.
         if (options.Init is not null) options = options with { AlphaStart = null };
+        int leftOut = images.Length - Training.Usable(images, side).Length;
+        if (leftOut > 0 && leftOut < images.Length) Console.Error.WriteLine($"note: {leftOut} of the {images.Length} training images are smaller than {side}×{side} and are left out.");
         try
         {
             TrainOne(options, images, target, !parsed.GetValue(noOneDnn), checkpointing, guard);
         }
-        catch (ArgumentException e) when (e.ParamName == "options")
+        catch (ArgumentException e) when (e.ParamName is "options" or "images")
         {
             Console.Error.WriteLine($"error: {e.Message.Split(" (Parameter")[0]}");
             return 2;

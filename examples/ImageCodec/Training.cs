@@ -41,15 +41,27 @@ public static class Training
     /// <summary>The latents' channels of <see cref="Defaults"/>.</summary>
     public const int DefaultM = 48;
 
+    /// <summary>The crops a step of <see cref="Defaults"/> trains on.</summary>
+    public const int DefaultBatch = 8;
+
+    /// <summary>The side of <see cref="Defaults"/>' square crops.</summary>
+    public const int DefaultCrop = 128;
+
+    /// <summary>The most crops a step the command line takes.</summary>
+    public const int MaxBatch = 64;
+
+    /// <summary>The largest crop side the command line takes.</summary>
+    public const int MaxCrop = 1024;
+
     /// <summary>
     /// The settings every run shares (N = 32, M = 48, batches of 8 crops of 128×128, Adam at 1e−3), with each
     /// quantizer's steepness: soft round annealed from α = 1 to 5, differentiable_round from k = 2 to 20.
     /// </summary>
     public static Options Defaults(QuantizationMode mode, double lambda, int steps, int seed) => mode switch
     {
-        QuantizationMode.SoftRoundNoise or QuantizationMode.SteSoftRound => new(DefaultN, DefaultM, mode, 5.0, lambda, steps, 8, 128, (ulong)seed, 1e-3, AlphaStart: 1.0),
-        QuantizationMode.DifferentiableRound => new(DefaultN, DefaultM, mode, 20.0, lambda, steps, 8, 128, (ulong)seed, 1e-3, AlphaStart: 2.0),
-        _ => new(DefaultN, DefaultM, mode, 5.0, lambda, steps, 8, 128, (ulong)seed, 1e-3),
+        QuantizationMode.SoftRoundNoise or QuantizationMode.SteSoftRound => new(DefaultN, DefaultM, mode, 5.0, lambda, steps, DefaultBatch, DefaultCrop, (ulong)seed, 1e-3, AlphaStart: 1.0),
+        QuantizationMode.DifferentiableRound => new(DefaultN, DefaultM, mode, 20.0, lambda, steps, DefaultBatch, DefaultCrop, (ulong)seed, 1e-3, AlphaStart: 2.0),
+        _ => new(DefaultN, DefaultM, mode, 5.0, lambda, steps, DefaultBatch, DefaultCrop, (ulong)seed, 1e-3),
     };
 
     /// <summary>
@@ -123,10 +135,12 @@ public static class Training
     /// </summary>
     /// <exception cref="InvalidDataException">The checkpoint to resume from is damaged or belongs to other options.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="Checkpointing.Every"/> is below 1.</exception>
-    /// <exception cref="ArgumentException"><see cref="Options.DecoderMode"/> is set for a model without a <see cref="GaussianConditional"/>.</exception>
+    /// <exception cref="ArgumentException"><see cref="Options.DecoderMode"/> is set for a model without a <see cref="GaussianConditional"/>, or no image is at least <see cref="Options.Crop"/> on both sides (<paramref name="images"/>).</exception>
     public static CompressionModel Run(Options options, IReadOnlyList<Tensor> images, Action<int, double>? progress = null, Checkpointing? checkpointing = null, bool checkOneDnn = false, SpikeGuard? guard = null)
     {
         if (checkpointing is { Every: < 1 }) throw new ArgumentOutOfRangeException(nameof(checkpointing), checkpointing.Every, "Training.Run: checkpointing.Every must be at least 1.");
+        Tensor[] usable = Usable(images, options.Crop);
+        if (usable.Length == 0) throw new ArgumentException($"Training.Run: no training image is at least {options.Crop}×{options.Crop} (of {images.Count}); take a smaller crop.", nameof(images));
         manual_seed((long)options.Seed);
         var random = new Random((int)(options.Seed % int.MaxValue));
         var trainer = new Trainer(options, guard, checkpointing?.Every ?? 100);
@@ -137,8 +151,6 @@ public static class Training
                 ? $"note: oneDNN on: its convolutions agree with libtorch's in all {verdict.layers.Count} layers (MkldnnBackend.check)."
                 : $"note: oneDNN off: {verdict}");
         }
-        Tensor[] usable = images.Where(i => i.shape[2] >= options.Crop && i.shape[3] >= options.Crop).ToArray();
-        if (usable.Length == 0) throw new ArgumentException($"no training image is at least {options.Crop}×{options.Crop}.", nameof(images));
         int start = checkpointing is { Resume: true } ? trainer.Load(checkpointing.Path) : 0;
         // The crops of the steps already done, drawn again without being cut, so that the data continues as it would have.
         for (int step = 0; step < start; step++)
@@ -483,6 +495,9 @@ public static class Training
             foreach ((var group, double rate) in main.ParamGroups.Zip(rates)) group.LearningRate = rate;
         }
     }
+
+    /// <summary>The images a run draws its crops from: those at least <paramref name="crop"/> high and wide; the others are left out.</summary>
+    public static Tensor[] Usable(IReadOnlyList<Tensor> images, int crop) => images.Where(i => i.shape[2] >= crop && i.shape[3] >= crop).ToArray();
 
     /// <summary>A crop's place, flip and colour order (an index into the six orders).</summary>
     private readonly record struct CropDraw(Tensor Image, int Top, int Left, bool Flip, int Order, int Size);

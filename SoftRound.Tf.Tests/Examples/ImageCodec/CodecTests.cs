@@ -308,8 +308,15 @@ public sealed class CodecTests
         try
         {
             string weights = Path.Combine(folder, "w.srzw");
-            (int code, string output) = Run($"train --steps 2 --architecture MeanScaleHyperprior --decoder-mode RoundSt --learning-rate 1e-4 --spike-factor 0 --no-onednn --n 6 --m 10 --output \"{weights}\"");
+            string small = Path.Combine(folder, "small");
+            Directory.CreateDirectory(small);
+            File.WriteAllBytes(Path.Combine(small, "a.png"), Gray8Png(127, 300));
+            (int code, string output) = Run($"train --steps 2 --architecture MeanScaleHyperprior --decoder-mode RoundSt --learning-rate 1e-4 --spike-factor 0 --no-onednn --n 6 --m 10 --crop 512 --batch 1 --output \"{weights}\"");
             Assert.AreEqual(0, code, output);
+            // The default photographs are seven, one of them 640×427: too small for 512×512 crops.
+            StringAssert.Contains(output, "note: 1 of the 7 training images are smaller than 512×512 and are left out.");
+            // The run's options, as its checkpoint records them (a resumed run must match them).
+            StringAssert.Contains(System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(weights + ".ckpt")), "Batch = 1, Crop = 512,");
             (CompressionModel model, ModelFile.Config config) = ModelFile.Load(weights);
             using (model) Assert.AreEqual((Architecture.MeanScaleHyperprior, 2, 6, 10), (config.Architecture, config.Steps, config.N, config.M));
             // Started from that file, a wider model is the file's widened (Widening): its old weights lead.
@@ -332,6 +339,12 @@ public sealed class CodecTests
                 ("--n 0", "and --n and --m 1 to 512."),
                 ("--m 513", "and --n and --m 1 to 512."),
                 ("--decoder-mode RoundSt", "error: Training.Trainer: options.DecoderMode needs a hyperprior model; FactorizedPrior has no GaussianConditional."),
+                ("--crop 96", "error: --crop must be a multiple of 64 from 64 to 1024 (the hyperprior halves it six times) and --batch 1 to 64; got 96 and 8."),
+                ("--crop 0", "; got 0 and 8."),
+                ("--crop 1088", "; got 1088 and 8."),
+                ("--batch 0", "; got 128 and 0."),
+                ("--batch 65", "; got 128 and 65."),
+                ($"--data \"{small}\"", "error: Training.Run: no training image is at least 128×128 (of 1); take a smaller crop."),
             })
             {
                 string refused = Path.Combine(folder, "refused.srzw");
