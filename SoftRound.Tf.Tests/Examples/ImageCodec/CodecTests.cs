@@ -321,8 +321,9 @@ public sealed class CodecTests
             using (model) Assert.AreEqual((Architecture.MeanScaleHyperprior, 2, 6, 10), (config.Architecture, config.Steps, config.N, config.M));
             // Started from that file, a wider model is the file's widened (Widening): its old weights lead.
             string wider = Path.Combine(folder, "wider.srzw");
-            (code, output) = Run($"train --steps 1 --architecture MeanScaleHyperprior --init \"{weights}\" --learning-rate 1e-9 --no-onednn --n 8 --m 12 --output \"{wider}\"");
+            (code, output) = Run($"train --steps 1 --architecture MeanScaleHyperprior --init \"{weights}\" --learning-rate 1e-9 --no-onednn --n 8 --m 12 --crop 64 --batch 64 --output \"{wider}\"");
             Assert.AreEqual(0, code, output);
+            Assert.IsFalse(output.Contains("left out"), output);
             (CompressionModel narrow, _) = ModelFile.Load(weights);
             (CompressionModel wide, config) = ModelFile.Load(wider);
             using (narrow) using (wide)
@@ -345,12 +346,14 @@ public sealed class CodecTests
                 ("--batch 0", "; got 128 and 0."),
                 ("--batch 65", "; got 128 and 65."),
                 ($"--data \"{small}\"", "error: Training.Run: no training image is at least 128×128 (of 1); take a smaller crop."),
+                ($"--data \"{small}\" --crop 1024", "error: Training.Run: no training image is at least 1024×1024 (of 1); take a smaller crop."),
             })
             {
                 string refused = Path.Combine(folder, "refused.srzw");
                 (code, output) = Run($"train --steps 1 --no-onednn {arguments} --output \"{refused}\"");
                 Assert.AreEqual(2, code, $"{arguments}: {output}");
                 StringAssert.Contains(output, message, arguments);
+                Assert.IsFalse(output.Contains("left out"), arguments);
                 Assert.IsFalse(File.Exists(refused), arguments);
             }
         }
