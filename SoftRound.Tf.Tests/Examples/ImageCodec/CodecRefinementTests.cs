@@ -88,8 +88,9 @@ public sealed class CodecRefinementTests
         byte[] refined = Codec.Compress(level, image, quality: 2, new Codec.Refinement(config.Lambda, 20));
         double before = CodedLoss(level, image, plain, config.Lambda), after = CodedLoss(level, image, refined, config.Lambda);
         Console.WriteLine($"R + λD: {before:0.0000} → {after:0.0000} ({plain.Length} → {refined.Length} bytes)");
-        // Measured: 0.4843 → 0.4716 (−2.6 %).
-        Assert.IsTrue(after < 0.98 * before, $"20 steps: {before} → {after}");
+        // Measured: 0.4818 → 0.4751 (−1.4 %; −2.6 % with the level before it was trained on 125 photographs, whose
+        // encoder left more to gain).
+        Assert.IsTrue(after < 0.99 * before, $"20 steps: {before} → {after}");
         // Steps far too large make every checked latent worse than the encoder's, which are then coded: the plain file.
         CollectionAssert.AreEqual(plain, Codec.Compress(level, image, quality: 2, new Codec.Refinement(config.Lambda, 25, 0.3, Seed: 6)));
     }

@@ -376,8 +376,8 @@ public sealed class EvaluationTests
     /// <c>--images data/heldout</c>, takes a minute more and is not repeated here).
     /// </summary>
     [TestMethod]
-    [DataRow("eval", 3, new[] { 0.1372, 0.1972, 0.2923, 0.4218, 0.5925, 0.7580 }, new[] { 27.81, 28.62, 30.02, 31.10, 32.30, 32.84 },
-        new[] { 11.99, 13.32, 14.82, 16.30, 17.66, 18.53 }, new[] { -39.5, -7.7, -47.6, -31.4 }, new[] { 2.27, 0.28 })]
+    [DataRow("eval", 3, new[] { 0.1329, 0.1912, 0.2874, 0.4240, 0.5878, 0.7511 }, new[] { 27.79, 28.63, 30.09, 31.34, 32.37, 32.90 },
+        new[] { 11.94, 13.27, 14.89, 16.50, 17.71, 18.58 }, new[] { -41.8, -11.3, -49.0, -33.2 }, new[] { 2.43, 0.42 })]
     public void CommittedQualityLevels_GiveTheReadmesCurve(string set, int count, double[] bpp, double[] psnr, double[] msSsimDb, double[] bdRates, double[] bdPsnr)
     {
         using var scope = NewDisposeScope();
@@ -409,8 +409,8 @@ public sealed class EvaluationTests
             Assert.AreEqual(bpp[i], curve[i].Bpp, bpp[i] * 0.01, $"level {i + 1}");
             Assert.AreEqual(psnr[i], curve[i].Psnr, 0.03, $"level {i + 1}");
             Assert.AreEqual(msSsimDb[i], curve[i].MsSsimDb, 0.03, $"level {i + 1}");
-            // The goal: the files within 1 % of the likelihoods' estimate. These levels' files come out 0.5 % below it to
-            // 0.5 % above (the README; below: the tables price the Gaussian's tail latents under the estimate, see CodecTests).
+            // The goal: the files within 1 % of the likelihoods' estimate. These levels' files come out 0.2 % below it to
+            // 0.8 % above (the README; below: the tables price the Gaussian's tail latents under the estimate, see CodecTests).
             double deviation = curve[i].Bpp / curve[i].EstimatedBpp - 1;
             Assert.IsTrue(deviation is < 0.01 and > -0.01, $"level {i + 1}: file {curve[i].Bpp} bpp, estimate {curve[i].EstimatedBpp}");
             if (i > 0) Assert.IsTrue(curve[i].Bpp > curve[i - 1].Bpp && curve[i].Psnr > curve[i - 1].Psnr, $"level {i + 1} is not above level {i}");
