@@ -70,16 +70,16 @@ public static partial class SoftRoundOps
         Tensor y = ComputeDtype.Run(x, u, (xc, uc) =>
         {
             Tensor noise = uc ?? UniformNoise.Like(xc);
-            if (keepInput) xPlusU = (xc + noise).to(x.dtype).MoveToOuterDisposeScope();
-            if (!expectedGrads || !ComputeDtype.NeedsGraph(xc)) return f(xc + noise);
+            if (keepInput) xPlusU = xc.add(noise, One).to(x.dtype).MoveToOuterDisposeScope();
+            if (!expectedGrads || !ComputeDtype.NeedsGraph(xc)) return f(xc.add(noise, One));
             Tensor point = xc.detach();
-            Tensor y = f(point + noise);
+            Tensor y = f(point.add(noise, One));
             OpGuard.BroadcastsTo(PerturbAndApplyName, nameof(x), xc, y, "f(x + u)");
             Tensor delta;
             using (no_grad())
             {
                 // E_u[f(x + u)] is constant at x = ±∞, where f(x + ½) − f(x − ½) would be ∞ − ∞.
-                delta = (f(point + S(0.5)) - f(point - S(0.5))).masked_fill(point.isinf(), S(0.0));
+                delta = (f(point.add(S(0.5), One)) - f(point - S(0.5))).masked_fill(point.isinf(), S(0.0));
             }
             return ExpectedGradientFunction.apply(y, xc, delta);
         });

@@ -155,9 +155,9 @@ public sealed class QuantizationLayer : SoftRoundFamilyLayer
         (Tensor? c, Tensor? delta) = Grid(nameof(forward), x, means, stepSize, x.dtype);
         Tensor y = !training ? Around(x, c, delta, t => SoftRoundOps.round_st(t), positiveZero: true) : mode switch
         {
-            QuantizationMode.UniformNoise => x + Scaled(UniformNoise.Like(x, generator), delta),
+            QuantizationMode.UniformNoise => x.add(Scaled(UniformNoise.Like(x, generator), delta), One),
             QuantizationMode.RoundSt => Around(x, c, delta, t => SoftRoundOps.round_st(t)),
-            QuantizationMode.SoftRoundNoise => Around(x, c, delta, t => SoftRoundOps.soft_round(t, alpha) + UniformNoise.Like(t, generator)),
+            QuantizationMode.SoftRoundNoise => Around(x, c, delta, t => SoftRoundOps.soft_round(t, alpha).add(UniformNoise.Like(t, generator), One)),
             QuantizationMode.DifferentiableRound => Around(x, c, delta, t => SoftRoundOps.differentiable_round(t, alpha)),
             _ => Around(x, c, delta, t => SoftRoundOps.ste_soft_round(t, alpha)),
         };
@@ -217,7 +217,7 @@ public sealed class QuantizationLayer : SoftRoundFamilyLayer
         (Tensor? c, Tensor? delta) = Grid(nameof(dequantize), symbols, means, stepSize, dtype, checkInput: false);
         Tensor s = symbols.to(dtype, c?.device ?? symbols.device);
         Tensor y = delta is null ? s : s * delta;
-        return (c is null ? y : y + c).MoveToOuterDisposeScope();
+        return (c is null ? y : y.add(c, One)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -268,8 +268,8 @@ public sealed class QuantizationLayer : SoftRoundFamilyLayer
         if (delta is not null) t = t / delta;
         Tensor y = f(t);
         if (!restore) return y;
-        if (c is not null) return Scaled(y, delta) + c;
-        return positiveZero ? Scaled(y, delta) + S(0.0) : Scaled(y, delta);
+        if (c is not null) return Scaled(y, delta).add(c, One);
+        return positiveZero ? Scaled(y, delta).add(S(0.0), One) : Scaled(y, delta);
     }
 
     private static Tensor Scaled(Tensor t, Tensor? delta) => delta is null ? t : t * delta;

@@ -36,4 +36,20 @@ public sealed class KeptScalarsTests
         TensorAssert.Identical(halves * 0.5, halves * S(0.5));
         TensorAssert.Identical(1 - halves, S(1) - halves);
     }
+
+    [TestMethod]
+    public void AddWithOne_AndMinus_ComputeAsTorchSharpsOperators_BitForBit()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { 0.1f, -0.0f, 0.0f, 1e30f, -3.75f, float.NaN, float.PositiveInfinity, 1.17549435e-38f });
+        Tensor y = tensor(new[] { 0.2f, 0.0f, -0.0f, -1e30f, 1e-8f, 1f, 1f, -1.17549435e-38f });
+        TensorAssert.Identical(x + y, x.add(y, One));
+        TensorAssert.Identical(x + S(0.3), x.add(S(0.3), One));
+        TensorAssert.Identical(S(0.3) - x, S(0.3).Minus(x));
+        TensorAssert.Identical(S(-0.0) - y, S(-0.0).Minus(y));
+        Tensor integers = tensor(new long[] { 3, -4 });
+        Assert.AreEqual(ScalarType.Int64, S(2).Minus(integers).dtype);
+        CollectionAssert.AreEqual(new long[] { -1, 6 }, S(2).Minus(integers).data<long>().ToArray());
+        CollectionAssert.AreEqual(new long[] { 6, -8 }, integers.add(integers, One).data<long>().ToArray());
+    }
 }

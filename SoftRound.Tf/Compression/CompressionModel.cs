@@ -82,7 +82,7 @@ public abstract class CompressionModel : nn.Module<Tensor, CompressionOutput>
     {
         using var scope = NewDisposeScope();
         Tensor total = zeros(Array.Empty<long>());
-        foreach (EntropyBottleneck b in modules().OfType<EntropyBottleneck>()) total = total + b.loss();
+        foreach (EntropyBottleneck b in modules().OfType<EntropyBottleneck>()) total = total.add(b.loss(), One);
         return total.MoveToOuterDisposeScope();
     }
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using SoftRound.Tf.Internals;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -172,12 +173,13 @@ internal sealed class ContextParameters
             {
                 throw new NotSupportedException($"{member}: entropy-parameter layer {name} ({module.GetName()}) is not a 1×1 convolution of stride 1 without padding or groups, or a LeakyReLU after one.");
             }
-            double? slope = null;
-            if (k + 1 < children.Length && children[k + 1].module is LeakyReLU leaky)
+            double? slope = k + 1 < children.Length ? children[k + 1].module switch
             {
-                slope = leaky.negative_slope;
-                k++;
-            }
+                KeptLeakyReLU kept => kept.negative_slope,
+                LeakyReLU leaky => leaky.negative_slope,
+                _ => null,
+            } : null;
+            if (slope is not null) k++;
             using var scope = NewDisposeScope();
             Tensor w = c.weight.detach().to(ScalarType.Float64, CPU);
             yield return new Dense(name, (int)w.shape[1], (int)w.shape[0], w[.., .., 0, 0].t().contiguous().data<double>().ToArray(), Values(c.bias, w.shape[0]), slope);

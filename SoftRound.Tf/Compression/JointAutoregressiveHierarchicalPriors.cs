@@ -1,5 +1,6 @@
 using System;
 using SoftRound.Tf.Entropy;
+using SoftRound.Tf.Internals;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -37,11 +38,11 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
         entropy_bottleneck = new EntropyBottleneck(N, mode, alpha);
         g_a = Analysis(N, M);
         g_s = SynthesisTransform(N, M);
-        h_a = nn.Sequential(conv(M, N, 3, 1), nn.LeakyReLU(), conv(N, N), nn.LeakyReLU(), conv(N, N));
-        h_s = nn.Sequential(deconv(N, M), nn.LeakyReLU(), deconv(M, M * 3 / 2), nn.LeakyReLU(), conv(M * 3 / 2, M * 2, 3, 1));
+        h_a = nn.Sequential(conv(M, N, 3, 1), new KeptLeakyReLU(), conv(N, N), new KeptLeakyReLU(), conv(N, N));
+        h_s = nn.Sequential(deconv(N, M), new KeptLeakyReLU(), deconv(M, M * 3 / 2), new KeptLeakyReLU(), conv(M * 3 / 2, M * 2, 3, 1));
         entropy_parameters = nn.Sequential(
-            nn.Conv2d(M * 12 / 3, M * 10 / 3, 1), nn.LeakyReLU(),
-            nn.Conv2d(M * 10 / 3, M * 8 / 3, 1), nn.LeakyReLU(),
+            nn.Conv2d(M * 12 / 3, M * 10 / 3, 1), new KeptLeakyReLU(),
+            nn.Conv2d(M * 10 / 3, M * 8 / 3, 1), new KeptLeakyReLU(),
             nn.Conv2d(M * 8 / 3, M * 6 / 3, 1));
         context_prediction = new MaskedConv2d(M, 2 * M, KernelSize, 1, Padding);
         gaussian_conditional = new GaussianConditional(mode: mode, alpha: alpha);

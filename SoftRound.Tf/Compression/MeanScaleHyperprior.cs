@@ -29,8 +29,8 @@ public sealed class MeanScaleHyperprior : CompressionModel
         entropy_bottleneck = new EntropyBottleneck(N, mode, alpha);
         g_a = Analysis(N, M);
         g_s = SynthesisTransform(N, M);
-        h_a = nn.Sequential(conv(M, N, 3, 1), nn.LeakyReLU(), conv(N, N), nn.LeakyReLU(), conv(N, N));
-        h_s = nn.Sequential(deconv(N, M), nn.LeakyReLU(), deconv(M, M * 3 / 2), nn.LeakyReLU(), conv(M * 3 / 2, M * 2, 3, 1));
+        h_a = nn.Sequential(conv(M, N, 3, 1), new KeptLeakyReLU(), conv(N, N), new KeptLeakyReLU(), conv(N, N));
+        h_s = nn.Sequential(deconv(N, M), new KeptLeakyReLU(), deconv(M, M * 3 / 2), new KeptLeakyReLU(), conv(M * 3 / 2, M * 2, 3, 1));
         gaussian_conditional = new GaussianConditional(mode: mode, alpha: alpha);
         RegisterComponents();
     }

@@ -127,8 +127,8 @@ public static class MsSsim
         Tensor muX = Blur(x), muY = Blur(y);
         Tensor muXX = muX.pow(S(2L)), muYY = muY.pow(S(2L)), muXY = muX * muY;
         Tensor varX = Blur(x * x) - muXX, varY = Blur(y * y) - muYY, covXY = Blur(x * y) - muXY;
-        Tensor cs = (S(2) * covXY + c2) / (varX + varY + c2);
-        Tensor ssimMap = (S(2) * muXY + c1) / (muXX + muYY + c1) * cs;
+        Tensor cs = (S(2) * covXY).add(c2, One) / varX.add(varY, One).add(c2, One);
+        Tensor ssimMap = (S(2) * muXY).add(c1, One) / muXX.add(muYY, One).add(c1, One) * cs;
         return (ssimMap.flatten(2).mean(new long[] { -1 }), cs.flatten(2).mean(new long[] { -1 }));
     }
 

@@ -44,7 +44,7 @@ public sealed class NonNegativeParametrizer
     {
         using var scope = NewDisposeScope();
         using Scalar p = pedestal.ToScalar();
-        return (w + p).clamp_min(p).sqrt().MoveToOuterDisposeScope();
+        return w.add(p, One).clamp_min(p).sqrt().MoveToOuterDisposeScope();
     }
 
     /// <summary>w = lower_bound(v, b)² − p.</summary>

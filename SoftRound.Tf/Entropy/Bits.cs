@@ -3,6 +3,7 @@ using System.Linq;
 using SoftRound.Tf.Internals;
 using TorchSharp;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Entropy;
 
@@ -19,7 +20,7 @@ public static class Bits
     {
         Check(nameof(total), likelihoods);
         using var scope = NewDisposeScope();
-        Tensor sum = likelihoods.Select(p => p.log().sum()).Aggregate((a, b) => a + b);
+        Tensor sum = likelihoods.Select(p => p.log().sum()).Aggregate((a, b) => a.add(b, One));
         // Explicit scalars, held through the calls: TorchSharp's implicit ones can be finalized during them (README, "A
         // rare crash in long runs"); training and the codec's refinement call these every step.
         using Scalar minusLn2 = (-Math.Log(2)).ToScalar();

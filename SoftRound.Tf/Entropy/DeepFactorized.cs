@@ -100,7 +100,7 @@ public class DeepFactorized : nn.Module, IDensity
     public Tensor log_prob(Tensor x) => PerChannel(nameof(log_prob), x, v =>
     {
         (Tensor l, Tensor? d) = Network(v, false, derivative: true);
-        return nn.functional.logsigmoid(l) + nn.functional.logsigmoid(l.neg()) + d!.log();
+        return nn.functional.logsigmoid(l).add(nn.functional.logsigmoid(l.neg()), One).add(d!.log(), One);
     });
 
     /// <summary>
@@ -125,12 +125,12 @@ public class DeepFactorized : nn.Module, IDensity
         }
         for (int i = 0; i < 128; i++)
         {
-            Tensor middle = (low + high) * S(0.5);
+            Tensor middle = low.add(high, One) * S(0.5);
             Tensor below = Logits(middle).lt(target);
             low = where(below, middle, low);
             high = where(below, high, middle);
         }
-        Tensor root = where(target.isnan(), target, (low + high) * S(0.5));
+        Tensor root = where(target.isnan(), target, low.add(high, One) * S(0.5));
         return FromLayout(root, p.shape).to(p.dtype).MoveToOuterDisposeScope();
     }
 
@@ -138,12 +138,12 @@ public class DeepFactorized : nn.Module, IDensity
     /// P(x − ½ &lt; X ≤ x + ½) = σ(l(x + ½)) − σ(l(x − ½)), taken as σ(−l(x − ½)) − σ(−l(x + ½)) where the logits'
     /// sum is positive (CompressAI's sign trick, with a tie counted in the lower tail so the mass is never a spurious 0).
     /// </summary>
-    public Tensor interval_mass(Tensor x) => PerChannel(nameof(interval_mass), x, v => Likelihood(v - S(0.5), v + S(0.5), false).mass);
+    public Tensor interval_mass(Tensor x) => PerChannel(nameof(interval_mass), x, v => Likelihood(v - S(0.5), v.add(S(0.5), One), false).mass);
 
     /// <summary>log of <see cref="interval_mass"/>: log σ(h) + log(1 − e^(log σ(l) − log σ(h))) in the same tail.</summary>
     public Tensor log_interval_mass(Tensor x) => PerChannel(nameof(log_interval_mass), x, v =>
     {
-        (_, Tensor high, Tensor low) = Likelihood(v - S(0.5), v + S(0.5), false);
+        (_, Tensor high, Tensor low) = Likelihood(v - S(0.5), v.add(S(0.5), One), false);
         return LogSpace.log_diff_exp(nn.functional.logsigmoid(high), nn.functional.logsigmoid(low));
     });
 
@@ -156,7 +156,7 @@ public class DeepFactorized : nn.Module, IDensity
     {
         Tensor below = Network(lower, stopGradient, false).logits;
         Tensor above = Network(upper, stopGradient, false).logits;
-        Tensor flip = (below + above).gt(S(0));
+        Tensor flip = below.add(above, One).gt(S(0));
         Tensor high = where(flip, below.neg(), above);
         Tensor low = where(flip, above.neg(), below);
         return (high.sigmoid() - low.sigmoid(), high, low);
@@ -169,17 +169,23 @@ public class DeepFactorized : nn.Module, IDensity
         Tensor? d = derivative ? ones_like(x) : null;
         for (int k = 0; k < matrices.Count; k++)
         {
-            Tensor matrix = nn.functional.softplus(Cast(matrices[k], x, stopGradient));
-            logits = matmul(matrix, logits) + Cast(biases[k], x, stopGradient);
+            Tensor matrix = Softplus(Cast(matrices[k], x, stopGradient));
+            logits = matmul(matrix, logits).add(Cast(biases[k], x, stopGradient), One);
             if (d is not null) d = matmul(matrix, d);
             if (k == factors.Count) break;
             Tensor factor = Cast(factors[k], x, stopGradient).tanh();
             Tensor tanh = logits.tanh();
-            if (d is not null) d = d * (S(1) + factor * (S(1) - tanh.pow(S(2L))));
-            logits = logits + factor * tanh;
+            if (d is not null) d = d * (factor * S(1).Minus(tanh.pow(S(2L)))).add(S(1), One);
+            logits = logits.add(factor * tanh, One);
         }
         return (logits, d);
     }
+
+    /// <summary>
+    /// y = log(1 + eˣ), or x above 20, as libtorch's softplus (β = 1, threshold 20) computes it, its gradient
+    /// eˣ/(1 + eˣ) or 1; written out because TorchSharp's <c>softplus</c> passes β and the threshold as temporary Scalars.
+    /// </summary>
+    internal static Tensor Softplus(Tensor x) => where(x.gt(S(20)), x, x.clamp_max(S(20)).exp().log1p());
 
     /// <summary>Throws unless <paramref name="x"/> is floating point of shape (C, 1, M).</summary>
     internal void CheckLayout(string member, Tensor x)

@@ -111,12 +111,12 @@ public sealed class EntropyBottleneck : DeepFactorized
         if (training && quantizer.mode == QuantizationMode.SoftRoundNoise)
         {
             Tensor centred = outputs - m;
-            mass = Likelihood(SoftRoundOps.soft_round_inverse(centred - S(0.5), quantizer.alpha) + m,
-                SoftRoundOps.soft_round_inverse(centred + S(0.5), quantizer.alpha) + m, false).mass;
+            mass = Likelihood(SoftRoundOps.soft_round_inverse(centred - S(0.5), quantizer.alpha).add(m, One),
+                SoftRoundOps.soft_round_inverse(centred.add(S(0.5), One), quantizer.alpha).add(m, One), false).mass;
         }
         else
         {
-            mass = Likelihood(outputs - S(0.5), outputs + S(0.5), false).mass;
+            mass = Likelihood(outputs - S(0.5), outputs.add(S(0.5), One), false).mass;
         }
         if (likelihood_bound > 0) mass = LowerBound.lower_bound(mass, likelihood_bound);
         // In eval the rounded values and the density's masses are float32 for a float16 or bfloat16 input: both go back to its dtype.
@@ -180,26 +180,26 @@ public sealed class EntropyBottleneck : DeepFactorized
             Tensor q32 = quantiles.detach()[.., 0, ..];
             Tensor low = (q32[.., 1] - q32[.., 0]).ceil().to(ScalarType.Int32).clamp_min(S(0)), high = (q32[.., 2] - q32[.., 1]).ceil().to(ScalarType.Int32).clamp_min(S(0));
             minima = low.data<int>().ToArray();
-            lengths = (low + high + S(1)).data<int>().ToArray();
+            lengths = low.add(high, One).add(S(1), One).data<int>().ToArray();
             maxLength = lengths.Max();
             Tensor first = q32[.., 1] - low;
             using Scalar length = maxLength.ToScalar();
-            Tensor points = (arange(length, ScalarType.Int64).unsqueeze(0) + first.unsqueeze(1)).unsqueeze(1);
-            Tensor below = Network(points - S(0.5), true, false).logits, above = Network(points + S(0.5), true, false).logits;
+            Tensor points = arange(S(0L), length, One, ScalarType.Int64).unsqueeze(0).add(first.unsqueeze(1), One).unsqueeze(1);
+            Tensor below = Network(points - S(0.5), true, false).logits, above = Network(points.add(S(0.5), One), true, false).logits;
             Tensor masses = (above.sigmoid() - below.sigmoid())[.., 0, ..];
-            Tensor escape = below[.., 0, ..1].sigmoid() + above[.., 0, ^1..].neg().sigmoid();
+            Tensor escape = below[.., 0, ..1].sigmoid().add(above[.., 0, ^1..].neg().sigmoid(), One);
             tables = EntropyTables.Build(masses, escape, lengths, minima.Select(v => -v).ToArray(), parameters(), compressai: true);
             return true;
         }
         Tensor start = tensor(middle, ScalarType.Float64) - tensor(minima.Select(v => (double)v).ToArray(), ScalarType.Float64);
         using Scalar sampleCount = maxLength.ToScalar();
-        Tensor samples = arange(sampleCount, ScalarType.Float64).unsqueeze(0) + start.unsqueeze(1);
+        Tensor samples = arange(S(0L), sampleCount, One, ScalarType.Float64).unsqueeze(0).add(start.unsqueeze(1), One);
         samples = samples.unsqueeze(1);
-        (Tensor pmf, _, _) = Likelihood(samples - S(0.5), samples + S(0.5), stopGradient: true);
+        (Tensor pmf, _, _) = Likelihood(samples - S(0.5), samples.add(S(0.5), One), stopGradient: true);
         Tensor below0 = Network(samples[.., .., 0..1] - S(0.5), true, false).logits.reshape(channels);
         Tensor last = tensor(lengths.Select(l => (long)l - 1).ToArray()).reshape(channels, 1, 1);
-        Tensor above0 = Network(samples.gather(2, last) + S(0.5), true, false).logits.reshape(channels);
-        Tensor tail = below0.sigmoid() + above0.neg().sigmoid();
+        Tensor above0 = Network(samples.gather(2, last).add(S(0.5), One), true, false).logits.reshape(channels);
+        Tensor tail = below0.sigmoid().add(above0.neg().sigmoid(), One);
         tables = EntropyTables.Build(pmf.reshape(channels, maxLength), tail, lengths, minima.Select(v => -v).ToArray(), parameters());
         return true;
     }
@@ -232,12 +232,12 @@ public sealed class EntropyBottleneck : DeepFactorized
             high = where(f(low).le(target), high, low);
             for (int step = 0; step < 200 && !isclose(low, high, rtol, atol).all().item<bool>(); step++)
             {
-                Tensor mid = (low + high) / S(2);
+                Tensor mid = low.add(high, One) / S(2);
                 Tensor at = f(mid);
                 low = where(at.le(target), mid, low);
                 high = where(at.ge(target), mid, high);
             }
-            found[i] = ((low + high) / S(2)).reshape(channels, 1, 1);
+            found[i] = (low.add(high, One) / S(2)).reshape(channels, 1, 1);
         }
         quantiles.copy_(cat(found, 2).to(quantiles.dtype));
     }
@@ -318,7 +318,7 @@ public sealed class EntropyBottleneck : DeepFactorized
         long[] view = Enumerable.Repeat(1L, shape.Length).ToArray();
         view[1] = channels;
         using Scalar count = channels.ToScalar();
-        return arange(count, ScalarType.Int32).reshape(view).expand(shape);
+        return arange(S(0L), count, One, ScalarType.Int32).reshape(view).expand(shape);
     }
 
     private static long[] Transposed(long[] shape)

@@ -270,10 +270,10 @@ public sealed class GaussianConditional : nn.Module
         {
             // CompressAI's update(): |v| for v = 0 … max − 1 about each centre, Φ(t) = ½·erfc(−t/√2), all in float32.
             using Scalar length = maxLength.ToScalar();
-            Tensor distance = (arange(length, ScalarType.Int32).unsqueeze(0) - tensor(centres).unsqueeze(1)).abs().to(ScalarType.Float32);
+            Tensor distance = (arange(S(0L), length, One, ScalarType.Int32).unsqueeze(0) - tensor(centres).unsqueeze(1)).abs().to(ScalarType.Float32);
             Tensor sigma = scale_table.cpu().unsqueeze(1);
             Tensor Phi(Tensor t) => (t * S(-Math.Pow(2, -0.5))).erfc() * S(0.5);
-            Tensor upper = Phi((distance.neg() + S(0.5)) / sigma), lower = Phi((distance.neg() - S(0.5)) / sigma);
+            Tensor upper = Phi(distance.neg().add(S(0.5), One) / sigma), lower = Phi((distance.neg() - S(0.5)) / sigma);
             tables = EntropyTables.Build(upper - lower, lower[.., ..1] * S(2), lengths, centres.Select(c => -c).ToArray(), new[] { scale_table }, compressai: true);
             return true;
         }

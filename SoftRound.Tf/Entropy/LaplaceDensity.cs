@@ -16,13 +16,13 @@ public sealed class LaplaceDensity : LocationScaleDensity
     public LaplaceDensity(Tensor loc, Tensor scale) : base(loc, scale) { }
 
     private protected override Tensor StandardCdf(Tensor z) =>
-        where(z.lt(S(0)), z.clamp_max(S(0)).exp() * S(0.5), S(1) - z.clamp_min(S(0)).neg().exp() * S(0.5));
+        where(z.lt(S(0)), z.clamp_max(S(0)).exp() * S(0.5), S(1).Minus(z.clamp_min(S(0)).neg().exp() * S(0.5)));
 
     private protected override Tensor StandardLogCdf(Tensor z) =>
         where(z.lt(S(0)), z.clamp_max(S(0)) - S(Math.Log(2)), (z.clamp_min(S(0)).neg().exp() * S(-0.5)).log1p());
 
     private protected override Tensor StandardQuantile(Tensor p) =>
-        where(p.lt(S(0.5)), (p * S(2)).log(), (S(2) - p * S(2)).log().neg());
+        where(p.lt(S(0.5)), (p * S(2)).log(), S(2).Minus(p * S(2)).log().neg());
 
     private protected override Tensor StandardLogPdf(Tensor z) => z.abs().neg() - S(Math.Log(2));
 }

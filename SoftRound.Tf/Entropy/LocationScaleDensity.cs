@@ -77,7 +77,7 @@ public abstract class LocationScaleDensity : IDensity
         OpGuard.FloatingPoint(GetType().Name + "." + nameof(quantile), nameof(p), p);
         using var scope = NewDisposeScope();
         (Tensor mu, Tensor s) = Parameters(p);
-        return (mu + s * StandardQuantile(p)).MoveToOuterDisposeScope();
+        return mu.add(s * StandardQuantile(p), One).MoveToOuterDisposeScope();
     }
 
     /// <summary>log f(x) = log f_Z(z) − log s.</summary>
@@ -112,7 +112,7 @@ public abstract class LocationScaleDensity : IDensity
         using var scope = NewDisposeScope();
         (Tensor mu, Tensor s) = Parameters(x);
         Tensor distance = (x - mu).abs();
-        return f((S(-0.5) - distance) / s, (S(0.5) - distance) / s).MoveToOuterDisposeScope();
+        return f(S(-0.5).Minus(distance) / s, S(0.5).Minus(distance) / s).MoveToOuterDisposeScope();
     }
 
     /// <summary>μ and s in <paramref name="x"/>'s dtype and on its device.</summary>

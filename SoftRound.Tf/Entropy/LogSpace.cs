@@ -22,7 +22,7 @@ internal static class LogSpace
     public static Tensor log_diff_exp(Tensor high, Tensor low)
     {
         using var scope = NewDisposeScope();
-        return (high + log1mexp(low - high)).MoveToOuterDisposeScope();
+        return high.add(log1mexp(low - high), One).MoveToOuterDisposeScope();
     }
 
     /// <summary>Φ(z) = ½·erfc(−z/√2), accurate in the lower tail (libtorch's ndtr is ½·(1 + erf(z/√2)), which cancels there).</summary>
@@ -55,9 +55,9 @@ internal static class LogSpace
         for (int k = 16; k >= 1; k--)
         {
             using Scalar coefficient = (2.0 * k - 1).ToScalar();
-            series = w.mul(coefficient).mul_(series).neg_().add_(one);
+            series = w.mul(coefficient).mul_(series).neg_().add_(one, One);
         }
-        Tensor lower = far.pow(S(2L)) * S(-0.5) - far.neg().log() - S(0.5 * Math.Log(2 * Math.PI)) + series.log();
+        Tensor lower = (far.pow(S(2L)) * S(-0.5) - far.neg().log() - S(0.5 * Math.Log(2 * Math.PI))).add(series.log(), One);
         return where(z.lt(S(-10)), lower, where(z.lt(S(-1)), middle, upper)).MoveToOuterDisposeScope();
     }
 }

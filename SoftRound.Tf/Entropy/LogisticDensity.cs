@@ -1,5 +1,6 @@
 using System;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Entropy;
 
@@ -19,5 +20,5 @@ public sealed class LogisticDensity : LocationScaleDensity
 
     private protected override Tensor StandardQuantile(Tensor p) => p.log() - p.neg().log1p();
 
-    private protected override Tensor StandardLogPdf(Tensor z) => nn.functional.logsigmoid(z) + nn.functional.logsigmoid(z.neg());
+    private protected override Tensor StandardLogPdf(Tensor z) => nn.functional.logsigmoid(z).add(nn.functional.logsigmoid(z.neg()), One);
 }

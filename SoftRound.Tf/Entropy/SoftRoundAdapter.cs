@@ -64,8 +64,8 @@ public sealed class SoftRoundAdapter : IDensity
         using Scalar a = alpha.ToScalar(), logGain = Math.Log(alpha / (2 * Math.Tanh(alpha / 2))).ToScalar();
         Tensor t = (u - u.floor() - S(0.5)).abs() * a;
         // log cosh t = t + log1p(e^(−2t)) − ln 2, for t ≥ 0.
-        Tensor logCosh = t + (t * S(-2)).exp().log1p() - S(Math.Log(2));
-        return (base_density.log_prob(u) - logGain + logCosh * S(2)).MoveToOuterDisposeScope();
+        Tensor logCosh = t.add((t * S(-2)).exp().log1p(), One) - S(Math.Log(2));
+        return (base_density.log_prob(u) - logGain).add(logCosh * S(2), One).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -91,10 +91,10 @@ public sealed class SoftRoundAdapter : IDensity
     private (Tensor upper, Tensor logHigh, Tensor logLow) Tails(Tensor x)
     {
         Tensor a = SoftRoundOps.soft_round_inverse(x - S(0.5), alpha);
-        Tensor b = SoftRoundOps.soft_round_inverse(x + S(0.5), alpha);
+        Tensor b = SoftRoundOps.soft_round_inverse(x.add(S(0.5), One), alpha);
         Tensor fa = base_density.log_cdf(a), fb = base_density.log_cdf(b);
         Tensor sa = base_density.log_survival(a), sb = base_density.log_survival(b);
-        Tensor upper = (fa + fb).gt(sa + sb);
+        Tensor upper = fa.add(fb, One).gt(sa.add(sb, One));
         return (upper, where(upper, sa, fb), where(upper, sb, fa));
     }
 

@@ -80,7 +80,7 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
     {
         using var scope = NewDisposeScope();
         (Tensor sc, Tensor inverse, Tensor z) = CompositeGrid(x, scale, zeroPoint, s);
-        Tensor q = (x * inverse).round() + z;
+        Tensor q = (x * inverse).round().add(z, One);
         using Scalar qMin = s.QMin.ToScalar(), qMax = s.QMax.ToScalar();
         Tensor y = (q.clamp(qMin, qMax) - z) * sc;
         return where(x.isnan(), x, y).MoveToOuterDisposeScope();
@@ -92,7 +92,7 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
         using var scope = NewDisposeScope();
         (Tensor sc, Tensor inverse, Tensor z) = CompositeGrid(x, scale, zeroPoint, s);
         Tensor u = x * inverse;
-        Tensor q = u.round() + z;
+        Tensor q = u.round().add(z, One);
         using Scalar qMin = s.QMin.ToScalar(), qMax = s.QMax.ToScalar(), gradScale = s.GradScale.ToScalar();
         Tensor inside = q.ge(qMin).logical_and(q.le(qMax));
         Tensor slope = Slope(u, s);
@@ -101,7 +101,7 @@ internal sealed unsafe class FakeQuantizeFunction : autograd.SingleTensorFunctio
         if (needScale)
         {
             Tensor y = (q - z) * sc;
-            Tensor outsideTerm = grad * where(q.lt(qMin), z.neg() + qMin, z.neg() + qMax);
+            Tensor outsideTerm = grad * where(q.lt(qMin), z.neg().add(qMin, One), z.neg().add(qMax, One));
             Tensor terms = where(inside, grad * (y - x * slope) * inverse, outsideTerm);
             ds = PerChannelSum(terms, s).reshape(scale.shape).to(scale.dtype) * gradScale;
         }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Internals;
 
@@ -21,4 +22,16 @@ internal static class KeptScalars
 
     /// <summary>The integer Scalar <paramref name="value"/> (the same object every call). Constants only: each value is kept for good.</summary>
     public static Scalar S(long value) => Integers.GetOrAdd(value, v => v.ToScalar());
+
+    /// <summary>
+    /// The integer Scalar 1, the alpha of <c>a.add(b, One)</c> = a + b: TorchSharp's <c>a + b</c> and <c>add(b)</c> call
+    /// <c>add(b, 1)</c> with a temporary Scalar of their own.
+    /// </summary>
+    public static Scalar One => S(1L);
+
+    /// <summary>
+    /// y = <paramref name="s"/> − <paramref name="x"/>, computed as TorchSharp's <c>s - x</c> computes it (−x + s, the
+    /// same rounding) but with a kept alpha: TorchSharp's operator adds with a temporary Scalar 1 of its own.
+    /// </summary>
+    public static Tensor Minus(this Scalar s, Tensor x) => x.neg().add(s, One);
 }

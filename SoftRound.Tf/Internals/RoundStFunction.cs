@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using SoftRound.Tf.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
+using static SoftRound.Tf.Internals.KeptScalars;
 
 namespace SoftRound.Tf.Internals;
 
@@ -30,7 +31,7 @@ internal sealed class RoundStFunction : autograd.SingleTensorFunction<RoundStFun
         if (offset is null) return x.round();
         using Tensor shifted = x - offset;
         using Tensor rounded = shifted.round();
-        return rounded + offset;
+        return rounded.add(offset, One);
     }
 
     /// <inheritdoc />

@@ -11,7 +11,7 @@ internal static class Stable
     {
         using var scope = NewDisposeScope();
         Tensor e = z.abs().neg().exp();
-        return (e / (e + S(1)).pow(S(2L))).MoveToOuterDisposeScope();
+        return (e / e.add(S(1), One).pow(S(2L))).MoveToOuterDisposeScope();
     }
 
     /// <summary>sech²(u) = 4·σ(2u)·σ(−2u), which does not cancel for large |u| as 1 − tanh²(u) does.</summary>
@@ -45,10 +45,10 @@ internal static class Stable
         Tensor product = alpha * twoW;
         (Tensor ah, Tensor al) = Split(alpha);
         (Tensor bh, Tensor bl) = Split(twoW);
-        Tensor e1 = ah * bh - product + ah * bl + al * bh + al * bl;
+        Tensor e1 = (ah * bh - product).add(ah * bl, One).add(al * bh, One).add(al * bl, One);
         Tensor s = product - alpha;
-        Tensor e2 = product - (s + alpha);
-        return (s.exp() * (e1 + e2 + S(1))).MoveToOuterDisposeScope();
+        Tensor e2 = product - s.add(alpha, One);
+        return (s.exp() * e1.add(e2, One).add(S(1), One)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Dekker's split a = hi + lo, each with half the significand, so that products of halves are exact.</summary>

@@ -39,7 +39,7 @@ public sealed class PercentileObserver : QuantObserver
         {
             long below = (long)Math.Floor(rank), above = Math.Min(below + 1, m - 1);
             using Scalar t = (rank - below).ToScalar(), oneMinusT = (1 - (rank - below)).ToScalar();
-            return sorted[.., below] * oneMinusT + sorted[.., above] * t;
+            return (sorted[.., below] * oneMinusT).add(sorted[.., above] * t, One);
         }
         return (Column(At(Rank(100 - percentile))), Column(At(Rank(percentile))));
     }

@@ -27,7 +27,11 @@ public sealed class QuantConvBn2d : QuantConv2d
         bool learnScales, QuantObserver? weightObserver, QuantObserver? inputObserver)
         : base(conv, weightSpec, inputSpec, rounding, steepness, learnScales, weightObserver, inputObserver, owns: false, name: nameof(QuantConvBn2d))
     {
+        // TorchSharp's BatchNorm2d.forward counts batches with a temporary Scalar (SRTF001); this layer never calls it
+        // (BatchNorm below) and keeps the module for its state and torch.ao's shape.
+#pragma warning disable SRTF001
         this.bn = nn.BatchNorm2d(bn.num_features, bn.eps, bn.momentum ?? 0.1, affine: true, track_running_stats: true, device: bn.weight!.device, dtype: bn.weight.dtype);
+#pragma warning restore SRTF001
         this.bn.momentum = bn.momentum;
         using (no_grad())
         {
@@ -94,7 +98,7 @@ public sealed class QuantConvBn2d : QuantConv2d
         Array.Fill(shape, 1L);
         shape[0] = -1;
         Tensor w = weight * f.reshape(shape);
-        Tensor b = beta + ((bias is null ? zeros_like(mean) : bias) - mean) * f;
+        Tensor b = beta.add(((bias is null ? zeros_like(mean) : bias) - mean) * f, One);
         return (w.MoveToOuterDisposeScope(), b.MoveToOuterDisposeScope());
     }
 
@@ -102,7 +106,7 @@ public sealed class QuantConvBn2d : QuantConv2d
     private static Tensor Factor(Tensor gamma, Tensor variance, double eps)
     {
         using Scalar kept = eps.ToScalar();
-        return gamma / (variance + kept).sqrt();
+        return gamma / variance.add(kept, One).sqrt();
     }
 
     internal override (Tensor weight, Tensor? bias) Effective() => folded();
@@ -121,7 +125,22 @@ public sealed class QuantConvBn2d : QuantConv2d
         Tensor f = Factor(bn.weight!, bn.running_var!, bn.eps);
         Tensor wq = weight_quantizer.forward(weight * f.reshape(-1, 1, 1, 1));
         Tensor y = Apply(xq, wq, null) / f.reshape(1, -1, 1, 1);
-        if (bias is not null) y = y + bias.reshape(1, -1, 1, 1);
-        return bn.forward(y).MoveToOuterDisposeScope();
+        if (bias is not null) y = y.add(bias.reshape(1, -1, 1, 1), One);
+        return BatchNorm(y).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <c>bn.forward(y)</c> as TorchSharp's BatchNorm computes it (training counts the batch, and a null momentum
+    /// averages over the batches counted), but counting with a kept Scalar where TorchSharp's adds a temporary 1.
+    /// </summary>
+    private Tensor BatchNorm(Tensor y)
+    {
+        double factor = bn.momentum ?? 0.0;
+        if (bn.training)
+        {
+            bn.num_batches_tracked!.add_(One, One);
+            factor = bn.momentum ?? 1.0 / bn.num_batches_tracked.item<long>();
+        }
+        return nn.functional.batch_norm(y, bn.running_mean, bn.running_var, bn.weight, bn.bias, bn.training, factor, bn.eps);
     }
 }

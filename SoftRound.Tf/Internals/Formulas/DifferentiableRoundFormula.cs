@@ -20,7 +20,7 @@ internal sealed class DifferentiableRoundFormula : IElementwiseFormula
         using var scope = NewDisposeScope();
         (Tensor n, Tensor d, Tensor w) = Stable.AboutNearestInteger(x);
         Tensor e = Stable.ExpCentred(k / S(2), w);
-        Tensor y = n + (e / (e + S(1))).copysign(d);
+        Tensor y = n.add((e / e.add(S(1), One)).copysign(d), One);
         return where(x.isinf(), x, y).MoveToOuterDisposeScope();
     }
 
@@ -31,8 +31,8 @@ internal sealed class DifferentiableRoundFormula : IElementwiseFormula
         Tensor infinite = x.isinf();
         (_, Tensor d, Tensor w) = Stable.AboutNearestInteger(x.masked_fill(infinite, S(0.0)));
         Tensor e = Stable.ExpCentred(k / S(2), w);
-        Tensor p = (e / (e + S(1)).pow(S(2L))).masked_fill(infinite, S(0.0));
-        Tensor r = (S(0.5) - w).copysign(d).neg();
+        Tensor p = (e / e.add(S(1), One).pow(S(2L))).masked_fill(infinite, S(0.0));
+        Tensor r = S(0.5).Minus(w).copysign(d).neg();
         return (needX ? (p * k).MoveToOuterDisposeScope() : null, needA ? (p * r).MoveToOuterDisposeScope() : null);
     }
 

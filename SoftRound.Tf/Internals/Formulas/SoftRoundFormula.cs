@@ -32,8 +32,8 @@ internal sealed class SoftRoundFormula : IElementwiseFormula
         Tensor a = alpha.clamp_min(S(IdentityBelow));
         (Tensor n, Tensor d, Tensor w) = Stable.AboutNearestInteger(x);
         Tensor e = Stable.ExpCentred(a, w);
-        Tensor g = e * (a * w * S(-2)).expm1().neg() / (a.neg().expm1().neg() * (e + S(1)));
-        Tensor y = n + g.clamp_max(S(0.5)).copysign(d);
+        Tensor g = e * (a * w * S(-2)).expm1().neg() / (a.neg().expm1().neg() * e.add(S(1), One));
+        Tensor y = n.add(g.clamp_max(S(0.5)).copysign(d), One);
         Tensor identity = alpha.lt(S(IdentityBelow)).logical_or(x.isinf());
         return where(identity, x, y).MoveToOuterDisposeScope();
     }
@@ -49,7 +49,7 @@ internal sealed class SoftRoundFormula : IElementwiseFormula
         if (needX)
         {
             Tensor e = Stable.ExpCentred(a, Stable.AboutNearestInteger(x.masked_fill(infinite, S(0.0))).w);
-            dx = (a * S(2) / (a / S(2)).tanh() * e / (e + S(1)).pow(S(2L))).masked_fill(small, S(1.0)).masked_fill(infinite, S(0.0)).MoveToOuterDisposeScope();
+            dx = (a * S(2) / (a / S(2)).tanh() * e / e.add(S(1), One).pow(S(2L))).masked_fill(small, S(1.0)).masked_fill(infinite, S(0.0)).MoveToOuterDisposeScope();
         }
         if (needA)
         {

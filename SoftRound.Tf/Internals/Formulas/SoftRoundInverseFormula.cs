@@ -37,12 +37,12 @@ internal sealed class SoftRoundInverseFormula : IElementwiseFormula
         Tensor kw = a.neg().expm1().neg() * w;
         Tensor twoSinh = a.sinh() * S(2);
         // Where 2·sinh(α) overflows: 2α·v = α + log((e^(−α) + wK)/(1 − wK)), and 0 at w = 0 (e^(−α) may be a subnormal).
-        Tensor huge = where(w.eq(S(0)), zeros_like(w), a + ((a.neg().exp() + kw) / (S(1) - kw)).log());
-        Tensor twoAlphaV = where(twoSinh.isinf(), huge, (w * twoSinh / (S(1) - kw)).log1p());
+        Tensor huge = where(w.eq(S(0)), zeros_like(w), a.add((a.neg().exp().add(kw, One) / S(1).Minus(kw)).log(), One));
+        Tensor twoAlphaV = where(twoSinh.isinf(), huge, (w * twoSinh / S(1).Minus(kw)).log1p());
         Tensor vNear = (twoAlphaV / (a * S(2))).clamp(S(0.0), S(0.5));
         Tensor cFar = (s * S(2) / oneMinusS).log1p() / (a * S(2));
-        Tensor offset = conditionalMean ? where(near, S(0.5) - vNear, cFar) : where(near, vNear, S(0.5) - cFar);
-        Tensor x = n + offset.copysign(d);
+        Tensor offset = conditionalMean ? where(near, S(0.5).Minus(vNear), cFar) : where(near, vNear, S(0.5).Minus(cFar));
+        Tensor x = n.add(offset.copysign(d), One);
         Tensor identity = alpha.lt(S(SoftRoundFormula.IdentityBelow)).logical_or(y.isinf());
         return where(identity, y, x).MoveToOuterDisposeScope();
     }
@@ -57,7 +57,7 @@ internal sealed class SoftRoundInverseFormula : IElementwiseFormula
         Tensor infinite = y.isinf();
         Tensor a = alpha.clamp_min(S(SoftRoundFormula.IdentityBelow));
         (_, Tensor s, Tensor oneMinusS) = Coordinates(a, Stable.AboutNearestInteger(y.masked_fill(infinite, S(0.0))).w, conditionalMean);
-        return ((a / S(2)).tanh() * S(2) / (a * oneMinusS * (s + S(1))))
+        return ((a / S(2)).tanh() * S(2) / (a * oneMinusS * s.add(S(1), One)))
             .masked_fill(alpha.lt(S(SoftRoundFormula.IdentityBelow)), S(1.0)).masked_fill(infinite, S(0.0)).MoveToOuterDisposeScope();
     }
 
@@ -68,10 +68,10 @@ internal sealed class SoftRoundInverseFormula : IElementwiseFormula
     private static (Tensor w, Tensor s, Tensor oneMinusS) Coordinates(Tensor alpha, Tensor a, bool conditionalMean)
     {
         Tensor t = (alpha / S(2)).tanh(), q = alpha.neg().exp();
-        Tensor w = conditionalMean ? S(0.5) - a : a;
-        Tensor s = (conditionalMean ? a * S(2) : S(1) - a * S(2)) * t;
-        Tensor near = q * S(2) / (q + S(1)) + w * S(2) * t;
-        return (w, s, where(w.le(S(0.25)), near, S(1) - s));
+        Tensor w = conditionalMean ? S(0.5).Minus(a) : a;
+        Tensor s = (conditionalMean ? a * S(2) : S(1).Minus(a * S(2))) * t;
+        Tensor near = (q * S(2) / q.add(S(1), One)).add(w * S(2) * t, One);
+        return (w, s, where(w.le(S(0.25)), near, S(1).Minus(s)));
     }
 
     /// <inheritdoc />
@@ -87,7 +87,7 @@ internal sealed class SoftRoundInverseFormula : IElementwiseFormula
             // Both terms are O(1/α) and cancel to O(α) for small α, so this partial is computed in float64.
             Tensor a64 = a.to(ScalarType.Float64), r64 = r.to(ScalarType.Float64);
             Tensor s64 = r64 * (a64 / S(2)).tanh() * S(2);
-            Tensor da64 = r64 * Stable.Sech2(a64 / S(2)) / (a64 * (S(1) - s64) * (S(1) + s64)) - s64.atanh() / a64.pow(S(2L));
+            Tensor da64 = r64 * Stable.Sech2(a64 / S(2)) / (a64 * S(1).Minus(s64) * s64.add(S(1), One)) - s64.atanh() / a64.pow(S(2L));
             da = da64.to(y.dtype).masked_fill(small, S(0.0)).masked_fill(infinite, S(0.0)).MoveToOuterDisposeScope();
         }
         return (dx, da);
