@@ -165,8 +165,8 @@ public static class Codec
         using var oneDnn = MkldnnBackend.flags(enabled: MkldnnBackend.check(model, x, backward: true, repeats: 1).passed);
         // Scalars held for the whole search: TorchSharp's implicit ones can be finalized during a native call (README,
         // "A rare crash in long runs"), and a search makes thousands of calls.
-        using Scalar full = 255.0.ToScalar(), weight = scale.ToScalar();
-        Tensor Loss(CompressionOutput output) => Bits.per_pixel(height * width, output.likelihoods.Values.ToArray()) + Distortion(output.x_hat, image, weight, full, coded: false);
+        using Scalar full = 255.0.ToScalar(), weight = scale.ToScalar(), one = 1L.ToScalar();
+        Tensor Loss(CompressionOutput output) => Bits.per_pixel(height * width, output.likelihoods.Values.ToArray()).add(Distortion(output.x_hat, image, weight, full, coded: false), one);
         bool training = model.training;
         var parameters = model.parameters().Select(p => (p, p.requires_grad)).ToArray();
         try
@@ -180,7 +180,7 @@ public static class Codec
             var latents = new[] { yParameter, zParameter };
             (Tensor y, Tensor z) best = (y, z);
             double bestLoss = CodedLoss(model, image, y, z, refinement.Lambda);
-            using var optimizer = optim.Adam(latents, refinement.LearningRate);
+            using var optimizer = new Adam(latents, refinement.LearningRate);
             for (int step = 1; step <= refinement.Steps; step++)
             {
                 using (var inner = NewDisposeScope())

@@ -74,8 +74,8 @@ public static class Training
         long pixels = x.shape[0] * x.shape[2] * x.shape[3];
         Tensor bpp = Bits.per_pixel(pixels, output.likelihoods.Values.ToArray());
         Tensor mse = nn.functional.mse_loss(output.x_hat, x);
-        using Scalar weight = (lambda * 255 * 255).ToScalar();
-        return (mse * weight + bpp, bpp.item<float>(), mse.item<float>());
+        using Scalar weight = (lambda * 255 * 255).ToScalar(), one = 1L.ToScalar();
+        return ((mse * weight).add(bpp, one), bpp.item<float>(), mse.item<float>());
     }
 
     /// <summary>Where a run keeps its checkpoint, how often it writes it, and whether it starts from it.</summary>
@@ -178,7 +178,7 @@ public static class Training
     public sealed class Trainer
     {
         private readonly Options options;
-        private readonly TorchSharp.Modules.Adam main, aux;
+        private readonly Adam main, aux;
         private readonly optim.lr_scheduler.LRScheduler decay;
         private readonly SteepnessSchedule? anneal;
         private readonly SpikeGuard? guard;
@@ -217,9 +217,9 @@ public static class Training
             entropyModels = Model.modules().Select(m => m switch { EntropyBottleneck b => b.quantizer, GaussianConditional g => g.quantizer, _ => null })
                 .OfType<QuantizationLayer>().ToArray();
             var named = Model.named_parameters().ToList();
-            main = optim.Adam(named.Where(p => !p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter), lr: options.LearningRate);
+            main = new Adam(named.Where(p => !p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter), lr: options.LearningRate);
             decay = optim.lr_scheduler.MultiStepLR(main, new[] { Math.Max(1, options.Steps * 4 / 5) }, 0.1);
-            aux = optim.Adam(named.Where(p => p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter), lr: 1e-3);
+            aux = new Adam(named.Where(p => p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter), lr: 1e-3);
             anneal = options.AlphaStart is { } start ? SteepnessSchedule.Exponential(start, options.Alpha, options.Steps) : null;
         }
 
