@@ -42,10 +42,10 @@ public sealed class ScalarLifetimeAnalyzerTests
                 x += 2;
                 Tensor v = where(x.gt(0), x, zeros_like(x));
                 Tensor r = arange(n, ScalarType.Int64);
-                return z + w + c + v + r;
+                return z.mul(w).mul(c).mul(v).mul(r);
             }
             """);
-        CollectionAssert.AreEqual(new[] { "x * 0.5", "1 - x", "a", "x += 2", "0", "n" }, flagged);
+        CollectionAssert.AreEqual(new[] { "x * 0.5", "1 - x", "a", "x += 2", "0", "arange(n, ScalarType.Int64)", "n" }, flagged);
     }
 
     [TestMethod]
@@ -58,27 +58,74 @@ public sealed class ScalarLifetimeAnalyzerTests
                 Tensor a = x.square();
                 Tensor b = x.mul(x);
                 Tensor c = x.pow(Two);
-                return (a + b + c).square().sum();
+                return a.mul(b).mul(c).square().sum();
             }
             """);
-        CollectionAssert.AreEqual(new[] { "x.square()", "(a + b + c).square()" }, flagged);
+        CollectionAssert.AreEqual(new[] { "x.square()", "a.mul(b).mul(c).square()" }, flagged);
     }
 
     [TestMethod]
     public void ScalarsKeptInAVariable_TensorArithmetic_AndPlainNumbers_AreNot()
     {
         string[] flagged = Flagged("""
-            static readonly Scalar Half = 0.5.ToScalar();
-            static Tensor M(Tensor x, Tensor y, double a)
+            static readonly Scalar Half = 0.5.ToScalar(), One = 1L.ToScalar(), Zero = 0L.ToScalar();
+            static Tensor M(Tensor x, Tensor y, double a, Scalar n)
             {
                 using Scalar s = a.ToScalar();
                 double d = a * 2 + 1;
                 using Scalar e = d.ToScalar();
-                Tensor t = (x * s + y * Half).clamp_min(e) - x / y;
+                Tensor t = (x * s).add(y * Half, One).clamp_min(e) - x / y;
+                t = t.add(arange(Zero, n, One, ScalarType.Float32), One).add_(s, One).sub(Half) - y;
                 t -= x;
                 return t.ge(s).logical_and(x.lt(Half)).to(ScalarType.Float32) * t;
             }
             """);
         Assert.AreEqual(0, flagged.Length, string.Join(", ", flagged));
+    }
+
+    [TestMethod]
+    public void AddWithoutAlpha_WhichTorchSharpCallsWithATemporaryOne_IsAnError_WithAKeptAlphaItIsNot()
+    {
+        string[] flagged = Flagged("""
+            static readonly Scalar One = 1L.ToScalar();
+            static Tensor M(Tensor x, Tensor y, Scalar s)
+            {
+                Tensor a = x + y;
+                Tensor b = x + s;
+                Tensor c = s + x;
+                Tensor d = s - x;
+                Tensor e = x.add(y);
+                x.add_(s);
+                Tensor kept = x.add(y, One).add(s, One) - s - y;
+                a += b;
+                return a.mul(b).mul(c).mul(d).mul(e).mul(kept);
+            }
+            """);
+        CollectionAssert.AreEqual(new[] { "x + y", "x + s", "s + x", "s - x", "x.add(y)", "x.add_(s)", "a += b" }, flagged);
+    }
+
+    [TestMethod]
+    public void MembersThatConvertNumbersInside_AndModulesOrOptimizersWhoseForwardOrStepDoes_AreErrors()
+    {
+        string[] flagged = Flagged("""
+            static readonly Scalar Slope = 0.01.ToScalar();
+            sealed class Kept : TorchSharp.Modules.Adam
+            {
+                public Kept(System.Collections.Generic.IEnumerable<TorchSharp.Modules.Parameter> p) : base(p, 1e-3, 0.9, 0.999, 1e-8, 0, false, false) { }
+                public override Tensor step(System.Func<Tensor> closure = null) => null;
+            }
+            static Tensor M(Tensor x, TorchSharp.Modules.Parameter[] p)
+            {
+                var relu = nn.LeakyReLU();
+                var norm = nn.BatchNorm2d(4);
+                var adam = optim.Adam(p, 1e-3);
+                var kept = new Kept(p);
+                var conv = nn.Conv2d(1, 1, 1);
+                Tensor soft = nn.functional.softplus(x);
+                Tensor mean = x.mean();
+                return x.leaky_relu(Slope).mul(soft).mul(mean);
+            }
+            """);
+        CollectionAssert.AreEqual(new[] { "nn.LeakyReLU()", "nn.BatchNorm2d(4)", "optim.Adam(p, 1e-3)", "nn.functional.softplus(x)" }, flagged);
     }
 }

@@ -6,7 +6,8 @@
 # AREA is one of: formulas, kernels, internals, ops, layers, entropy, compression, performance (the allocator setting,
 # the kernels' thread pool, reading values), allocator (NativeAllocator alone), quantization, onnx, mkldnn (oneDNN's
 # switch and its check), codec (the ImageCodec example's file formats, image handling, training checkpoints, widening and
-# latent refinement), all. The report (HTML and JSON) lands
+# latent refinement), analyzers (eng/analyzers' rule; its member list is checked against TorchSharp's IL by a test),
+# all. The report (HTML and JSON) lands
 # in StrykerOutput/<date>/reports/ under SoftRound.Tf.Tests/. Not part of .ci/run: an area takes minutes on 2 cores.
 # Surviving mutants that are equivalent (no test can tell them apart) are listed, with why, in EQUIVALENT.md beside
 # this script.
@@ -40,8 +41,11 @@ case "$area" in
   codec)     globs=("**/SrzFile.cs" "**/ModelFile.cs" "**/Weights.cs" "**/Images.cs" "**/Sha256Trailer.cs" "**/Training.cs" "**/VariableRateHyperprior.cs" "**/Evaluation.cs" "**/Codec.cs" "**/Widening.cs")
              project=ImageCodec.csproj
              filter="FullyQualifiedName~Examples.ImageCodec&TestCategory!=Training&FullyQualifiedName!~Committed" ;;
+  analyzers) globs=("**/ScalarLifetimeAnalyzer.cs")
+             project=SoftRound.Tf.Analyzers.csproj
+             filter="FullyQualifiedName~Analyzers" ;;
   all)       globs=("**/*.cs") ;;
-  *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|entropy|compression|performance|allocator|quantization|onnx|mkldnn|codec|all [Stryker options]" >&2; exit 2 ;;
+  *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|entropy|compression|performance|allocator|quantization|onnx|mkldnn|codec|analyzers|all [Stryker options]" >&2; exit 2 ;;
 esac
 
 dotnet tool restore > /dev/null
