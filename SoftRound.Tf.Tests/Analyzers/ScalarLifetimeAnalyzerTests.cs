@@ -16,9 +16,16 @@ public sealed class ScalarLifetimeAnalyzerTests
     /// <summary>The source text of every SRTF001 the analyzer reports in a class holding <paramref name="body"/>.</summary>
     private static string[] Flagged(string body)
     {
-        string source = "using TorchSharp;\nusing static TorchSharp.torch;\nstatic class C\n{\n" + body + "\n}\n";
+        (string source, ImmutableArray<Diagnostic> found) = Analyzed(body);
+        return found.OrderBy(d => d.Location.SourceSpan.Start).Select(d => source[d.Location.SourceSpan.Start..d.Location.SourceSpan.End]).ToArray();
+    }
+
+    /// <summary>A class holding <paramref name="body"/>, compiled with TorchSharp (or without it), and the analyzer's diagnostics.</summary>
+    private static (string source, ImmutableArray<Diagnostic> found) Analyzed(string body, bool withTorchSharp = true)
+    {
+        string source = (withTorchSharp ? "using TorchSharp;\nusing static TorchSharp.torch;\n" : "") + "static class C\n{\n" + body + "\n}\n";
         string[] platform = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
-        MetadataReference[] references = platform.Append(typeof(TorchSharp.torch).Assembly.Location).Distinct()
+        MetadataReference[] references = platform.Concat(withTorchSharp ? new[] { typeof(TorchSharp.torch).Assembly.Location } : Array.Empty<string>()).Distinct()
             .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path)).ToArray();
         CSharpCompilation compilation = CSharpCompilation.Create("snippet", new[] { CSharpSyntaxTree.ParseText(source) }, references,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
@@ -27,7 +34,7 @@ public sealed class ScalarLifetimeAnalyzerTests
         ImmutableArray<Diagnostic> found = compilation.WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new ScalarLifetimeAnalyzer()))
             .GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
         Assert.IsTrue(found.All(d => d.Id == "SRTF001" && d.Severity == DiagnosticSeverity.Error));
-        return found.OrderBy(d => d.Location.SourceSpan.Start).Select(d => source[d.Location.SourceSpan.Start..d.Location.SourceSpan.End]).ToArray();
+        return (source, found);
     }
 
     [TestMethod]
@@ -127,5 +134,63 @@ public sealed class ScalarLifetimeAnalyzerTests
             }
             """);
         CollectionAssert.AreEqual(new[] { "nn.LeakyReLU()", "nn.BatchNorm2d(4)", "optim.Adam(p, 1e-3)", "nn.functional.softplus(x)" }, flagged);
+    }
+
+    [TestMethod]
+    public void Messages_NameTheCode_WhatItMakes_AndTheRemedy()
+    {
+        Assert.AreEqual("A number becomes a native TorchSharp temporary", ScalarLifetimeAnalyzer.Rule.Title.ToString());
+        Assert.AreEqual("Reliability", ScalarLifetimeAnalyzer.Rule.Category);
+        (_, ImmutableArray<Diagnostic> found) = Analyzed("""
+            static Tensor M(Tensor x, Tensor y)
+            {
+                var relu = nn.LeakyReLU();
+                return x.clamp_min(0.5) + y;
+            }
+            """);
+        string[] messages = found.OrderBy(d => d.Location.SourceSpan.Start).Select(d => d.GetMessage()).ToArray();
+        CollectionAssert.AreEqual(new[]
+        {
+            "'nn.LeakyReLU()' makes a TorchSharp Scalar inside TorchSharp (the forward or step of LeakyReLU converts a number itself) that nothing keeps alive during the native call; use a module or optimizer that keeps its Scalars",
+            "'x.clamp_min(0.5) + y' makes a TorchSharp Scalar inside TorchSharp (TorchSharp.torch+Tensor.op_Addition(Tensor,Tensor) converts a number itself) that nothing keeps alive during the native call; pass every Scalar, kept, to an overload that takes it (a.add(b, one), x.mul(s))",
+            "'0.5' makes a TorchSharp Scalar that nothing keeps alive during the native call; write 'using Scalar s = (...).ToScalar();' and pass s",
+        }, messages);
+    }
+
+    [TestMethod]
+    public void Key_WritesAMemberAsTheListDoes()
+    {
+        string source = """
+            using System;
+            static class E { public static void M(this int[,] grid, ref double d, string[] names) { } }
+            static class F
+            {
+                static void N(int[,] g, double d)
+                {
+                    int.TryParse("1", out int parsed);
+                    g.M(ref d, new[] { "a" });
+                    "s".AsSpan();
+                    string.Join(",", new[] { "a" });
+                }
+            }
+            """;
+        string[] platform = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
+        var tree = CSharpSyntaxTree.ParseText(source);
+        CSharpCompilation compilation = CSharpCompilation.Create("keys", new[] { tree }, platform.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)),
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        SemanticModel model = compilation.GetSemanticModel(tree);
+        string[] keys = tree.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax>()
+            .Select(i => ScalarLifetimeAnalyzer.Key((IMethodSymbol)model.GetSymbolInfo(i).Symbol!)).ToArray();
+        CollectionAssert.AreEqual(new[]
+        {
+            "System.Int32.TryParse(String,Int32&)", "E.M(Int32[,],Double&,String[])", "System.MemoryExtensions.AsSpan(String)", "System.String.Join(String,String[])",
+        }, keys);
+    }
+
+    [TestMethod]
+    public void ACompilationWithoutTorchSharp_GetsNoDiagnostic()
+    {
+        (_, ImmutableArray<Diagnostic> found) = Analyzed("static double M(double x) => x * 0.5 + 1;", withTorchSharp: false);
+        Assert.AreEqual(0, found.Length);
     }
 }
