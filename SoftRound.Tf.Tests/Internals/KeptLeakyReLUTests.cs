@@ -28,6 +28,10 @@ public sealed class KeptLeakyReLUTests
             TensorAssert.Identical(z.grad!, x.grad!);
             Assert.AreEqual(slope, kept.negative_slope);
         }
-        Assert.AreEqual(0, new KeptLeakyReLU().parameters().Count());
+        using var plain = new KeptLeakyReLU();
+        Assert.AreEqual(0, plain.parameters().Count());
+        Assert.AreEqual(0.01, plain.negative_slope);
+        // Named as TorchSharp's module, which the entropy-parameter layer messages show.
+        Assert.AreEqual("LeakyReLU", plain.GetName());
     }
 }
