@@ -57,6 +57,32 @@ public sealed class QuantConvBn2dTests : WithoutOneDnn
     }
 
     [TestMethod]
+    public void WithoutAMomentum_TheRunningStatisticsAreTheBatchesAverage_AsTorchSharpsBatchNormKeepsThem()
+    {
+        using var scope = NewDisposeScope();
+        (Conv2d conv, BatchNorm2d bn) = ConvBn();
+        bn.momentum = null;
+        QuantConvBn2d folded = QuantConvBn2d.from_conv_bn(conv, bn, Fine, FineInput);
+        folded.weight_quantizer.fake_quant_enabled = false;
+        folded.input_quantizer.fake_quant_enabled = false;
+        conv.train();
+        bn.train();
+        folded.train();
+        for (int batch = 1; batch <= 3; batch++)
+        {
+            Tensor x = randn(new long[] { 4, 3, 9, 9 }, generator: new Generator((ulong)batch)) * batch;
+            using (no_grad())
+            {
+                bn.forward(conv.forward(x));
+                folded.forward(x);
+            }
+            Assert.AreEqual((long)batch, folded.bn.num_batches_tracked!.to(ScalarType.Int64).item<long>());
+            Assert.IsTrue((bn.running_mean! - folded.bn.running_mean!).abs().max().item<float>() < 1e-5f, $"batch {batch}");
+            Assert.IsTrue((bn.running_var! - folded.bn.running_var!).abs().max().item<float>() < 1e-4f, $"batch {batch}");
+        }
+    }
+
+    [TestMethod]
     public void Eval_IsTheQuantizedConvolutionOfTheFoldedWeights_AndFrozenTrainingIsEvalWithoutUpdates()
     {
         using var scope = NewDisposeScope();

@@ -139,7 +139,7 @@ public sealed class QuantConvBn2d : QuantConv2d
         if (bn.training)
         {
             bn.num_batches_tracked!.add_(One, One);
-            factor = bn.momentum ?? 1.0 / bn.num_batches_tracked.item<long>();
+            factor = bn.momentum ?? 1.0 / bn.num_batches_tracked.ToDouble();
         }
         return nn.functional.batch_norm(y, bn.running_mean, bn.running_var, bn.weight, bn.bias, bn.training, factor, bn.eps);
     }

@@ -82,6 +82,25 @@ public sealed class AdamTests
     }
 
     [TestMethod]
+    public void ALoadedWeightDecay_StepsAsTorchSharpsAdamWithIt()
+    {
+        Parameter[] ours = Parameters(5), theirs = Parameters(5);
+        using var decaying = optim.Adam(theirs, 0.03, weight_decay: 0.1);
+        var stream = new MemoryStream();
+        decaying.save_state_dict(new BinaryWriter(stream));
+        stream.Position = 0;
+        using var kept = new KeptAdam(ours, 0.03);
+        kept.load_state_dict(new BinaryReader(stream));
+        Steps(kept, ours, 5);
+        Steps(decaying, theirs, 5);
+        for (int k = 0; k < ours.Length; k++) TensorAssert.Identical(theirs[k], ours[k]);
+        Parameter[] plain = Parameters(5);
+        using var undecayed = new KeptAdam(plain, 0.03);
+        Steps(undecayed, plain, 5);
+        Assert.IsFalse(plain[0].eq(ours[0]).all().item<bool>(), "the decay changed the steps");
+    }
+
+    [TestMethod]
     public void ALoadedStateAskingForAmsgrad_IsRefused_WithTheParametersUntouched()
     {
         Parameter[] parameters = Parameters(3), other = Parameters(3);
