@@ -29,17 +29,25 @@ public sealed class QuantConvBn2dTests : WithoutOneDnn
 
     private static readonly QuantSpec Fine = new(16, axis: 0), FineInput = new(16, signed: false, symmetric: false);
 
-    [TestMethod]
-    public void WithTheQuantizersOff_TrainingIsConvThenBatchNormOnTheBatch_ValuesGradientsAndRunningStatistics()
+    /// <summary><see cref="ConvBn"/> with the batch norm's <paramref name="momentum"/>, folded with both quantizers off, all three in training.</summary>
+    private static (Conv2d conv, BatchNorm2d bn, QuantConvBn2d folded) UnquantizedTraining(double? momentum)
     {
-        using var scope = NewDisposeScope();
         (Conv2d conv, BatchNorm2d bn) = ConvBn();
+        bn.momentum = momentum;
         QuantConvBn2d folded = QuantConvBn2d.from_conv_bn(conv, bn, Fine, FineInput);
         folded.weight_quantizer.fake_quant_enabled = false;
         folded.input_quantizer.fake_quant_enabled = false;
         conv.train();
         bn.train();
         folded.train();
+        return (conv, bn, folded);
+    }
+
+    [TestMethod]
+    public void WithTheQuantizersOff_TrainingIsConvThenBatchNormOnTheBatch_ValuesGradientsAndRunningStatistics()
+    {
+        using var scope = NewDisposeScope();
+        (Conv2d conv, BatchNorm2d bn, QuantConvBn2d folded) = UnquantizedTraining(momentum: 0.1);
         Tensor x = randn(new long[] { 6, 3, 9, 9 }, generator: new Generator(2));
         Tensor expected = bn.forward(conv.forward(x)), actual = folded.forward(x);
         Assert.IsTrue((expected - actual).abs().max().item<float>() < 2e-5f, $"{(expected - actual).abs().max().item<float>()}");
@@ -60,14 +68,7 @@ public sealed class QuantConvBn2dTests : WithoutOneDnn
     public void WithoutAMomentum_TheRunningStatisticsAreTheBatchesAverage_AsTorchSharpsBatchNormKeepsThem()
     {
         using var scope = NewDisposeScope();
-        (Conv2d conv, BatchNorm2d bn) = ConvBn();
-        bn.momentum = null;
-        QuantConvBn2d folded = QuantConvBn2d.from_conv_bn(conv, bn, Fine, FineInput);
-        folded.weight_quantizer.fake_quant_enabled = false;
-        folded.input_quantizer.fake_quant_enabled = false;
-        conv.train();
-        bn.train();
-        folded.train();
+        (Conv2d conv, BatchNorm2d bn, QuantConvBn2d folded) = UnquantizedTraining(momentum: null);
         for (int batch = 1; batch <= 3; batch++)
         {
             Tensor x = randn(new long[] { 4, 3, 9, 9 }, generator: new Generator((ulong)batch)) * batch;

@@ -4,8 +4,8 @@ using static TorchSharp.torch;
 namespace SoftRound.Tf.Internals;
 
 /// <summary>
-/// y = x for x ≥ 0, <see cref="negative_slope"/>·x below: TorchSharp's <c>nn.LeakyReLU</c> with its slope kept as a
-/// <see cref="Scalar"/> for the module's life. TorchSharp's module converts its slope to a temporary Scalar on every
+/// y = x for x ≥ 0, <see cref="negative_slope"/>·x below: TorchSharp's <c>nn.LeakyReLU</c> with its slope a
+/// <see cref="Scalar"/> kept for the process (<see cref="KeptScalars.S(double)"/>). TorchSharp's module converts its slope to a temporary Scalar on every
 /// call, which a garbage collection during the native call can free (see <see cref="KeptScalars"/>). No parameters,
 /// so a model's state dict is the same as with TorchSharp's module.
 /// </summary>
@@ -17,7 +17,7 @@ internal sealed class KeptLeakyReLU : nn.Module<Tensor, Tensor>
     public KeptLeakyReLU(double negativeSlope = 0.01) : base("LeakyReLU")
     {
         negative_slope = negativeSlope;
-        slope = negativeSlope.ToScalar();
+        slope = KeptScalars.S(negativeSlope);
     }
 
     /// <summary>The slope below zero.</summary>
@@ -25,11 +25,4 @@ internal sealed class KeptLeakyReLU : nn.Module<Tensor, Tensor>
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input) => input.leaky_relu(slope);
-
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) slope.Dispose();
-        base.Dispose(disposing);
-    }
 }

@@ -27,7 +27,7 @@ internal static class KeptScalars
     /// The integer Scalar 1, the alpha of <c>a.add(b, One)</c> = a + b: TorchSharp's <c>a + b</c> and <c>add(b)</c> call
     /// <c>add(b, 1)</c> with a temporary Scalar of their own.
     /// </summary>
-    public static Scalar One => S(1L);
+    public static readonly Scalar One = S(1L);
 
     /// <summary>
     /// y = <paramref name="s"/> − <paramref name="x"/>, computed as TorchSharp's <c>s - x</c> computes it (−x + s, the

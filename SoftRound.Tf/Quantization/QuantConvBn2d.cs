@@ -135,12 +135,9 @@ public sealed class QuantConvBn2d : QuantConv2d
     /// </summary>
     private Tensor BatchNorm(Tensor y)
     {
-        double factor = bn.momentum ?? 0.0;
-        if (bn.training)
-        {
-            bn.num_batches_tracked!.add_(One, One);
-            factor = bn.momentum ?? 1.0 / bn.num_batches_tracked.ToDouble();
-        }
+        if (bn.training) bn.num_batches_tracked!.add_(One, One);
+        // Eval's batch norm reads no factor.
+        double factor = bn.momentum ?? (bn.training ? 1.0 / bn.num_batches_tracked!.ToDouble() : 0.0);
         return nn.functional.batch_norm(y, bn.running_mean, bn.running_var, bn.weight, bn.bias, bn.training, factor, bn.eps);
     }
 }

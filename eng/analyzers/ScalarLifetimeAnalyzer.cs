@@ -49,6 +49,9 @@ public sealed class ScalarLifetimeAnalyzer : DiagnosticAnalyzer
     private static string ParameterTypeName(ITypeSymbol type) =>
         type is IArrayTypeSymbol array ? ParameterTypeName(array.ElementType) + "[" + new string(',', array.Rank - 1) + "]" : type.MetadataName;
 
+    /// <summary>The members a module or optimizer is called through, from its base type.</summary>
+    private static readonly string[] ReachedLater = { "forward", "step" };
+
     /// <inheritdoc />
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
 
@@ -73,7 +76,7 @@ public sealed class ScalarLifetimeAnalyzer : DiagnosticAnalyzer
             bool Makes(IMethodSymbol? method) => method?.ContainingAssembly?.Name == "TorchSharp" && makers.Contains(Key(method));
             // A TorchSharp module or optimizer reached through a base type's forward or step (call(x), step()).
             // (the most derived forward or step decides: a subclass that overrides it outside TorchSharp is not flagged).
-            bool MakesLater(ITypeSymbol? type) => new[] { "forward", "step" }.Any(name =>
+            bool MakesLater(ITypeSymbol? type) => ReachedLater.Any(name =>
             {
                 for (INamedTypeSymbol? t = (type as INamedTypeSymbol)?.OriginalDefinition; t is not null; t = t.BaseType?.OriginalDefinition)
                 {
