@@ -142,9 +142,10 @@ public sealed class ScalarLifetimeAnalyzerTests
         Assert.AreEqual("A number becomes a native TorchSharp temporary", ScalarLifetimeAnalyzer.Rule.Title.ToString());
         Assert.AreEqual("Reliability", ScalarLifetimeAnalyzer.Rule.Category);
         (_, ImmutableArray<Diagnostic> found) = Analyzed("""
-            static Tensor M(Tensor x, Tensor y)
+            static Tensor M(Tensor x, Tensor y, TorchSharp.Modules.Parameter[] p)
             {
                 var relu = nn.LeakyReLU();
+                var adam = optim.Adam(p);
                 return x.clamp_min(0.5) + y;
             }
             """);
@@ -152,6 +153,7 @@ public sealed class ScalarLifetimeAnalyzerTests
         CollectionAssert.AreEqual(new[]
         {
             "'nn.LeakyReLU()' makes a TorchSharp Scalar inside TorchSharp (the forward or step of LeakyReLU converts a number itself) that nothing keeps alive during the native call; use a module or optimizer that keeps its Scalars",
+            "'optim.Adam(p)' makes a TorchSharp Scalar inside TorchSharp (the forward or step of Adam converts a number itself) that nothing keeps alive during the native call; use SoftRound.Tf.Optim.Adam, which keeps them (the same steps)",
             "'x.clamp_min(0.5) + y' makes a TorchSharp Scalar inside TorchSharp (TorchSharp.torch+Tensor.op_Addition(Tensor,Tensor) converts a number itself) that nothing keeps alive during the native call; pass every Scalar, kept, to an overload that takes it (a.add(b, one), x.mul(s))",
             "'0.5' makes a TorchSharp Scalar that nothing keeps alive during the native call; write 'using Scalar s = (...).ToScalar();' and pass s",
         }, messages);

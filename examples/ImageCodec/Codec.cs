@@ -8,6 +8,7 @@ using SoftRound.Tf.Entropy;
 using SoftRound.Tf.Performance;
 using TorchSharp;
 using TorchSharp.Modules;
+using Adam = SoftRound.Tf.Optim.Adam;
 
 namespace ImageCodec;
 

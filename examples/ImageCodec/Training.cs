@@ -8,6 +8,7 @@ using TorchSharp;
 using SoftRound.Tf.Performance;
 using static TorchSharp.torch;
 using SoftRound.Tf.Compression;
+using SoftRound.Tf.Optim;
 
 namespace ImageCodec;
 

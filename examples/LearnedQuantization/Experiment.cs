@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using SoftRound.Tf.Optim;
 using Spectre.Console;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -42,7 +43,7 @@ public static class Experiment
     {
         manual_seed((long)seed);
         using var model = new Autoencoder(LatentScale);
-        using var optimizer = optim.Adam(model.parameters(), 3e-3);
+        using var optimizer = new Adam(model.parameters(), 3e-3);
         using var order = new Generator(seed);
         var losses = new double[epochs];
         long step = 0;

@@ -48,7 +48,8 @@ public sealed class Method
             new Method("soft_round + noise (T: 0.3 → 0.2)", (z, step) =>
             {
                 double a = alpha.at(step);
-                return SoftRoundOps.soft_round_conditional_mean(SoftRoundOps.soft_round(z, a) + (rand_like(z) - 0.5), a);
+                using Scalar one = 1.ToScalar(), half = 0.5.ToScalar();
+                return SoftRoundOps.soft_round_conditional_mean(SoftRoundOps.soft_round(z, a).add(rand_like(z).sub(half), one), a);
             }, z => z.round()),
         };
     }

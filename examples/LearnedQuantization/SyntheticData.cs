@@ -14,12 +14,14 @@ public static class SyntheticData
     {
         using var generator = new Generator(seed);
         using var scope = NewDisposeScope();
-        Tensor mixing = randn(new long[] { 3, 16 }, generator: generator) * 1.5;
-        Tensor bias = rand(new long[] { 16 }, generator: generator) * 6.28;
+        using Scalar one = 1.ToScalar(), mixingScale = 1.5.ToScalar(), phase = 6.28.ToScalar(), width = 3.ToScalar(), offset = 1.5.ToScalar(), noise = 0.02.ToScalar();
+        Tensor mixing = randn(new long[] { 3, 16 }, generator: generator).mul(mixingScale);
+        Tensor bias = rand(new long[] { 16 }, generator: generator).mul(phase);
         Tensor Draw(int n)
         {
-            Tensor s = rand(new long[] { n, 3 }, generator: generator) * 3 - 1.5;
-            return (s.matmul(mixing) + bias).sin() + randn(new long[] { n, 16 }, generator: generator) * 0.02;
+            // s uniform on [−1.5, 1.5): rand·3 − 1.5.
+            Tensor s = rand(new long[] { n, 3 }, generator: generator).mul(width).sub(offset);
+            return s.matmul(mixing).add(bias, one).sin().add(randn(new long[] { n, 16 }, generator: generator).mul(noise), one);
         }
         return (Draw(trainSize).MoveToOuterDisposeScope(), Draw(testSize).MoveToOuterDisposeScope());
     }

@@ -7,6 +7,7 @@ using Spectre.Console;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Adam = SoftRound.Tf.Optim.Adam;
 
 namespace QuantizationAwareTraining;
 
@@ -126,7 +127,7 @@ public sealed class Experiment(FashionMnist train, FashionMnist test, ulong seed
     {
         ProgressTask task = progress.AddTask(Markup.Escape(label), maxValue: epochs * (train.Count / BatchSize));
         model.train();
-        var optimizer = optim.Adam(model.parameters(), learningRate);
+        using var optimizer = new Adam(model.parameters(), learningRate);
         long steps = epochs * (train.Count / BatchSize), step = 0;
         var generator = new Generator(seed);
         for (int epoch = 0; epoch < epochs; epoch++)

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.IO.Compression;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace QuantizationAwareTraining;
@@ -24,7 +25,8 @@ public sealed record FashionMnist(Tensor Images, Tensor Labels)
         byte[] images = Read(Path.Combine(folder, $"{prefix}-images-idx3-ubyte.gz"), 2051, out int n, out int rows, out int columns);
         byte[] labels = Read(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte.gz"), 2049, out int m, out _, out _);
         if (n != m || rows != 28 || columns != 28) throw new InvalidDataException($"{prefix}: {n} images of {rows}×{columns} and {m} labels.");
-        Tensor x = tensor(images, ScalarType.Byte).reshape(n, 1, 28, 28).to(ScalarType.Float32).div_(255);
+        using Scalar full = 255.ToScalar();
+        Tensor x = tensor(images, ScalarType.Byte).reshape(n, 1, 28, 28).to(ScalarType.Float32).div_(full);
         Tensor y = tensor(labels, ScalarType.Byte).to(ScalarType.Int64);
         return new FashionMnist(x, y);
     }

@@ -1,0 +1,219 @@
+using System;
+using System.IO;
+using System.Linq;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Tests.Helpers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using KeptAdam = SoftRound.Tf.Optim.Adam;
+
+namespace SoftRound.Tf.Tests.Optim;
+
+[TestClass]
+public sealed class AdamTests
+{
+    private static Parameter[] Parameters(int seed)
+    {
+        var g = new Generator((ulong)seed);
+        return new[] { new Parameter(randn(new long[] { 3, 4 }, generator: g)), new Parameter(randn(new long[] { 5 }, generator: g)), new Parameter(randn(new long[] { 2 }, generator: g)) };
+    }
+
+    /// <summary>Σ cos(3θ)·θ² over the first two parameters (the last is left without a gradient).</summary>
+    private static Tensor Loss(Parameter[] parameters) => parameters.Take(2).Select(p => ((p * 3).cos() * p * p).sum()).Aggregate((a, b) => a - b.neg());
+
+    /// <summary>Steps of <paramref name="optimizer"/> on <see cref="Loss"/>.</summary>
+    private static void Steps(OptimizerHelper optimizer, Parameter[] parameters, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            Loss(parameters).backward();
+            optimizer.step();
+        }
+    }
+
+    private static void AssertIdentical(Parameter[] expected, Parameter[] actual)
+    {
+        for (int k = 0; k < expected.Length; k++) TensorAssert.Identical(expected[k], actual[k]);
+    }
+
+    [TestMethod]
+    [DataRow(0.0, false, false, DisplayName = "plain")]
+    [DataRow(0.1, false, false, DisplayName = "weight decay")]
+    [DataRow(0.0, true, false, DisplayName = "amsgrad")]
+    [DataRow(0.0, false, true, DisplayName = "maximize")]
+    [DataRow(0.05, true, true, DisplayName = "all three")]
+    public void Steps_AreTorchSharpsAdams_BitForBit_UnderItsSchedule(double weightDecay, bool amsgrad, bool maximize)
+    {
+        Parameter[] ours = Parameters(1), theirs = Parameters(1);
+        using var kept = new KeptAdam(ours, 0.05, 0.8, 0.99, 1e-6, weightDecay, amsgrad, maximize);
+        using var adam = optim.Adam(theirs, 0.05, 0.8, 0.99, 1e-6, weightDecay, amsgrad, maximize);
+        var ourDecay = optim.lr_scheduler.MultiStepLR(kept, new[] { 7 }, 0.1);
+        var theirDecay = optim.lr_scheduler.MultiStepLR(adam, new[] { 7 }, 0.1);
+        for (int i = 0; i < 12; i++)
+        {
+            Steps(kept, ours, 1);
+            Steps(adam, theirs, 1);
+            ourDecay.step();
+            theirDecay.step();
+        }
+        AssertIdentical(theirs, ours);
+        Assert.IsFalse(ours[0].eq(Parameters(1)[0]).all().item<bool>(), "the parameters moved");
+        TensorAssert.Identical(Parameters(1)[2], ours[2]);
+    }
+
+    [TestMethod]
+    public void TheOptions_ChangeTheSteps()
+    {
+        // Each option, on its own, moves the parameters elsewhere than the plain steps: none is ignored.
+        Parameter[] Run(Func<Parameter[], KeptAdam> make)
+        {
+            Parameter[] p = Parameters(6);
+            using KeptAdam optimizer = make(p);
+            Steps(optimizer, p, 6);
+            return p;
+        }
+        Parameter[] plain = Run(p => new KeptAdam(p, 0.05));
+        foreach ((string name, Func<Parameter[], KeptAdam> make) in new (string, Func<Parameter[], KeptAdam>)[]
+        {
+            ("beta1", p => new KeptAdam(p, 0.05, beta1: 0.5)), ("beta2", p => new KeptAdam(p, 0.05, beta2: 0.9)),
+            ("eps", p => new KeptAdam(p, 0.05, eps: 0.1)), ("weight_decay", p => new KeptAdam(p, 0.05, weight_decay: 0.5)),
+            ("amsgrad", p => new KeptAdam(p, 0.05, amsgrad: true)), ("maximize", p => new KeptAdam(p, 0.05, maximize: true)),
+        })
+        {
+            Parameter[] other = Run(make);
+            Assert.IsFalse(other[0].eq(plain[0]).all().item<bool>(), $"{name} changed nothing");
+        }
+    }
+
+    [TestMethod]
+    public void ParameterGroups_StepWithTheirOwnOptions_AsTorchSharpsAdam()
+    {
+        Parameter[] ours = Parameters(7), theirs = Parameters(7);
+        KeptAdam.ParamGroup[] Groups(Parameter[] p) => new[]
+        {
+            new KeptAdam.ParamGroup(p.Take(1), lr: 0.02, beta1: 0.7, amsgrad: true),
+            new KeptAdam.ParamGroup(p.Skip(1), lr: 0.1, weight_decay: 0.2, maximize: true),
+        };
+        using var kept = new KeptAdam(Groups(ours), 0.05);
+        using var adam = optim.Adam(Groups(theirs), 0.05);
+        Steps(kept, ours, 9);
+        Steps(adam, theirs, 9);
+        AssertIdentical(theirs, ours);
+    }
+
+    [TestMethod]
+    public void States_LoadEachWayBetweenThisAdamAndTorchSharps()
+    {
+        Parameter[] first = Parameters(2), second = Parameters(2), third = Parameters(2);
+        using var kept = new KeptAdam(first, 0.02, amsgrad: true);
+        Steps(kept, first, 5);
+        using var adam = optim.Adam(second, 0.02, amsgrad: true);
+        Steps(adam, second, 5);
+        var stream = new MemoryStream();
+        kept.save_state_dict(new BinaryWriter(stream));
+        stream.Position = 0;
+        using var loaded = optim.Adam(third, 0.02);
+        loaded.load_state_dict(new BinaryReader(stream));
+        using (no_grad()) for (int k = 0; k < third.Length; k++) third[k].copy_(first[k]);
+        Steps(loaded, third, 4);
+        Steps(kept, first, 4);
+        AssertIdentical(third, first);
+
+        var back = new MemoryStream();
+        adam.save_state_dict(new BinaryWriter(back));
+        back.Position = 0;
+        Parameter[] fourth = Parameters(2);
+        using var keptAgain = new KeptAdam(fourth, 0.02);
+        keptAgain.load_state_dict(new BinaryReader(back));
+        using (no_grad()) for (int k = 0; k < fourth.Length; k++) fourth[k].copy_(second[k]);
+        Steps(keptAgain, fourth, 4);
+        Steps(adam, second, 4);
+        AssertIdentical(second, fourth);
+    }
+
+    [TestMethod]
+    public void Step_GivesTheClosuresLoss()
+    {
+        Parameter[] parameters = Parameters(8);
+        using var kept = new KeptAdam(parameters, 0.01);
+        using var scope = NewDisposeScope();
+        double expected = Loss(parameters).item<float>();
+        Tensor loss = kept.step(() =>
+        {
+            kept.zero_grad();
+            Tensor value = Loss(parameters);
+            value.backward();
+            return value;
+        });
+        Assert.AreEqual(expected, loss.item<float>());
+        Assert.AreNotEqual(expected, Loss(parameters).item<float>(), "the step moved the parameters");
+    }
+
+    [TestMethod]
+    [DataRow("lr", double.NaN)]
+    [DataRow("lr", -1e-3)]
+    [DataRow("eps", double.PositiveInfinity)]
+    [DataRow("eps", -1e-8)]
+    [DataRow("weight_decay", -0.1)]
+    [DataRow("beta1", 1.0)]
+    [DataRow("beta1", -0.1)]
+    [DataRow("beta2", double.NaN)]
+    [DataRow("beta2", 1.5)]
+    public void Constructors_RefuseAnOptionOutOfRange_NamingIt(string name, double value)
+    {
+        double Or(string option, double fallback) => option == name ? value : fallback;
+        Parameter[] parameters = Parameters(9);
+        foreach (Func<KeptAdam> make in new Func<KeptAdam>[]
+        {
+            () => new KeptAdam(parameters, Or("lr", 1e-3), Or("beta1", 0.9), Or("beta2", 0.999), Or("eps", 1e-8), Or("weight_decay", 0)),
+            () => new KeptAdam(new[] { new KeptAdam.ParamGroup(parameters) }, Or("lr", 1e-3), Or("beta1", 0.9), Or("beta2", 0.999), Or("eps", 1e-8), Or("weight_decay", 0)),
+        })
+        {
+            var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => make());
+            Assert.AreEqual(name, error.ParamName);
+            StringAssert.StartsWith(error.Message, $"Adam: {name} must be");
+            StringAssert.Contains(error.Message, $"it is {value}");
+        }
+        // The refused optimizers are finalized without disposing a state they never made (TorchSharp's Dispose would
+        // throw on the finalizer thread and end the process).
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+    }
+
+    [TestMethod]
+    public void Constructors_RefuseNull()
+    {
+        Assert.AreEqual("parameters", Assert.ThrowsExactly<ArgumentNullException>(() => new KeptAdam((Parameter[])null!)).ParamName);
+        Assert.AreEqual("groups", Assert.ThrowsExactly<ArgumentNullException>(() => new KeptAdam((KeptAdam.ParamGroup[])null!)).ParamName);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+    }
+
+    [TestMethod]
+    public void Step_RefusesAGroupWithAnOptionOutOfRange_WithNoParameterMoved()
+    {
+        Parameter[] parameters = Parameters(3);
+        using var kept = new KeptAdam(new[] { new KeptAdam.ParamGroup(parameters.Take(1), lr: 0.01), new KeptAdam.ParamGroup(parameters.Skip(1), beta2: 1.0) });
+        Tensor[] before = parameters.Select(p => p.detach().clone()).ToArray();
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Steps(kept, parameters, 1));
+        Assert.AreEqual("beta2", error.ParamName);
+        StringAssert.StartsWith(error.Message, "Adam.step: beta2 (parameter group 1) must be in [0, 1); it is 1.");
+        for (int k = 0; k < parameters.Length; k++) TensorAssert.Identical(before[k], parameters[k]);
+    }
+
+    [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void Steps_LeaveNoTensorBehind(bool amsgrad)
+    {
+        Parameter[] parameters = Parameters(4);
+        using var kept = new KeptAdam(parameters, 0.01, amsgrad: amsgrad, weight_decay: 0.1, maximize: true);
+        Steps(kept, parameters, 2);
+        long before = LiveTensors.Count();
+        Steps(kept, parameters, 3);
+        Assert.AreEqual(before, LiveTensors.Count());
+    }
+}
