@@ -65,6 +65,22 @@ public sealed class AdamTests
     }
 
     [TestMethod]
+    public void TheEdgesOfTheOptionsRanges_AreTaken_AsTorchSharpTakesThem()
+    {
+        // β = 0 (no averaging), ε = 0 and lr = 0 are in range.
+        Parameter[] ours = Parameters(10), theirs = Parameters(10);
+        using var kept = new KeptAdam(ours, 0.05, beta1: 0, beta2: 0, eps: 0);
+        using var adam = optim.Adam(theirs, 0.05, beta1: 0, beta2: 0, eps: 0);
+        Steps(kept, ours, 4);
+        Steps(adam, theirs, 4);
+        AssertIdentical(theirs, ours);
+        Parameter[] still = Parameters(10);
+        using var idle = new KeptAdam(still, 0);
+        Steps(idle, still, 2);
+        AssertIdentical(Parameters(10), still);
+    }
+
+    [TestMethod]
     public void TheOptions_ChangeTheSteps()
     {
         // Each option, on its own, moves the parameters elsewhere than the plain steps: none is ignored.
@@ -186,7 +202,9 @@ public sealed class AdamTests
     [TestMethod]
     public void Constructors_RefuseNull()
     {
-        Assert.AreEqual("parameters", Assert.ThrowsExactly<ArgumentNullException>(() => new KeptAdam((Parameter[])null!)).ParamName);
+        var error = Assert.ThrowsExactly<ArgumentNullException>(() => new KeptAdam((Parameter[])null!));
+        Assert.AreEqual("parameters", error.ParamName);
+        StringAssert.StartsWith(error.Message, "Adam: parameters is null.");
         Assert.AreEqual("groups", Assert.ThrowsExactly<ArgumentNullException>(() => new KeptAdam((KeptAdam.ParamGroup[])null!)).ParamName);
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -202,6 +220,25 @@ public sealed class AdamTests
         Assert.AreEqual("beta2", error.ParamName);
         StringAssert.StartsWith(error.Message, "Adam.step: beta2 (parameter group 1) must be in [0, 1); it is 1.");
         for (int k = 0; k < parameters.Length; k++) TensorAssert.Identical(before[k], parameters[k]);
+    }
+
+    [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void Dispose_FreesTheState(bool groups)
+    {
+        Parameter[] parameters = Parameters(11);
+        long before = LiveTensors.Count();
+        var kept = groups ? new KeptAdam(new[] { new KeptAdam.ParamGroup(parameters) }, 0.01, amsgrad: true) : new KeptAdam(parameters, 0.01, amsgrad: true);
+        Steps(kept, parameters, 2);
+        foreach (Parameter p in parameters) p.grad?.Dispose();
+        foreach (Parameter p in parameters) p.grad = null;
+        Assert.IsTrue(Tensor.TotalCount > before, "the optimizer holds a state");
+        kept.Dispose();
+        long after = LiveTensors.Count();
+        // Alive while counted: a finalized optimizer's state would be freed by the collector instead.
+        GC.KeepAlive(kept);
+        Assert.AreEqual(before, after);
     }
 
     [TestMethod]

@@ -7,7 +7,7 @@
 # the kernels' thread pool, reading values), allocator (NativeAllocator alone), quantization, onnx, mkldnn (oneDNN's
 # switch and its check), codec (the ImageCodec example's file formats, image handling, training checkpoints, widening and
 # latent refinement), analyzers (eng/analyzers' rule; its member list is checked against TorchSharp's IL by a test),
-# all. The report (HTML and JSON) lands
+# optim (Adam with kept Scalars), all. The report (HTML and JSON) lands
 # in StrykerOutput/<date>/reports/ under SoftRound.Tf.Tests/. Not part of .ci/run: an area takes minutes on 2 cores.
 # Surviving mutants that are equivalent (no test can tell them apart) are listed, with why, in EQUIVALENT.md beside
 # this script.
@@ -44,8 +44,10 @@ case "$area" in
   analyzers) globs=("**/ScalarLifetimeAnalyzer.cs")
              project=SoftRound.Tf.Analyzers.csproj
              filter="FullyQualifiedName~Analyzers" ;;
+  optim)     globs=("**/Optim/*.cs")
+             filter="$filter&FullyQualifiedName~Optim" ;;
   all)       globs=("**/*.cs") ;;
-  *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|entropy|compression|performance|allocator|quantization|onnx|mkldnn|codec|analyzers|all [Stryker options]" >&2; exit 2 ;;
+  *) echo "usage: bash eng/mutation/mutation.sh formulas|kernels|internals|ops|layers|entropy|compression|performance|allocator|quantization|onnx|mkldnn|codec|analyzers|optim|all [Stryker options]" >&2; exit 2 ;;
 esac
 
 dotnet tool restore > /dev/null
