@@ -146,6 +146,7 @@ public sealed class ScalarLifetimeAnalyzerTests
             {
                 var relu = nn.LeakyReLU();
                 var adam = optim.Adam(p);
+                var sgd = optim.SGD(p, 0.1);
                 return x.clamp_min(0.5) + y;
             }
             """);
@@ -154,6 +155,7 @@ public sealed class ScalarLifetimeAnalyzerTests
         {
             "'nn.LeakyReLU()' makes a TorchSharp Scalar inside TorchSharp (the forward or step of LeakyReLU converts a number itself) that nothing keeps alive during the native call; use a module or optimizer that keeps its Scalars",
             "'optim.Adam(p)' makes a TorchSharp Scalar inside TorchSharp (the forward or step of Adam converts a number itself) that nothing keeps alive during the native call; use SoftRound.Tf.Optim.Adam, which keeps them (the same steps)",
+            "'optim.SGD(p, 0.1)' makes a TorchSharp Scalar inside TorchSharp (the forward or step of SGD converts a number itself) that nothing keeps alive during the native call; use SoftRound.Tf.Optim.SGD, which keeps them (the same steps)",
             "'x.clamp_min(0.5) + y' makes a TorchSharp Scalar inside TorchSharp (TorchSharp.torch+Tensor.op_Addition(Tensor,Tensor) converts a number itself) that nothing keeps alive during the native call; pass every Scalar, kept, to an overload that takes it (a.add(b, one), x.mul(s))",
             "'0.5' makes a TorchSharp Scalar that nothing keeps alive during the native call; write 'using Scalar s = (...).ToScalar();' and pass s",
         }, messages);

@@ -7,38 +7,13 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using KeptAdam = SoftRound.Tf.Optim.Adam;
+using static SoftRound.Tf.Tests.Optim.OptimizerRuns;
 
 namespace SoftRound.Tf.Tests.Optim;
 
 [TestClass]
 public sealed class AdamTests
 {
-    private static Parameter[] Parameters(int seed)
-    {
-        var g = new Generator((ulong)seed);
-        return new[] { new Parameter(randn(new long[] { 3, 4 }, generator: g)), new Parameter(randn(new long[] { 5 }, generator: g)), new Parameter(randn(new long[] { 2 }, generator: g)) };
-    }
-
-    /// <summary>Σ cos(3θ)·θ² over the first two parameters (the last is left without a gradient).</summary>
-    private static Tensor Loss(Parameter[] parameters) => parameters.Take(2).Select(p => ((p * 3).cos() * p * p).sum()).Aggregate((a, b) => a - b.neg());
-
-    /// <summary>Steps of <paramref name="optimizer"/> on <see cref="Loss"/>.</summary>
-    private static void Steps(OptimizerHelper optimizer, Parameter[] parameters, int count)
-    {
-        for (int i = 0; i < count; i++)
-        {
-            using var scope = NewDisposeScope();
-            optimizer.zero_grad();
-            Loss(parameters).backward();
-            optimizer.step();
-        }
-    }
-
-    private static void AssertIdentical(Parameter[] expected, Parameter[] actual)
-    {
-        for (int k = 0; k < expected.Length; k++) TensorAssert.Identical(expected[k], actual[k]);
-    }
-
     [TestMethod]
     [DataRow(0.0, false, false, DisplayName = "plain")]
     [DataRow(0.1, false, false, DisplayName = "weight decay")]

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;
-using static SoftRound.Tf.Internals.KeptScalars;
 using static TorchSharp.torch;
 
 namespace SoftRound.Tf.Optim;
@@ -38,7 +37,7 @@ public sealed class Adam : TorchSharp.Modules.Adam
     /// </exception>
     public Adam(IEnumerable<Parameter> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
         double weight_decay = 0, bool amsgrad = false, bool maximize = false)
-        : base(Checked(parameters, nameof(parameters), lr, beta1, beta2, eps, weight_decay), lr, beta1, beta2, eps, weight_decay, amsgrad, maximize) => constructed = true;
+        : base(AdamMoments.Checked(nameof(Adam), parameters, nameof(parameters), lr, beta1, beta2, eps, weight_decay), lr, beta1, beta2, eps, weight_decay, amsgrad, maximize) => constructed = true;
 
     /// <summary>
     /// Adam over parameter <paramref name="groups"/> (each with its own options, the others taken from these), as
@@ -48,7 +47,7 @@ public sealed class Adam : TorchSharp.Modules.Adam
     /// <exception cref="ArgumentOutOfRangeException">As the other constructor.</exception>
     public Adam(IEnumerable<ParamGroup> groups, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
         double weight_decay = 0, bool amsgrad = false, bool maximize = false)
-        : base(Checked(groups, nameof(groups), lr, beta1, beta2, eps, weight_decay), lr, beta1, beta2, eps, weight_decay, amsgrad, maximize) => constructed = true;
+        : base(AdamMoments.Checked(nameof(Adam), groups, nameof(groups), lr, beta1, beta2, eps, weight_decay), lr, beta1, beta2, eps, weight_decay, amsgrad, maximize) => constructed = true;
 
     /// <summary>One step of every parameter with a gradient, as <c>torch.optim.Adam.step</c>; the closure's loss, if given.</summary>
     /// <exception cref="ArgumentOutOfRangeException">
@@ -60,7 +59,7 @@ public sealed class Adam : TorchSharp.Modules.Adam
         for (int i = 0; i < _parameter_groups.Count; i++)
         {
             var options = (Options)_parameter_groups[i].Options;
-            Check($"{nameof(Adam)}.{nameof(step)}", $"parameter group {i}", options.LearningRate!.Value, options.beta1!.Value, options.beta2!.Value, options.eps!.Value, options.weight_decay!.Value);
+            AdamMoments.Check($"{nameof(Adam)}.{nameof(step)}", $"parameter group {i}", options.LearningRate!.Value, options.beta1!.Value, options.beta2!.Value, options.eps!.Value, options.weight_decay!.Value);
         }
         return _step<ParamGroup>(Step, closure);
     }
@@ -68,30 +67,18 @@ public sealed class Adam : TorchSharp.Modules.Adam
     private void Step(ParamGroup group)
     {
         var options = (Options)group.Options;
-        double beta1 = options.beta1!.Value, beta2 = options.beta2!.Value, decay = options.weight_decay!.Value, lr = options.LearningRate!.Value;
-        bool amsgrad = options.amsgrad!.Value, maximize = options.maximize!.Value;
-        using Scalar b1 = beta1.ToScalar(), b2 = beta2.ToScalar(), rest1 = (1 - beta1).ToScalar(), rest2 = (1 - beta2).ToScalar(),
-            eps = options.eps!.Value.ToScalar(), weightDecay = decay.ToScalar();
+        double decay = options.weight_decay!.Value;
+        using var moments = new AdamMoments(options.LearningRate!.Value, options.beta1!.Value, options.beta2!.Value, options.eps!.Value, options.amsgrad!.Value);
+        using Scalar weightDecay = decay.ToScalar();
         foreach (Parameter param in group.Parameters)
         {
             var state = (State)_state[param.Handle];
             Tensor? grad = param.grad;
             if (grad is null) continue;
-            if (maximize) grad = grad.neg();
+            if (options.maximize!.Value) grad = grad.neg();
             state.step += 1;
-            double correction1 = 1 - Math.Pow(beta1, state.step), correction2 = 1 - Math.Pow(beta2, state.step);
             if (decay != 0) grad = grad.add(param, weightDecay);
-            state.exp_avg.mul_(b1).add_(grad, rest1);
-            state.exp_avg_sq.mul_(b2).addcmul_(grad, grad.conj(), rest2);
-            if (amsgrad)
-            {
-                Tensor old = state.max_exp_avg_sq;
-                state.max_exp_avg_sq = maximum(old, state.exp_avg_sq).DetachFromDisposeScope();
-                old.Dispose();
-            }
-            using Scalar root = Math.Sqrt(correction2).ToScalar(), size = (-(lr / correction1)).ToScalar();
-            Tensor denominator = (amsgrad ? state.max_exp_avg_sq : state.exp_avg_sq).sqrt().div(root).add_(eps, One);
-            param.addcdiv_(state.exp_avg, denominator, size);
+            moments.Step(param, grad, state.step, state.exp_avg, state.exp_avg_sq, ref state.max_exp_avg_sq);
         }
     }
 
@@ -103,21 +90,5 @@ public sealed class Adam : TorchSharp.Modules.Adam
     protected override void Dispose(bool disposing)
     {
         if (constructed) base.Dispose(disposing);
-    }
-
-    private static T Checked<T>(T items, string parameter, double lr, double beta1, double beta2, double eps, double weightDecay) where T : class
-    {
-        if (items is null) throw new ArgumentNullException(parameter, $"{nameof(Adam)}: {parameter} is null.");
-        Check(nameof(Adam), null, lr, beta1, beta2, eps, weightDecay);
-        return items;
-    }
-
-    private static void Check(string member, string? where, double lr, double beta1, double beta2, double eps, double weightDecay)
-    {
-        string At(string name) => where is null ? name : $"{name} ({where})";
-        foreach ((string name, double value) in new[] { ("lr", lr), ("eps", eps), ("weight_decay", weightDecay) })
-            if (!double.IsFinite(value) || value < 0) throw new ArgumentOutOfRangeException(name, value, $"{member}: {At(name)} must be finite and at least 0; it is {value}.");
-        foreach ((string name, double value) in new[] { ("beta1", beta1), ("beta2", beta2) })
-            if (!(value >= 0 && value < 1)) throw new ArgumentOutOfRangeException(name, value, $"{member}: {At(name)} must be in [0, 1); it is {value}.");
     }
 }

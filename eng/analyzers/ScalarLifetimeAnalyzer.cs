@@ -100,7 +100,7 @@ public sealed class ScalarLifetimeAnalyzer : DiagnosticAnalyzer
                 if (Makes(method))
                     operation.ReportDiagnostic(Diagnostic.Create(Rule, op.Syntax.GetLocation(), op.Syntax.ToString(), "Scalar inside TorchSharp (" + Key(method!) + " converts a number itself)", "pass every Scalar, kept, to an overload that takes it (a.add(b, one), x.mul(s))"));
                 else if (MakesLater(made))
-                    operation.ReportDiagnostic(Diagnostic.Create(Rule, op.Syntax.GetLocation(), op.Syntax.ToString(), "Scalar inside TorchSharp (the forward or step of " + made!.Name + " converts a number itself)", made.Name == "Adam" ? "use SoftRound.Tf.Optim.Adam, which keeps them (the same steps)" : "use a module or optimizer that keeps its Scalars"));
+                    operation.ReportDiagnostic(Diagnostic.Create(Rule, op.Syntax.GetLocation(), op.Syntax.ToString(), "Scalar inside TorchSharp (the forward or step of " + made!.Name + " converts a number itself)", made.Name is "Adam" or "AdamW" or "SGD" ? "use SoftRound.Tf.Optim." + made.Name + ", which keeps them (the same steps)" : "use a module or optimizer that keeps its Scalars"));
             }, OperationKind.Binary, OperationKind.CompoundAssignment, OperationKind.Invocation, OperationKind.ObjectCreation, OperationKind.PropertyReference);
         });
     }
