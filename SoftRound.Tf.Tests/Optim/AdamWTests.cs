@@ -115,11 +115,13 @@ public sealed class AdamWTests
     }
 
     [TestMethod]
-    public void Steps_LeaveNoTensorBehind_AndDisposeFreesTheState()
+    [DataRow(false)]
+    [DataRow(true)]
+    public void Steps_LeaveNoTensorBehind_AndDisposeFreesTheState(bool groups)
     {
         Parameter[] parameters = Parameters(4);
         long start = LiveTensors.Count();
-        var kept = new KeptAdamW(parameters, 0.01, weight_decay: 0.1, amsgrad: true);
+        var kept = groups ? new KeptAdamW(new[] { new KeptAdamW.ParamGroup(parameters) }, 0.01, weight_decay: 0.1, amsgrad: true) : new KeptAdamW(parameters, 0.01, weight_decay: 0.1, amsgrad: true);
         Steps(kept, parameters, 2);
         long before = LiveTensors.Count();
         Steps(kept, parameters, 3);

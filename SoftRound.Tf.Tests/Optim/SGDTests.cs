@@ -140,11 +140,13 @@ public sealed class SGDTests
     }
 
     [TestMethod]
-    public void Steps_LeaveNoTensorBehind_AndDisposeFreesTheState()
+    [DataRow(false)]
+    [DataRow(true)]
+    public void Steps_LeaveNoTensorBehind_AndDisposeFreesTheState(bool groups)
     {
         Parameter[] parameters = Parameters(4);
         long start = LiveTensors.Count();
-        var kept = new KeptSGD(parameters, 0.01, momentum: 0.9, weight_decay: 0.1, nesterov: true);
+        var kept = groups ? new KeptSGD(new[] { new KeptSGD.ParamGroup(parameters, 0.01, momentum: 0.9, weight_decay: 0.1, nesterov: true) }, 0.01) : new KeptSGD(parameters, 0.01, momentum: 0.9, weight_decay: 0.1, nesterov: true);
         Steps(kept, parameters, 2);
         long before = LiveTensors.Count();
         Steps(kept, parameters, 3);
