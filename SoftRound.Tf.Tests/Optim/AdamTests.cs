@@ -25,18 +25,7 @@ public sealed class AdamTests
         Parameter[] ours = Parameters(1), theirs = Parameters(1);
         using var kept = new KeptAdam(ours, 0.05, 0.8, 0.99, 1e-6, weightDecay, amsgrad, maximize);
         using var adam = optim.Adam(theirs, 0.05, 0.8, 0.99, 1e-6, weightDecay, amsgrad, maximize);
-        var ourDecay = optim.lr_scheduler.MultiStepLR(kept, new[] { 7 }, 0.1);
-        var theirDecay = optim.lr_scheduler.MultiStepLR(adam, new[] { 7 }, 0.1);
-        for (int i = 0; i < 12; i++)
-        {
-            Steps(kept, ours, 1);
-            Steps(adam, theirs, 1);
-            ourDecay.step();
-            theirDecay.step();
-        }
-        AssertIdentical(theirs, ours);
-        Assert.IsFalse(ours[0].eq(Parameters(1)[0]).all().item<bool>(), "the parameters moved");
-        TensorAssert.Identical(Parameters(1)[2], ours[2]);
+        AssertSameStepsUnderASchedule(kept, ours, adam, theirs, 1);
     }
 
     [TestMethod]
@@ -103,26 +92,11 @@ public sealed class AdamTests
         Steps(kept, first, 5);
         using var adam = optim.Adam(second, 0.02, amsgrad: true);
         Steps(adam, second, 5);
-        var stream = new MemoryStream();
-        kept.save_state_dict(new BinaryWriter(stream));
-        stream.Position = 0;
         using var loaded = optim.Adam(third, 0.02);
-        loaded.load_state_dict(new BinaryReader(stream));
-        using (no_grad()) for (int k = 0; k < third.Length; k++) third[k].copy_(first[k]);
-        Steps(loaded, third, 4);
-        Steps(kept, first, 4);
-        AssertIdentical(third, first);
-
-        var back = new MemoryStream();
-        adam.save_state_dict(new BinaryWriter(back));
-        back.Position = 0;
+        AssertResumes(kept, first, loaded, third);
         Parameter[] fourth = Parameters(2);
         using var keptAgain = new KeptAdam(fourth, 0.02);
-        keptAgain.load_state_dict(new BinaryReader(back));
-        using (no_grad()) for (int k = 0; k < fourth.Length; k++) fourth[k].copy_(second[k]);
-        Steps(keptAgain, fourth, 4);
-        Steps(adam, second, 4);
-        AssertIdentical(second, fourth);
+        AssertResumes(adam, second, keptAgain, fourth);
     }
 
     [TestMethod]

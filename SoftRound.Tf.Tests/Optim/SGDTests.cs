@@ -27,18 +27,7 @@ public sealed class SGDTests
         Parameter[] ours = Parameters(1), theirs = Parameters(1);
         using var kept = new KeptSGD(ours, 0.02, momentum, dampening, weightDecay, nesterov, maximize);
         using var sgd = optim.SGD(theirs, 0.02, momentum, dampening, weightDecay, nesterov, maximize);
-        var ourDecay = optim.lr_scheduler.MultiStepLR(kept, new[] { 7 }, 0.1);
-        var theirDecay = optim.lr_scheduler.MultiStepLR(sgd, new[] { 7 }, 0.1);
-        for (int i = 0; i < 12; i++)
-        {
-            Steps(kept, ours, 1);
-            Steps(sgd, theirs, 1);
-            ourDecay.step();
-            theirDecay.step();
-        }
-        AssertIdentical(theirs, ours);
-        Assert.IsTrue(Differ(ours, Parameters(1)), "the parameters moved");
-        TensorAssert.Identical(Parameters(1)[2], ours[2]);
+        AssertSameStepsUnderASchedule(kept, ours, sgd, theirs, 1);
     }
 
     [TestMethod]
@@ -73,15 +62,8 @@ public sealed class SGDTests
         Steps(kept, ours, 5);
         Steps(sgd, theirs, 5);
         AssertIdentical(theirs, ours);
-        var stream = new MemoryStream();
-        sgd.save_state_dict(new BinaryWriter(stream));
-        stream.Position = 0;
         using var loaded = new KeptSGD(Groups(resumed), 0.01);
-        loaded.load_state_dict(new BinaryReader(stream));
-        using (no_grad()) for (int k = 0; k < resumed.Length; k++) resumed[k].copy_(theirs[k]);
-        Steps(loaded, resumed, 4);
-        Steps(sgd, theirs, 4);
-        AssertIdentical(theirs, resumed);
+        AssertResumes(sgd, theirs, loaded, resumed);
     }
 
     [TestMethod]
