@@ -17,6 +17,7 @@ using SoftRound.Tf.Performance;
 //   decompress  in.srz out.png (the weights of the level the file records, or --weights)
 //   train       trains one model; sweep trains every quantizer at several λ and seeds
 //   compare     before.csv after.csv: the BD-rate and BD-PSNR of each method's curve in one eval output against the other's
+//   average     a.srzw b.srzw … --output soup.srzw: the mean of trained models' weights (runs from one start)
 // Errors in the input (a missing file, a file that is not an image or not an .srz made by these weights, a damaged
 // file) print one line and exit with code 2.
 string here = AppContext.BaseDirectory;
@@ -64,7 +65,10 @@ var before = new Argument<FileInfo>("before") { Description = "An rd.csv eval wr
 var after = new Argument<FileInfo>("after") { Description = "Another rd.csv, of the same images." };
 var compare = new Command("compare", "BD-rate and BD-PSNR of each method's curve in one rd.csv against the same method's curve in another (weights before and after a change).") { before, after };
 
-var root = new RootCommand("A learned image codec: the factorized prior and hyperprior models of Ballé et al. 2018 and Minnen et al., on SoftRound.Tf.") { eval, compress, decompress, train, sweep, compare };
+var averaged = new Argument<FileInfo[]>("weights") { Description = "Two or more weights files of one configuration (runs fine-tuned from one start).", Arity = ArgumentArity.OneOrMore };
+var average = new Command("average", "Average the weights of trained models (a model soup) into one weights file; the coding tables rebuilt.") { averaged, outputWeights };
+
+var root = new RootCommand("A learned image codec: the factorized prior and hyperprior models of Ballé et al. 2018 and Minnen et al., on SoftRound.Tf.") { eval, compress, decompress, train, sweep, compare, average };
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
@@ -126,6 +130,20 @@ try
         Console.WriteLine($"The bits each curve of {testFile} saves (−) against the same method's curve of {anchorFile}");
         Console.WriteLine("at the same quality, and the PSNR it gains (+) at the same rate, over the range both");
         Console.WriteLine("cover (PCHIP); n/a: they do not overlap.");
+        return 0;
+    }
+    if (command == average)
+    {
+        FileInfo[] files = parsed.GetValue(averaged)!;
+        if (files.Length < 2)
+        {
+            Console.Error.WriteLine($"error: average needs two or more weights files; got {files.Length}.");
+            return 2;
+        }
+        (CompressionModel soup, ModelFile.Config config) = WeightAveraging.Average(files.Select(f => f.FullName).ToArray());
+        FileInfo target = parsed.GetValue(outputWeights)!;
+        ModelFile.Save(soup, config, target.FullName);
+        Console.WriteLine($"{files.Length} models averaged ({Evaluation.Label(config.Architecture)}, N = {config.N}, M = {config.M}, λ = {Number(config.Lambda)}, {Number(config.Steps)} steps recorded) into {target.FullName}");
         return 0;
     }
     if (command == eval)
