@@ -38,7 +38,7 @@ case "$area" in
              filter="$filter&FullyQualifiedName~NativeAllocator" ;;
   mkldnn)    globs=("**/Performance/MkldnnBackend.cs" "**/Performance/MkldnnCheck.cs")
              filter="$filter&FullyQualifiedName~Mkldnn" ;;
-  codec)     globs=("**/SrzFile.cs" "**/ModelFile.cs" "**/Weights.cs" "**/Images.cs" "**/Sha256Trailer.cs" "**/Training.cs" "**/VariableRateHyperprior.cs" "**/Evaluation.cs" "**/Codec.cs" "**/Widening.cs")
+  codec)     globs=("**/SrzFile.cs" "**/ModelFile.cs" "**/Weights.cs" "**/Images.cs" "**/Sha256Trailer.cs" "**/Training.cs" "**/VariableRateHyperprior.cs" "**/Evaluation.cs" "**/Codec.cs" "**/Widening.cs" "**/WeightAveraging.cs")
              project=ImageCodec.csproj
              filter="FullyQualifiedName~Examples.ImageCodec&TestCategory!=Training&FullyQualifiedName!~Committed" ;;
   analyzers) globs=("**/ScalarLifetimeAnalyzer.cs")

@@ -113,6 +113,7 @@ public sealed class WeightAveragingTests : WithoutOneDnn
     [TestMethod]
     public void FewerThanTwoFiles_AreRefused_NamingTheParameterAndTheCount()
     {
+        Assert.AreEqual("paths", Assert.ThrowsExactly<ArgumentNullException>(() => WeightAveraging.Average(null!)).ParamName);
         string a = Saved(Joint, 1, "one.srzw");
         var e = Assert.ThrowsExactly<ArgumentException>(() => WeightAveraging.Average(new[] { a }));
         Assert.AreEqual("paths", e.ParamName);
