@@ -53,7 +53,8 @@ var latent = new Option<int>("--m") { Description = $"M, the latents' channels (
 var crop = new Option<int>("--crop") { Description = $"Side of the square training crops, a multiple of 64 from 64 to {Training.MaxCrop} (photographs smaller than it are left out).", DefaultValueFactory = _ => Training.DefaultCrop };
 var batch = new Option<int>("--batch") { Description = $"Crops a step (1 to {Training.MaxBatch}).", DefaultValueFactory = _ => Training.DefaultBatch };
 var decoderMode = new Option<QuantizationMode?>("--decoder-mode") { Description = "Hyperprior models: give the synthesis ŷ made in this mode (RoundSt: rounded, as it will decode them) while the rate stays the training quantizer's." };
-var train = new Command("train", "Train one codec for R + λ·D on random crops (8 of 128×128 a step unless told).") { data, outputWeights, steps, lambda, mode, seed, architecture, init, threads, checkpointEvery, resume, noOneDnn, spikeFactor, learningRate, decoderMode, hidden, latent, crop, batch };
+var freezeAnalysis = new Option<bool>("--freeze-analysis") { Description = "Keep the analysis transforms (g_a, h_a) as --init has them and train the rest; with --mode RoundSt, the synthesis and entropy models learn the rounded latents they will code (\"soft then hard\" fine-tuning)." };
+var train = new Command("train", "Train one codec for R + λ·D on random crops (8 of 128×128 a step unless told).") { data, outputWeights, steps, lambda, mode, seed, architecture, init, threads, checkpointEvery, resume, noOneDnn, spikeFactor, learningRate, decoderMode, hidden, latent, crop, batch, freezeAnalysis };
 
 var sweepFolder = new Option<DirectoryInfo>("--output") { Description = "Folder for the weights files.", DefaultValueFactory = _ => new DirectoryInfo("weights") };
 var sweepSteps = new Option<int>("--steps") { Description = "Training steps per model (1 to 10⁶).", DefaultValueFactory = _ => 1000 };
@@ -201,6 +202,7 @@ try
             Init = parsed.GetValue(init)?.FullName,
             LearningRate = rate,
             DecoderMode = parsed.GetValue(decoderMode),
+            FreezeAnalysis = parsed.GetValue(freezeAnalysis),
             Crop = side,
             Batch = crops,
         };

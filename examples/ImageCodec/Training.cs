@@ -27,10 +27,14 @@ public static class Training
     /// With <paramref name="DecoderMode"/>, the synthesis gets ŷ made in that mode while the rate is the proxy's
     /// (<see cref="GaussianConditional.x_hat_mode"/>; hyperprior models only): <c>RoundSt</c> gives it the rounded
     /// values it will decode.
+    /// With <paramref name="FreezeAnalysis"/>, the analysis transforms (g_a, and h_a where the model has one) keep the
+    /// weights the run starts from and only the rest trains: with <c>RoundSt</c> as <paramref name="Mode"/>, the latents
+    /// are then fixed functions of the image and the synthesis and entropy models learn the rounded values they will
+    /// code and decode, with no proxy (the "soft then hard" fine-tuning of Guo et al. 2021).
     /// </remarks>
     public sealed record Options(int N, int M, QuantizationMode Mode, double Alpha, double Lambda, int Steps, int Batch, int Crop, ulong Seed,
         double LearningRate, double? AlphaStart = null, Architecture Architecture = Architecture.FactorizedPrior, string? Init = null,
-        QuantizationMode? DecoderMode = null);
+        QuantizationMode? DecoderMode = null, bool FreezeAnalysis = false);
 
     /// <summary>The four training quantizers the comparison covers.</summary>
     public static readonly QuantizationMode[] Quantizers =
@@ -195,10 +199,12 @@ public static class Training
         /// </summary>
         /// <exception cref="InvalidDataException">The weights file to start from cannot be read, or shares no entry with the model.</exception>
         /// <exception cref="ArgumentOutOfRangeException"><paramref name="snapshotEvery"/> is below 1.</exception>
-        /// <exception cref="ArgumentException"><see cref="Options.DecoderMode"/> is set for a model without a <see cref="GaussianConditional"/>.</exception>
+        /// <exception cref="ArgumentException"><see cref="Options.DecoderMode"/> is set for a model without a <see cref="GaussianConditional"/>, or <see cref="Options.FreezeAnalysis"/> without <see cref="Options.Init"/>.</exception>
         public Trainer(Options options, SpikeGuard? guard = null, int snapshotEvery = 100)
         {
             if (snapshotEvery < 1) throw new ArgumentOutOfRangeException(nameof(snapshotEvery), snapshotEvery, "Training.Trainer: snapshotEvery must be at least 1.");
+            if (options.FreezeAnalysis && options.Init is null)
+                throw new ArgumentException("Training.Trainer: options.FreezeAnalysis keeps the analysis transforms of options.Init, which is null; freezing a fresh initialisation would train the rest on random latents.", nameof(options));
             this.options = options;
             this.guard = guard;
             this.snapshotEvery = snapshotEvery;
@@ -218,7 +224,9 @@ public static class Training
             entropyModels = Model.modules().Select(m => m switch { EntropyBottleneck b => b.quantizer, GaussianConditional g => g.quantizer, _ => null })
                 .OfType<QuantizationLayer>().ToArray();
             var named = Model.named_parameters().ToList();
-            main = new Adam(named.Where(p => !p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter), lr: options.LearningRate);
+            if (options.FreezeAnalysis)
+                foreach (var frozen in named.Where(p => IsAnalysis(p.name))) frozen.parameter.requires_grad = false;
+            main = new Adam(named.Where(p => p.parameter.requires_grad && !p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter), lr: options.LearningRate);
             decay = optim.lr_scheduler.MultiStepLR(main, new[] { Math.Max(1, options.Steps * 4 / 5) }, 0.1);
             aux = new Adam(named.Where(p => p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter), lr: 1e-3);
             anneal = options.AlphaStart is { } start ? SteepnessSchedule.Exponential(start, options.Alpha, options.Steps) : null;
@@ -226,6 +234,13 @@ public static class Training
 
         /// <summary>The model.</summary>
         public CompressionModel Model { get; }
+
+        /// <summary>Whether the state-dict entry <paramref name="name"/> belongs to an analysis transform (g_a or h_a, a <see cref="VariableRateHyperprior"/>'s inside "model.").</summary>
+        public static bool IsAnalysis(string name)
+        {
+            string local = name.StartsWith("model.", StringComparison.Ordinal) ? name["model.".Length..] : name;
+            return local.StartsWith("g_a.", StringComparison.Ordinal) || local.StartsWith("h_a.", StringComparison.Ordinal);
+        }
 
         /// <summary>The losses the spike guard accepted last, oldest first (at most its window; none without a guard).</summary>
         public IReadOnlyList<double> AcceptedLosses => accepted;

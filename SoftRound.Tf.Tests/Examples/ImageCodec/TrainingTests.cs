@@ -5,6 +5,7 @@ using System.Linq;
 using ImageCodec;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using SoftRound.Tf.Compression;
+using SoftRound.Tf.Entropy;
 using SoftRound.Tf.Tests.Helpers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -135,6 +136,79 @@ public sealed class TrainingTests : WithoutOneDnn
         Assert.AreEqual("options", refused.ParamName);
         StringAssert.Contains(refused.Message, "Training.Trainer: options.DecoderMode needs a hyperprior model; FactorizedPrior has no GaussianConditional.");
     }
+
+    /// <summary>
+    /// With FreezeAnalysis, steps leave g_a and h_a as the Init file has them and move every other part; with RoundSt as
+    /// the training quantizer, the rate a training step prices is the eval forward's, the latents the coder codes (with
+    /// soft round and noise it is not: the assertion can tell).
+    /// </summary>
+    [TestMethod]
+    public void FreezeAnalysis_KeepsTheAnalysisTransforms_AndWithRoundStTheRateIsTheCodedLatents()
+    {
+        using var scope = NewDisposeScope();
+        string folder = Directory.CreateTempSubdirectory("srtf-freeze-").FullName;
+        try
+        {
+            manual_seed(4);
+            var config = new ModelFile.Config(8, 12, QuantizationMode.SoftRoundNoise, 5.0, 0.01, 1, 0, Architecture.JointAutoregressiveHierarchicalPriors);
+            string path = Path.Combine(folder, "joint.srzw");
+            using (CompressionModel source = ModelFile.Create(config)) ModelFile.Save(source, config, path);
+            var soft = Hyperprior with { N = 8, M = 12, Architecture = Architecture.JointAutoregressiveHierarchicalPriors, Init = path, DecoderMode = QuantizationMode.RoundSt };
+            Tensor batch = CompressionModelChecks.Images(2, 64, 5);
+
+            double TrainingAgainstEvalBits(Training.Options options, out Training.Trainer trainer)
+            {
+                trainer = new Training.Trainer(options);
+                CompressionModel model = trainer.Model;
+                model.eval();
+                double coded;
+                using (no_grad()) coded = Bits.per_pixel(2 * 64 * 64, model.forward(batch).likelihoods.Values.ToArray()).item<float>();
+                model.train();
+                (_, double bpp, _) = Training.Loss(model, batch, 0.01);
+                return bpp / coded - 1;
+            }
+            double proxy = TrainingAgainstEvalBits(soft, out _);
+            Assert.IsTrue(Math.Abs(proxy) > 1e-3, $"soft round and noise price other latents than the coded ones ({proxy:E2})");
+            double hard = TrainingAgainstEvalBits(soft with { Mode = QuantizationMode.RoundSt, FreezeAnalysis = true }, out Training.Trainer frozen);
+            Assert.AreEqual(0, hard, 1e-5, "RoundSt prices the coded latents");
+
+            var before = frozen.Model.state_dict().ToDictionary(e => e.Key, e => e.Value.clone());
+            frozen.Step(batch);
+            frozen.Step(batch);
+            var after = frozen.Model.state_dict();
+            foreach (string key in before.Keys.Where(Training.Trainer.IsAnalysis))
+                TensorAssert.Identical(before[key], after[key]);
+            foreach (string part in new[] { "g_s.", "h_s.", "context_prediction.", "entropy_parameters.", "entropy_bottleneck." })
+                Assert.IsTrue(before.Keys.Where(k => k.StartsWith(part, StringComparison.Ordinal)).Any(k => !before[k].eq(after[k]).all().item<bool>()), $"{part} trained");
+            Assert.IsTrue(before.Keys.Count(Training.Trainer.IsAnalysis) >= 8, "g_a and h_a were compared");
+            Assert.IsTrue(frozen.Model.named_parameters().All(p => p.parameter.requires_grad != Training.Trainer.IsAnalysis(p.name)));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void FreezeAnalysis_NeedsWeightsToStartFrom()
+    {
+        var refused = Assert.ThrowsExactly<ArgumentException>(() => new Training.Trainer(Hyperprior with { FreezeAnalysis = true }));
+        Assert.AreEqual("options", refused.ParamName);
+        StringAssert.Contains(refused.Message, "Training.Trainer: options.FreezeAnalysis keeps the analysis transforms of options.Init, which is null");
+    }
+
+    [TestMethod]
+    [DataRow("g_a.0.weight", true)]
+    [DataRow("h_a.4.bias", true)]
+    [DataRow("model.g_a.2.weight", true)]
+    [DataRow("g_s.0.weight", false)]
+    [DataRow("h_s.0.weight", false)]
+    [DataRow("entropy_bottleneck.quantiles", false)]
+    [DataRow("model.log_step_sizes", false)]
+    [DataRow("g_a", false)]
+    [DataRow("xg_a.0.weight", false)]
+    public void IsAnalysis_IsGaAndHa_InsideAVariableRateModelToo(string name, bool expected) =>
+        Assert.AreEqual(expected, Training.Trainer.IsAnalysis(name));
 
     [TestMethod]
     public void AStepWhoseGradientOverflows_IsSkipped_AndCounted()
