@@ -155,6 +155,25 @@ public sealed class CodecRefinementTests
         Assert.AreEqual(1, (bounds with { Steps = 1 }).Steps);
     }
 
+    /// <summary>
+    /// The search quantizes with soft round and noise whatever quantizer the model records: a model set to RoundSt (as
+    /// "soft then hard" fine-tuning leaves one) finds the latents the soft-round model finds, and gets RoundSt back.
+    /// </summary>
+    [TestMethod]
+    public void Refine_SearchesWithSoftRoundAndNoise_WhateverTheModelsQuantizer_AndRestoresIt()
+    {
+        using var scope = NewDisposeScope();
+        (MeanScaleHyperprior level, ModelFile.Config config, Tensor image) = LevelTwo();
+        QuantizationLayer[] quantizers = { level.EntropyBottleneck.quantizer, level.GaussianConditional.quantizer };
+        Assert.IsTrue(quantizers.All(q => q.mode == QuantizationMode.SoftRoundNoise), "the file records soft round and noise");
+        (Tensor y, Tensor z) = Codec.Refine(level, image, new Codec.Refinement(config.Lambda, 10, Seed: 3));
+        foreach (QuantizationLayer q in quantizers) q.mode = QuantizationMode.RoundSt;
+        (Tensor yHard, Tensor zHard) = Codec.Refine(level, image, new Codec.Refinement(config.Lambda, 10, Seed: 3));
+        Assert.IsTrue(quantizers.All(q => q.mode == QuantizationMode.RoundSt), "the model's quantizers are given back");
+        TensorAssert.Identical(y, yHard);
+        TensorAssert.Identical(z, zHard);
+    }
+
     [TestMethod]
     public void Refine_TheSeedDecides_NotTheModelsMode_AndTheModeIsRestored()
     {
