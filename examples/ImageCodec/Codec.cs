@@ -175,8 +175,7 @@ public static class Codec
         // rounded latents (train --freeze-analysis --mode RoundSt) records RoundSt, whose straight-through gradient
         // searches far worse (measured: the three held-out photographs' refined BD-rate against WebP −12.7 % with it,
         // where soft round gives −19.2 % with the same weights).
-        var quantizers = model.modules().Select(m => m switch { EntropyBottleneck b => b.quantizer, GaussianConditional g => g.quantizer, _ => null })
-            .OfType<QuantizationLayer>().Select(q => (q, q.mode)).ToArray();
+        var quantizers = ModelFile.Quantizers(model).Select(q => (q, q.mode)).ToArray();
         try
         {
             foreach ((var q, _) in quantizers) q.mode = QuantizationMode.SoftRoundNoise;

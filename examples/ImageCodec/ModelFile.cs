@@ -1,7 +1,9 @@
 using System;
 using System.IO;
+using System.Linq;
 using SoftRound.Tf;
 using SoftRound.Tf.Compression;
+using SoftRound.Tf.Entropy;
 
 namespace ImageCodec;
 
@@ -34,6 +36,10 @@ public static class ModelFile
         Architecture.JointAutoregressiveHierarchicalPriors => new JointAutoregressiveHierarchicalPriors(config.N, config.M, config.Mode, config.Alpha),
         _ => throw new ArgumentOutOfRangeException(nameof(config), config.Architecture, $"{nameof(ModelFile)}.{nameof(Create)}: no architecture {(int)config.Architecture}."),
     };
+
+    /// <summary>The quantizers of the model's entropy models (its <see cref="EntropyBottleneck"/>'s and <see cref="GaussianConditional"/>'s), in module order.</summary>
+    public static QuantizationLayer[] Quantizers(CompressionModel model) =>
+        model.modules().Select(m => m switch { EntropyBottleneck b => b.quantizer, GaussianConditional g => g.quantizer, _ => null }).OfType<QuantizationLayer>().ToArray();
 
     /// <summary>Writes the model and its configuration.</summary>
     public static void Save(CompressionModel model, Config config, string path)

@@ -221,8 +221,7 @@ public static class Training
             }
             if (options.Init is not null) Initialize(Model, options.Init);
             Model.train();
-            entropyModels = Model.modules().Select(m => m switch { EntropyBottleneck b => b.quantizer, GaussianConditional g => g.quantizer, _ => null })
-                .OfType<QuantizationLayer>().ToArray();
+            entropyModels = ModelFile.Quantizers(Model);
             var named = Model.named_parameters().ToList();
             if (options.FreezeAnalysis)
                 foreach (var frozen in named.Where(p => IsAnalysis(p.name))) frozen.parameter.requires_grad = false;

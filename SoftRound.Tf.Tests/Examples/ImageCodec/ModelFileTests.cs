@@ -14,6 +14,17 @@ namespace SoftRound.Tf.Tests.Examples.ImageCodec;
 [TestClass]
 public sealed class ModelFileTests
 {
+    [TestMethod]
+    public void Quantizers_AreTheEntropyModelsOwn_BottleneckFirst()
+    {
+        using var scope = NewDisposeScope();
+        using var joint = (JointAutoregressiveHierarchicalPriors)ModelFile.Create(new ModelFile.Config(8, 12, QuantizationMode.RoundSt, 5.0, 0.01, 1, 0, Architecture.JointAutoregressiveHierarchicalPriors));
+        CollectionAssert.AreEqual(new[] { joint.EntropyBottleneck.quantizer, joint.GaussianConditional.quantizer }, ModelFile.Quantizers(joint));
+        Assert.IsTrue(ModelFile.Quantizers(joint).All(q => q.mode == QuantizationMode.RoundSt));
+        using var factorized = (FactorizedPrior)ModelFile.Create(new ModelFile.Config(8, 12, QuantizationMode.SoftRoundNoise, 5.0, 0.01, 1, 0));
+        CollectionAssert.AreEqual(new[] { factorized.EntropyBottleneck.quantizer }, ModelFile.Quantizers(factorized));
+    }
+
     private static readonly ModelFile.Config Config = new(4, 6, QuantizationMode.SoftRoundNoise, 3.5, 0.0067, 9, 1234);
     private static FactorizedPrior model = null!;
     private static byte[] file = null!;
