@@ -45,6 +45,28 @@ public sealed class Float64NetworkTests
     }
 
     [TestMethod]
+    public void NestedSequentials_AsCheng2020sSubpixelConvolutions_AreWidenedToo()
+    {
+        using var scope = NewDisposeScope();
+        TorchSharp.Modules.Sequential Subpel(long seed)
+        {
+            manual_seed(seed);
+            return nn.Sequential(Layers.conv3x3(4, 6), nn.LeakyReLU(), Layers.subpel_conv3x3(6, 5, 2), nn.LeakyReLU(), Layers.conv3x3(5, 8));
+        }
+        var network = Subpel(5);
+        var wide = Subpel(5);
+        wide.to(ScalarType.Float64);
+        Tensor x = randn(2, 4, 3, 5, generator: new Generator(6));
+        Tensor y = new Float64Network("test", network).call(x);
+        CollectionAssert.AreEqual(new long[] { 2, 8, 6, 10 }, y.shape);
+        TensorAssert.Identical(wide.call(x.to(ScalarType.Float64)), y);
+        // A layer it cannot widen inside a nested Sequential is named by its path.
+        var nested = nn.Sequential(nn.Conv2d(2, 2, 3), nn.Sequential(nn.Conv2d(2, 2, 1), nn.Linear(2, 2)));
+        var error = Assert.ThrowsExactly<NotSupportedException>(() => new Float64Network("Model.compress", nested));
+        StringAssert.StartsWith(error.Message, "Model.compress: layer 1.1 (Linear) is not a Conv2d");
+    }
+
+    [TestMethod]
     public void LayersItCannotWiden_AreRefused_WithMemberAndLayer()
     {
         using var scope = NewDisposeScope();

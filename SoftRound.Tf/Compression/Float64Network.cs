@@ -15,8 +15,9 @@ namespace SoftRound.Tf.Compression;
 /// to lie that close to one of the scale table's bounds to pick another table.
 /// </summary>
 /// <remarks>
-/// Takes <see cref="Conv2d"/> and <see cref="ConvTranspose2d"/> with zero padding, and layers without parameters or
-/// buffers (the activations), which compute in their input's dtype. The widened weights are made once, in the
+/// Takes <see cref="Conv2d"/> and <see cref="ConvTranspose2d"/> with zero padding, layers without parameters or
+/// buffers (the activations, a pixel shuffle), which compute in their input's dtype, and <see cref="Sequential"/>s of
+/// these (a sub-pixel convolution). The widened weights are made once, in the
 /// caller's dispose scope, and read the network's weights as they are then.
 /// </remarks>
 internal sealed class Float64Network
@@ -27,8 +28,12 @@ internal sealed class Float64Network
     /// <exception cref="NotSupportedException">A layer is another kind, or a convolution pads other than with zeros; the message names <paramref name="member"/> and the layer.</exception>
     public Float64Network(string member, Sequential network)
     {
-        layers = network.named_children().Select(child => Layer(member, child.name, child.module)).ToArray();
+        layers = Layers(member, "", network);
     }
+
+    /// <summary>The float64 form of each child of <paramref name="network"/>, named by its path below the network.</summary>
+    private static Func<Tensor, Tensor>[] Layers(string member, string prefix, Sequential network) =>
+        network.named_children().Select(child => Layer(member, prefix.Length == 0 ? child.name : $"{prefix}.{child.name}", child.module)).ToArray();
 
     /// <summary>y = f(x) in float64 (x widened first).</summary>
     public Tensor call(Tensor x) => layers.Aggregate(x.to(ScalarType.Float64), (h, layer) => layer(h));
@@ -54,10 +59,15 @@ internal sealed class Float64Network
                 Tensor? bias = Widen(c.bias);
                 return x => nn.functional.conv2d(x, weight, bias, c.stride, c.padding, c.dilation, c.groups);
             }
+            case Sequential inner:
+            {
+                Func<Tensor, Tensor>[] innerLayers = Layers(member, name, inner);
+                return x => innerLayers.Aggregate(x, (h, layer) => layer(h));
+            }
             case nn.Module<Tensor, Tensor> activation when !module.parameters().Any() && !module.buffers().Any():
                 return activation.call;
             default:
-                throw new NotSupportedException($"{member}: layer {name} ({module.GetName()}) is not a Conv2d, a ConvTranspose2d or a layer without parameters; the float64 coding path cannot evaluate it.");
+                throw new NotSupportedException($"{member}: layer {name} ({module.GetName()}) is not a Conv2d, a ConvTranspose2d, a layer without parameters or a Sequential of these; the float64 coding path cannot evaluate it.");
         }
     }
 }

@@ -28,6 +28,19 @@ internal static class OpGuard
         }
     }
 
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> unless <paramref name="t"/> is a floating-point (N, C, H, W) batch with
+    /// C = <paramref name="channels"/>: what a convolution block takes.
+    /// </summary>
+    public static void Images(string op, string param, Tensor t, long channels)
+    {
+        FloatingPoint(op, param, t);
+        if (t.dim() != 4 || t.shape[1] != channels)
+        {
+            throw new ArgumentException($"{op}: {param} has shape ({string.Join(", ", t.shape)}); expected (N, {channels}, H, W).", param);
+        }
+    }
+
     /// <summary>The dtype an op computes in: float32 for float16 and bfloat16, the dtype itself otherwise.</summary>
     public static ScalarType ComputeType(ScalarType dtype) =>
         dtype is ScalarType.Float16 or ScalarType.BFloat16 ? ScalarType.Float32 : dtype;

@@ -1,0 +1,64 @@
+using System;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SoftRound.Tf.Compression;
+using SoftRound.Tf.Tests.Helpers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SoftRound.Tf.Tests.Compression;
+
+[TestClass]
+public sealed class LayersTests : WithoutOneDnn
+{
+    [TestMethod]
+    public void Conv3x3_KeepsTheSizeAtStrideOne_AndHalvesItRoundedUpAtTwo()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = randn(1, 2, 5, 7);
+        var one = Layers.conv3x3(2, 3);
+        CollectionAssert.AreEqual(new long[] { 3, 2, 3, 3 }, one.weight!.shape);
+        CollectionAssert.AreEqual(new long[] { 1, 3, 5, 7 }, one.call(x).shape);
+        CollectionAssert.AreEqual(new long[] { 1, 3, 3, 4 }, Layers.conv3x3(2, 3, stride: 2).call(x).shape);
+        var pointwise = Layers.conv1x1(2, 4);
+        CollectionAssert.AreEqual(new long[] { 4, 2, 1, 1 }, pointwise.weight!.shape);
+        TensorAssert.Close(nn.functional.conv2d(x, pointwise.weight, pointwise.bias), pointwise.call(x), 1e-6, 1e-6);
+        CollectionAssert.AreEqual(new long[] { 1, 4, 3, 4 }, Layers.conv1x1(2, 4, stride: 2).call(x).shape);
+    }
+
+    [TestMethod]
+    public void SubpelConv3x3_MovesEachGroupOfRSquaredChannels_ToAnRByRBlock()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(9);
+        var layer = Layers.subpel_conv3x3(2, 3, 2);
+        var p = BlockChecks.Parameters(layer);
+        CollectionAssert.AreEquivalent(new[] { "0.weight", "0.bias" }, p.Keys);
+        CollectionAssert.AreEqual(new long[] { 12, 2, 3, 3 }, p["0.weight"].shape);
+        Tensor x = randn(1, 2, 3, 4);
+        Tensor y = layer.call(x), conv = BlockChecks.Conv3x3(p, "0", x);
+        CollectionAssert.AreEqual(new long[] { 1, 3, 6, 8 }, y.shape);
+        // Element by element: channel c·4 + i·2 + j at (h, w) is channel c at (2h + i, 2w + j).
+        for (int c = 0; c < 3; c++)
+        for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+        for (int h = 0; h < 3; h++)
+        for (int w = 0; w < 4; w++)
+        {
+            Assert.AreEqual(conv[0, c * 4 + i * 2 + j, h, w].item<float>(), y[0, c, 2 * h + i, 2 * w + j].item<float>(), 1e-6);
+        }
+    }
+
+    [TestMethod]
+    public void BadArguments_AreRefused_WithTheBuildersName()
+    {
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Layers.conv3x3(0, 2));
+        Assert.AreEqual("inChannels", e.ParamName);
+        StringAssert.StartsWith(e.Message, "Layers.conv3x3: inChannels must be at least 1; got 0.");
+        e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Layers.conv1x1(2, 2, stride: 0));
+        StringAssert.StartsWith(e.Message, "Layers.conv1x1: stride must be at least 1; got 0.");
+        e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Layers.subpel_conv3x3(2, 2, r: 0));
+        Assert.AreEqual("r", e.ParamName);
+        StringAssert.StartsWith(e.Message, "Layers.subpel_conv3x3: r must be at least 1; got 0.");
+        Assert.AreEqual("outChannels", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Layers.subpel_conv3x3(2, 0)).ParamName);
+    }
+}
