@@ -74,6 +74,9 @@ public sealed class CompressionModelTests : WithoutOneDnn
             ("bmshj2018-hyperprior", () => new ScaleHyperprior(CompressAIFixtures.N, CompressAIFixtures.M)),
             ("mbt2018-mean", () => new MeanScaleHyperprior(CompressAIFixtures.N, CompressAIFixtures.M)),
             ("mbt2018", () => new JointAutoregressiveHierarchicalPriors(CompressAIFixtures.N, CompressAIFixtures.M)),
+            ("bmshj2018-factorized-relu", () => new FactorizedPriorReLU(CompressAIFixtures.N, CompressAIFixtures.M)),
+            ("cheng2020-anchor", () => new Cheng2020Anchor(CompressAIFixtures.N)),
+            ("cheng2020-attn", () => new Cheng2020Attention(CompressAIFixtures.N)),
         })
         {
             using var scope = NewDisposeScope();

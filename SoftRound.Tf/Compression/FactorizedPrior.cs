@@ -10,7 +10,7 @@ namespace SoftRound.Tf.Compression;
 /// <see cref="EntropyBottleneck"/> quantizes and prices y; x̂ = g_s(ŷ), the mirror with transposed convolutions and
 /// IGDN. The state dict's keys are CompressAI's (<c>g_a.0.weight</c>, <c>entropy_bottleneck.quantiles</c>, …).
 /// </summary>
-public sealed class FactorizedPrior : CompressionModel
+public class FactorizedPrior : CompressionModel
 {
     private readonly Sequential g_a, g_s;
     private readonly EntropyBottleneck entropy_bottleneck;
@@ -18,11 +18,20 @@ public sealed class FactorizedPrior : CompressionModel
     /// <summary>Creates the model with N hidden and M latent channels and the bottleneck's training quantizer (default uniform noise, as CompressAI).</summary>
     /// <exception cref="System.ArgumentOutOfRangeException">N or M is below 1, or α is not finite and ≥ 0.</exception>
     public FactorizedPrior(int N, int M, QuantizationMode mode = QuantizationMode.UniformNoise, double alpha = 5.0)
-        : base(nameof(FactorizedPrior), N, M)
+        : this(nameof(FactorizedPrior), N, M, () => (Analysis(N, M), SynthesisTransform(N, M)), mode, alpha)
+    {
+    }
+
+    /// <summary>
+    /// Creates a variant with other transforms (CompressAI's subclasses replace <c>g_a</c> and <c>g_s</c>):
+    /// <paramref name="transforms"/> builds them once N and M are checked.
+    /// </summary>
+    /// <exception cref="System.ArgumentOutOfRangeException">N or M is below 1, or α is not finite and ≥ 0.</exception>
+    protected FactorizedPrior(string name, int N, int M, System.Func<(Sequential g_a, Sequential g_s)> transforms, QuantizationMode mode, double alpha)
+        : base(name, N, M)
     {
         entropy_bottleneck = new EntropyBottleneck(M, mode, alpha);
-        g_a = Analysis(N, M);
-        g_s = SynthesisTransform(N, M);
+        (g_a, g_s) = transforms();
         RegisterComponents();
     }
 

@@ -22,7 +22,7 @@ namespace SoftRound.Tf.Compression;
 /// forward's x̂ is not the decoded image's. <see cref="decompress_latents"/> equals, bit for bit, the ŷ that
 /// <see cref="compress(Tensor, RansStreamLayout, out Tensor)"/> coded.
 /// </remarks>
-public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
+public class JointAutoregressiveHierarchicalPriors : CompressionModel
 {
     private const int KernelSize = 5, Padding = 2;
     private readonly Sequential g_a, g_s, h_a, h_s, entropy_parameters;
@@ -33,13 +33,28 @@ public sealed class JointAutoregressiveHierarchicalPriors : CompressionModel
     /// <summary>Creates the model with N hidden and M latent channels (CompressAI's defaults 192, 192) and the training quantizer of both entropy models.</summary>
     /// <exception cref="ArgumentOutOfRangeException">N or M is below 1, or α is not finite and ≥ 0.</exception>
     public JointAutoregressiveHierarchicalPriors(int N = 192, int M = 192, QuantizationMode mode = QuantizationMode.UniformNoise, double alpha = 5.0)
-        : base(nameof(JointAutoregressiveHierarchicalPriors), N, M)
+        : this(nameof(JointAutoregressiveHierarchicalPriors), N, M, () => (
+            Analysis(N, M),
+            SynthesisTransform(N, M),
+            nn.Sequential(conv(M, N, 3, 1), new KeptLeakyReLU(), conv(N, N), new KeptLeakyReLU(), conv(N, N)),
+            nn.Sequential(deconv(N, M), new KeptLeakyReLU(), deconv(M, M * 3 / 2), new KeptLeakyReLU(), conv(M * 3 / 2, M * 2, 3, 1))), mode, alpha)
+    {
+    }
+
+    /// <summary>
+    /// Creates a variant with other transforms (CompressAI's subclasses, Cheng et al.'s models, replace <c>g_a</c>,
+    /// <c>g_s</c>, <c>h_a</c> and <c>h_s</c>): <paramref name="transforms"/> builds them once N and M are checked. They must
+    /// keep the shapes: g_a (B, 3, H, W) → (B, M, H/16, W/16), h_a → (B, N, H/64, W/64), h_s back to (B, 2M, H/16, W/16)
+    /// (the scales, then the means), g_s to (B, 3, H, W); h_s, which coding evaluates in float64, may hold only
+    /// zero-padded convolutions, layers without parameters and <see cref="Sequential"/>s of these. The context model
+    /// and the entropy parameters are mbt2018's.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">N or M is below 1, or α is not finite and ≥ 0.</exception>
+    protected JointAutoregressiveHierarchicalPriors(string name, int N, int M, Func<(Sequential g_a, Sequential g_s, Sequential h_a, Sequential h_s)> transforms, QuantizationMode mode, double alpha)
+        : base(name, N, M)
     {
         entropy_bottleneck = new EntropyBottleneck(N, mode, alpha);
-        g_a = Analysis(N, M);
-        g_s = SynthesisTransform(N, M);
-        h_a = nn.Sequential(conv(M, N, 3, 1), new KeptLeakyReLU(), conv(N, N), new KeptLeakyReLU(), conv(N, N));
-        h_s = nn.Sequential(deconv(N, M), new KeptLeakyReLU(), deconv(M, M * 3 / 2), new KeptLeakyReLU(), conv(M * 3 / 2, M * 2, 3, 1));
+        (g_a, g_s, h_a, h_s) = transforms();
         entropy_parameters = nn.Sequential(
             nn.Conv2d(M * 12 / 3, M * 10 / 3, 1), new KeptLeakyReLU(),
             nn.Conv2d(M * 10 / 3, M * 8 / 3, 1), new KeptLeakyReLU(),

@@ -1,9 +1,10 @@
 """Makes the CompressAI fixtures of SoftRound.Tf's tests with CompressAI's own code.
 
 Run on PyTorch (Debian's python3-torch) with CompressAI's source and its built C++ extensions on the path; see the
-README beside this file. Everything is seeded, so a run on the same builds writes the same files.
+README beside this file. Everything after each model's construction is seeded; the README says what a run reproduces.
 """
 import os
+import sys
 
 # CompressAI's package imports modules whose third-party libraries these fixtures never use: stand-ins from
 # benchmarks/pytorch/compressai_optional.py (on PYTHONPATH) let the import finish.
@@ -14,7 +15,10 @@ import torch.nn.functional as F  # noqa: E402
 from compressai import ans  # noqa: E402
 from compressai._CXX import pmf_to_quantized_cdf  # noqa: E402
 from compressai.models import (  # noqa: E402
+    Cheng2020Anchor,
+    Cheng2020Attention,
     FactorizedPrior,
+    FactorizedPriorReLU,
     JointAutoregressiveHierarchicalPriors,
     MeanScaleHyperprior,
     ScaleHyperprior,
@@ -73,7 +77,7 @@ def model_fixture(name, net, kind, seed):
     torch.manual_seed(seed)
     perturb(net, seed)
     net.eval()
-    if kind == "factorized":
+    if name == "bmshj2018-factorized":
         # Before update(): the quantiles the C# search starts from (one model suffices; the search is per bottleneck).
         torch.save(net.state_dict(), os.path.join(OUT, f"{name}.before-update.pt"))
     net.update(force=True, update_quantiles=True)
@@ -156,12 +160,23 @@ def non_tensor_fixture():
     torch.save({"g_a.0.bias": torch.zeros(2), "epoch": 3}, os.path.join(OUT, "not-a-state-dict.pt"))
 
 
+# Each fixture by name: what makes it. Cheng et al.'s models have M = N (CompressAI's constructors take N only).
+FIXTURES = {
+    "bmshj2018-factorized": lambda: model_fixture("bmshj2018-factorized", FactorizedPrior(N, M), "factorized", 1),
+    "bmshj2018-hyperprior": lambda: model_fixture("bmshj2018-hyperprior", ScaleHyperprior(N, M), "scale", 2),
+    "mbt2018-mean": lambda: model_fixture("mbt2018-mean", MeanScaleHyperprior(N, M), "mean", 3),
+    "mbt2018": lambda: model_fixture("mbt2018", JointAutoregressiveHierarchicalPriors(N, M), "joint", 4),
+    "bmshj2018-factorized-relu": lambda: model_fixture("bmshj2018-factorized-relu", FactorizedPriorReLU(N, M), "factorized", 5),
+    "cheng2020-anchor": lambda: model_fixture("cheng2020-anchor", Cheng2020Anchor(N), "joint", 6),
+    "cheng2020-attn": lambda: model_fixture("cheng2020-attn", Cheng2020Attention(N), "joint", 7),
+    "coder": coder_fixture,
+    "not-a-state-dict": non_tensor_fixture,
+}
+
 if __name__ == "__main__":
+    # The fixtures named on the command line (all without names): a new model's fixture is made without rewriting
+    # the others' files.
     torch.set_num_threads(1)
-    model_fixture("bmshj2018-factorized", FactorizedPrior(N, M), "factorized", 1)
-    model_fixture("bmshj2018-hyperprior", ScaleHyperprior(N, M), "scale", 2)
-    model_fixture("mbt2018-mean", MeanScaleHyperprior(N, M), "mean", 3)
-    model_fixture("mbt2018", JointAutoregressiveHierarchicalPriors(N, M), "joint", 4)
-    coder_fixture()
-    non_tensor_fixture()
+    for name in sys.argv[1:] or FIXTURES:
+        FIXTURES[name]()
     print("torch", torch.__version__)
