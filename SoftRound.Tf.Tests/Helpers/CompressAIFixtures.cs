@@ -24,9 +24,9 @@ internal static class CompressAIFixtures
     /// <summary>The tensors of fixture file <paramref name="name"/>, registered in the caller's dispose scope.</summary>
     public static Dictionary<string, Tensor> Read(string name) => CompressAICheckpoint.read(Path(name));
 
-    /// <summary>The streams CompressAI wrote for the fixture image: y's, and z's for the hyperprior models.</summary>
+    /// <summary>The streams CompressAI wrote for the fixture image: y's (the checkerboard model's anchors, then its non-anchors), and z's for the hyperprior models.</summary>
     public static byte[][][] Strings(Dictionary<string, Tensor> io) =>
-        new[] { "y", "z" }.Where(k => io.ContainsKey($"strings.{k}")).Select(k => new[] { io[$"strings.{k}"].data<byte>().ToArray() }).ToArray();
+        new[] { "y", "y_non_anchor", "z" }.Where(k => io.ContainsKey($"strings.{k}")).Select(k => new[] { io[$"strings.{k}"].data<byte>().ToArray() }).ToArray();
 
     /// <summary>
     /// Loads CompressAI's checkpoint <paramref name="name"/>.pt into <paramref name="model"/> and checks the eval forward

@@ -36,21 +36,21 @@ public class Cheng2020Anchor : JointAutoregressiveHierarchicalPriors
     }
 
     /// <summary>The anchor's analysis, 3 → N at 1/16.</summary>
-    private static Sequential Analysis(int n) => nn.Sequential(
+    internal static Sequential Analysis(int n) => nn.Sequential(
         new ResidualBlockWithStride(3, n), new ResidualBlock(n, n),
         new ResidualBlockWithStride(n, n), new ResidualBlock(n, n),
         new ResidualBlockWithStride(n, n), new ResidualBlock(n, n),
         conv3x3(n, n, 2));
 
     /// <summary>The anchor's synthesis, N → 3 at ×16.</summary>
-    private static Sequential Synthesis(int n) => nn.Sequential(
+    internal static Sequential Synthesis(int n) => nn.Sequential(
         new ResidualBlock(n, n), new ResidualBlockUpsample(n, n),
         new ResidualBlock(n, n), new ResidualBlockUpsample(n, n),
         new ResidualBlock(n, n), new ResidualBlockUpsample(n, n),
         new ResidualBlock(n, n), subpel_conv3x3(n, 3, 2));
 
     /// <summary>h_a of Cheng et al.'s models: N → N at 1/4.</summary>
-    protected static Sequential HyperAnalysis(int n) => nn.Sequential(
+    internal static Sequential HyperAnalysis(int n) => nn.Sequential(
         conv3x3(n, n), new KeptLeakyReLU(),
         conv3x3(n, n), new KeptLeakyReLU(),
         conv3x3(n, n, 2), new KeptLeakyReLU(),
@@ -58,7 +58,7 @@ public class Cheng2020Anchor : JointAutoregressiveHierarchicalPriors
         conv3x3(n, n, 2));
 
     /// <summary>h_s of Cheng et al.'s models: N → 2N (the scales, then the means) at ×4.</summary>
-    protected static Sequential HyperSynthesis(int n) => nn.Sequential(
+    internal static Sequential HyperSynthesis(int n) => nn.Sequential(
         conv3x3(n, n), new KeptLeakyReLU(),
         subpel_conv3x3(n, n, 2), new KeptLeakyReLU(),
         conv3x3(n, n * 3 / 2), new KeptLeakyReLU(),

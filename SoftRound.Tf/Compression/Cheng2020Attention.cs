@@ -18,7 +18,7 @@ public sealed class Cheng2020Attention : Cheng2020Anchor
     /// <summary>Creates the model with N channels throughout (CompressAI's default 192; M = N) and the training quantizer of both entropy models.</summary>
     /// <exception cref="ArgumentOutOfRangeException">N is below 2 (the attention blocks work on N/2 channels), or α is not finite and ≥ 0.</exception>
     public Cheng2020Attention(int N = 192, QuantizationMode mode = QuantizationMode.UniformNoise, double alpha = 5.0)
-        : base(nameof(Cheng2020Attention), N, () => (Analysis(N), Synthesis(N), HyperAnalysis(N), HyperSynthesis(N)), mode, alpha)
+        : base(nameof(Cheng2020Attention), N, () => (AttentionAnalysis(N), AttentionSynthesis(N), HyperAnalysis(N), HyperSynthesis(N)), mode, alpha)
     {
     }
 
@@ -28,7 +28,7 @@ public sealed class Cheng2020Attention : Cheng2020Anchor
     }
 
     /// <summary>The analysis with attention, 3 → N at 1/16.</summary>
-    private static Sequential Analysis(int n)
+    private static Sequential AttentionAnalysis(int n)
     {
         CheckN(n);
         return nn.Sequential(
@@ -39,7 +39,7 @@ public sealed class Cheng2020Attention : Cheng2020Anchor
     }
 
     /// <summary>The synthesis with attention, N → 3 at ×16.</summary>
-    private static Sequential Synthesis(int n) => nn.Sequential(
+    private static Sequential AttentionSynthesis(int n) => nn.Sequential(
         new AttentionBlock(n),
         new ResidualBlock(n, n), new ResidualBlockUpsample(n, n),
         new ResidualBlock(n, n), new ResidualBlockUpsample(n, n),

@@ -55,14 +55,21 @@ public class JointAutoregressiveHierarchicalPriors : CompressionModel
     {
         entropy_bottleneck = new EntropyBottleneck(N, mode, alpha);
         (g_a, g_s, h_a, h_s) = transforms();
-        entropy_parameters = nn.Sequential(
-            nn.Conv2d(M * 12 / 3, M * 10 / 3, 1), new KeptLeakyReLU(),
-            nn.Conv2d(M * 10 / 3, M * 8 / 3, 1), new KeptLeakyReLU(),
-            nn.Conv2d(M * 8 / 3, M * 6 / 3, 1));
+        entropy_parameters = EntropyParameters(M);
         context_prediction = new MaskedConv2d(M, 2 * M, KernelSize, 1, Padding);
         gaussian_conditional = new GaussianConditional(mode: mode, alpha: alpha);
         RegisterComponents();
     }
+
+    /// <summary>
+    /// mbt2018's <c>entropy_parameters</c>: 1×1 convolutions 4M → 10M/3 → 8M/3 → 2M with leaky ReLUs between them,
+    /// from the hyperprior's 2M channels and the context model's 2M to the scales and the means (Cheng et al.'s models and
+    /// the checkerboard model use it too).
+    /// </summary>
+    internal static Sequential EntropyParameters(int m) => nn.Sequential(
+        nn.Conv2d(m * 12 / 3, m * 10 / 3, 1), new KeptLeakyReLU(),
+        nn.Conv2d(m * 10 / 3, m * 8 / 3, 1), new KeptLeakyReLU(),
+        nn.Conv2d(m * 8 / 3, m * 6 / 3, 1));
 
     /// <summary>The entropy bottleneck of z.</summary>
     public EntropyBottleneck EntropyBottleneck => entropy_bottleneck;

@@ -16,7 +16,7 @@ namespace SoftRound.Tf.Compression;
 /// CompressAI. CompressAI multiplies the stored weight by the mask in place at every forward; here the stored weight is
 /// left as it is and the product is formed per call, so the weight's masked entries never matter.
 /// </remarks>
-public sealed class MaskedConv2d : nn.Module<Tensor, Tensor>
+public class MaskedConv2d : nn.Module<Tensor, Tensor>
 {
     private readonly long[] strides, paddings;
 
@@ -29,27 +29,42 @@ public sealed class MaskedConv2d : nn.Module<Tensor, Tensor>
     /// <param name="maskType">"A" (the centre masked) or "B" (the centre seen).</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of its range (the message names it and the value).</exception>
     public MaskedConv2d(int inChannels, int outChannels, int kernelSize = 5, int stride = 1, int padding = 2, string maskType = "A")
-        : base(nameof(MaskedConv2d))
+        : this(nameof(MaskedConv2d), inChannels, outChannels, kernelSize, stride, padding, maskType, RasterMask)
     {
-        const string Name = nameof(MaskedConv2d);
-        if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels), inChannels, $"{Name}: inChannels must be at least 1; got {inChannels}.");
-        if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels), outChannels, $"{Name}: outChannels must be at least 1; got {outChannels}.");
-        if (kernelSize < 1 || kernelSize % 2 == 0) throw new ArgumentOutOfRangeException(nameof(kernelSize), kernelSize, $"{Name}: kernelSize must be odd and at least 1; got {kernelSize}.");
-        if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, $"{Name}: stride must be at least 1; got {stride}.");
-        if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, $"{Name}: padding must be at least 0; got {padding}.");
-        if (maskType is not ("A" or "B")) throw new ArgumentOutOfRangeException(nameof(maskType), maskType, $"{Name}: maskType must be \"A\" or \"B\"; got \"{maskType}\".");
+    }
+
+    /// <summary>
+    /// Creates a layer with another mask (<see cref="CheckerboardMaskedConv2d"/>): <paramref name="fill"/> sets the
+    /// entries of the all-ones (out, in, k, k) mask the kernel may not see, given the mask type.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of its range (the message names it, the value and <paramref name="name"/>).</exception>
+    protected MaskedConv2d(string name, int inChannels, int outChannels, int kernelSize, int stride, int padding, string maskType, Action<Tensor, string> fill)
+        : base(name)
+    {
+        if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels), inChannels, $"{name}: inChannels must be at least 1; got {inChannels}.");
+        if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels), outChannels, $"{name}: outChannels must be at least 1; got {outChannels}.");
+        if (kernelSize < 1 || kernelSize % 2 == 0) throw new ArgumentOutOfRangeException(nameof(kernelSize), kernelSize, $"{name}: kernelSize must be odd and at least 1; got {kernelSize}.");
+        if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, $"{name}: stride must be at least 1; got {stride}.");
+        if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, $"{name}: padding must be at least 0; got {padding}.");
+        if (maskType is not ("A" or "B")) throw new ArgumentOutOfRangeException(nameof(maskType), maskType, $"{name}: maskType must be \"A\" or \"B\"; got \"{maskType}\".");
         this.maskType = maskType;
         // A Conv2d only for PyTorch's default initialisation of the weight and bias, which CompressAI's layer inherits.
         using Conv2d conv = nn.Conv2d(inChannels, outChannels, kernelSize);
         strides = new long[] { stride, stride };
         paddings = new long[] { padding, padding };
         Tensor m = ones(outChannels, inChannels, kernelSize, kernelSize);
-        int c = kernelSize / 2;
-        m[.., .., c, (c + (maskType == "B" ? 1 : 0))..] = zeros(1);
-        m[.., .., (c + 1).., ..] = zeros(1);
+        fill(m, maskType);
         register_parameter("weight", new Parameter(conv.weight!.detach().clone()));
         register_parameter("bias", new Parameter(conv.bias!.detach().clone()));
         register_buffer("mask", m);
+    }
+
+    /// <summary>PixelCNN's mask: the rows below the centre and the centre row right of the centre (and the centre for type A) are 0.</summary>
+    private static void RasterMask(Tensor m, string maskType)
+    {
+        int c = (int)m.shape[2] / 2;
+        m[.., .., c, (c + (maskType == "B" ? 1 : 0))..] = zeros(1);
+        m[.., .., (c + 1).., ..] = zeros(1);
     }
 
     /// <summary>"A" or "B".</summary>
@@ -66,6 +81,17 @@ public sealed class MaskedConv2d : nn.Module<Tensor, Tensor>
 
     /// <summary>The masked weight W ⊙ mask.</summary>
     public Tensor masked_weight() => weight * mask.to(weight.dtype);
+
+    /// <summary>
+    /// y = conv2d(x, W ⊙ mask, b) evaluated in float64 (x, the weight and the bias widened; no gradient): the context a
+    /// coder and its decoder must compute alike on any machine (see <see cref="Float64Network"/>).
+    /// </summary>
+    internal Tensor forward_float64(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        return nn.functional.conv2d(x.to(ScalarType.Float64), masked_weight().to(ScalarType.Float64), bias.to(ScalarType.Float64), strides: strides, padding: paddings).MoveToOuterDisposeScope();
+    }
 
     /// <summary>y = conv2d(x, W ⊙ mask, b) with the layer's stride and padding.</summary>
     public override Tensor forward(Tensor x)

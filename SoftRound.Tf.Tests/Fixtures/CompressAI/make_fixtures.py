@@ -14,8 +14,10 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from compressai import ans  # noqa: E402
 from compressai._CXX import pmf_to_quantized_cdf  # noqa: E402
+from compressai.ops import quantize_ste  # noqa: E402
 from compressai.models import (  # noqa: E402
     Cheng2020Anchor,
+    Cheng2020AnchorCheckerboard,
     Cheng2020Attention,
     FactorizedPrior,
     FactorizedPriorReLU,
@@ -73,6 +75,25 @@ def hyper_y_hat(net, x, kind):
     return out
 
 
+def checkerboard_y_hat(net, x):
+    """ŷ and the intermediate tensors of the checkerboard model's eval forward (its latent codecs' two passes)."""
+    y = net.g_a(x)
+    hyper = net.latent_codec.hyper
+    z = hyper.h_a(y)
+    medians = hyper.entropy_bottleneck._get_medians()
+    z_hat = quantize_ste(z - medians) + medians
+    side = hyper.h_s(z_hat)
+    codec = net.latent_codec.y
+    anchor_ctx = torch.zeros_like(codec.context_prediction(y))
+    anchor_params = codec.entropy_parameters(torch.cat((anchor_ctx, side), dim=1))
+    _, anchor_means = anchor_params.chunk(2, 1)
+    y_hat_anchors = codec._keep_only(quantize_ste(y - anchor_means) + anchor_means, "anchor")
+    params = codec.entropy_parameters(torch.cat((codec.context_prediction(y_hat_anchors), side), dim=1))
+    codec._copy(params, anchor_params, "anchor")
+    scales, means = params.chunk(2, 1)
+    return {"y": y, "z_hat": z_hat, "scales_hat": scales, "means_hat": means, "y_hat": quantize_ste(y - means) + means}
+
+
 def model_fixture(name, net, kind, seed):
     torch.manual_seed(seed)
     perturb(net, seed)
@@ -85,21 +106,27 @@ def model_fixture(name, net, kind, seed):
     x = image(seed)
     with torch.no_grad():
         result = net(x)
-        parts = hyper_y_hat(net, x, kind)
+        parts = checkerboard_y_hat(net, x) if kind == "checkerboard" else hyper_y_hat(net, x, kind)
         compressed = net.compress(x)
         # ŷ as CompressAI's decompress hands it to g_s, caught on its way in.
         decoded = []
         hook = net.g_s.register_forward_pre_hook(lambda module, args: decoded.append(args[0].clone()))
         decompressed = net.decompress(compressed["strings"], compressed["shape"])
         hook.remove()
+    # The latent codecs' models give the shapes by latent, {"y": (C, h, w), "hyper": (h/4, w/4)}: z's is kept, as the
+    # other models give it.
+    shape = compressed["shape"]["hyper"] if kind == "checkerboard" else compressed["shape"]
     record = {"x": x, "x_hat": result["x_hat"], "x_hat_decompressed": decompressed["x_hat"], "y_hat_decoded": decoded[0],
-              "shape": torch.tensor(list(compressed["shape"]), dtype=torch.int64)}
+              "shape": torch.tensor(list(shape), dtype=torch.int64)}
     for k, v in result["likelihoods"].items():
         record[f"likelihoods.{k}"] = v
     record.update(parts)
-    for k, v in zip("yz", compressed["strings"]):
+    # The checkerboard model's streams: ŷ's anchors, ŷ's non-anchors, ẑ.
+    keys = ("y", "y_non_anchor", "z") if kind == "checkerboard" else "yz"
+    for k, v in zip(keys, compressed["strings"]):
         record[f"strings.{k}"] = torch.tensor(list(v[0]), dtype=torch.uint8)
-    record["quantiles_searched"] = net.entropy_bottleneck.quantiles.detach()
+    bottleneck = net.latent_codec.hyper.entropy_bottleneck if kind == "checkerboard" else net.entropy_bottleneck
+    record["quantiles_searched"] = bottleneck.quantiles.detach()
     # Each tensor in storage of its own: TorchSharp.PyBridge 1.4.4 misreads views at an offset into a shared storage
     # (the halves of chunk()).
     record = {k: v.detach().clone().contiguous() for k, v in record.items()}
@@ -169,6 +196,7 @@ FIXTURES = {
     "bmshj2018-factorized-relu": lambda: model_fixture("bmshj2018-factorized-relu", FactorizedPriorReLU(N, M), "factorized", 5),
     "cheng2020-anchor": lambda: model_fixture("cheng2020-anchor", Cheng2020Anchor(N), "joint", 6),
     "cheng2020-attn": lambda: model_fixture("cheng2020-attn", Cheng2020Attention(N), "joint", 7),
+    "cheng2020-anchor-checkerboard": lambda: model_fixture("cheng2020-anchor-checkerboard", Cheng2020AnchorCheckerboard(N), "checkerboard", 8),
     "coder": coder_fixture,
     "not-a-state-dict": non_tensor_fixture,
 }
