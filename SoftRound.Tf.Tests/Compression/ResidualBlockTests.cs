@@ -44,6 +44,8 @@ public sealed class ResidualBlockTests : WithoutOneDnn
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new ResidualBlock(0, 4));
         Assert.AreEqual("inChannels", e.ParamName);
         StringAssert.StartsWith(e.Message, "ResidualBlock: inChannels must be at least 1; got 0.");
-        Assert.AreEqual("outChannels", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new ResidualBlock(4, 0)).ParamName);
+        e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new ResidualBlock(4, 0));
+        Assert.AreEqual("outChannels", e.ParamName);
+        StringAssert.StartsWith(e.Message, "ResidualBlock: outChannels must be at least 1; got 0.");
     }
 }

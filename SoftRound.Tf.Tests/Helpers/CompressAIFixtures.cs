@@ -24,9 +24,17 @@ internal static class CompressAIFixtures
     /// <summary>The tensors of fixture file <paramref name="name"/>, registered in the caller's dispose scope.</summary>
     public static Dictionary<string, Tensor> Read(string name) => CompressAICheckpoint.read(Path(name));
 
-    /// <summary>The streams CompressAI wrote for the fixture image: y's (the checkerboard model's anchors, then its non-anchors), and z's for the hyperprior models.</summary>
-    public static byte[][][] Strings(Dictionary<string, Tensor> io) =>
-        new[] { "y", "y_non_anchor", "z" }.Where(k => io.ContainsKey($"strings.{k}")).Select(k => new[] { io[$"strings.{k}"].data<byte>().ToArray() }).ToArray();
+    /// <summary>
+    /// The streams CompressAI wrote for the fixture image, in its order: y's (the checkerboard model's anchors, then its
+    /// non-anchors; ELIC's numbered, each group's two), and z's for the hyperprior models.
+    /// </summary>
+    public static byte[][][] Strings(Dictionary<string, Tensor> io)
+    {
+        IEnumerable<string> keys = io.ContainsKey("strings.y.0")
+            ? Enumerable.Range(0, io.Count).Select(i => $"strings.y.{i}").TakeWhile(io.ContainsKey).Append("strings.z")
+            : new[] { "y", "y_non_anchor", "z" }.Select(k => $"strings.{k}").Where(io.ContainsKey);
+        return keys.Select(k => new[] { io[k].data<byte>().ToArray() }).ToArray();
+    }
 
     /// <summary>
     /// Loads CompressAI's checkpoint <paramref name="name"/>.pt into <paramref name="model"/> and checks the eval forward

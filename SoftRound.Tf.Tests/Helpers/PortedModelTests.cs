@@ -20,6 +20,9 @@ public abstract class PortedModelTests : WithoutOneDnn
     /// <summary>Whether the eval forward's ŷ is round(y − μ) + μ.</summary>
     protected virtual bool ForwardUsesMeans => false;
 
+    /// <summary>N and M of the model CompressAI's fixture holds.</summary>
+    protected virtual (int n, int m) FixtureSize => (CompressAIFixtures.N, CompressAIFixtures.M);
+
     /// <summary>The model with N, M and the training quantizer.</summary>
     protected abstract CompressionModel Make(int n, int m, QuantizationMode mode = QuantizationMode.UniformNoise);
 
@@ -39,13 +42,13 @@ public abstract class PortedModelTests : WithoutOneDnn
     public void ForwardAndStreams_MatchCompressAI_OnItsCheckpoint()
     {
         using var scope = NewDisposeScope();
-        CompressionModel model = Make(CompressAIFixtures.N, CompressAIFixtures.M);
+        CompressionModel model = Make(FixtureSize.n, FixtureSize.m);
         var io = CompressAIFixtures.AssertForwardParity(model, Fixture, ForwardUsesMeans);
         CompressAIFixtures.AssertStreamParity(model, io);
     }
 
     [TestMethod]
-    public void StateDict_HasCompressAIsKeys() => CompressionModelChecks.AssertKeysAreCompressAIs(Make(CompressAIFixtures.N, CompressAIFixtures.M), Fixture + ".pt");
+    public void StateDict_HasCompressAIsKeys() => CompressionModelChecks.AssertKeysAreCompressAIs(Make(FixtureSize.n, FixtureSize.m), Fixture + ".pt");
 
     [TestMethod]
     public void Trains_WithEveryQuantizer() => CompressionModelChecks.AssertTrains(mode => Make(4, 6, mode));

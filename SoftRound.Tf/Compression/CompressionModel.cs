@@ -207,7 +207,7 @@ public abstract class CompressionModel : nn.Module<Tensor, CompressionOutput>
     /// The hyperprior's side: z's streams, its spatial size and ẑ as the decoder will have it (decoded from those
     /// streams), which the hyper-decoder turns into ŷ's parameters on both sides.
     /// </summary>
-    protected static (byte[][] strings, long[] shape, Tensor zHat) CodeHyperLatent(EntropyBottleneck bottleneck, Tensor z, RansStreamLayout layout)
+    protected internal static (byte[][] strings, long[] shape, Tensor zHat) CodeHyperLatent(EntropyBottleneck bottleneck, Tensor z, RansStreamLayout layout)
     {
         byte[][] strings = bottleneck.compress(z, layout);
         long[] shape = { z.shape[2], z.shape[3] };

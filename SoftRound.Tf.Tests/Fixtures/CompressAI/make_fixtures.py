@@ -14,11 +14,15 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from compressai import ans  # noqa: E402
 from compressai._CXX import pmf_to_quantized_cdf  # noqa: E402
+from compressai.models.base import get_scale_table  # noqa: E402
+from compressai.models.utils import conv  # noqa: E402
 from compressai.ops import quantize_ste  # noqa: E402
 from compressai.models import (  # noqa: E402
     Cheng2020Anchor,
     Cheng2020AnchorCheckerboard,
     Cheng2020Attention,
+    Elic2022Chandelier,
+    Elic2022Official,
     FactorizedPrior,
     FactorizedPriorReLU,
     JointAutoregressiveHierarchicalPriors,
@@ -94,19 +98,48 @@ def checkerboard_y_hat(net, x):
     return {"y": y, "z_hat": z_hat, "scales_hat": scales, "means_hat": means, "y_hat": quantize_ste(y - means) + means}
 
 
-def model_fixture(name, net, kind, seed):
+def elic(cls, groups):
+    """An ELIC model (N = 8, M = the groups' sum) whose channel-context networks are 16 and 8 channels wide instead of
+    224 and 128 (CompressAI's fixed widths would make a fixture of megabytes): the same layers and the same
+    ChannelGroupsLatentCodec code around them, only narrower; SoftRound.Tf's port takes the widths as arguments."""
+    net = cls(N=N, M=sum(groups), groups=groups)
+    contexts = net.latent_codec["y"].channel_context
+    for key in list(contexts.keys()):
+        old = contexts[key]
+        contexts[key] = torch.nn.Sequential(
+            conv(old[0].in_channels, 16, kernel_size=5, stride=1), torch.nn.ReLU(inplace=True),
+            conv(16, 8, kernel_size=5, stride=1), torch.nn.ReLU(inplace=True),
+            conv(8, old[4].out_channels, kernel_size=5, stride=1))
+    return net
+
+
+def elic_y_hat(net, x):
+    """ŷ and each group's scales and means in the eval forward, caught as each group's Gaussian conditional gets them."""
+    caught = []
+    groups = net.latent_codec["y"].latent_codec
+    hooks = [groups[f"y{k}"].y.register_forward_hook(
+        lambda module, args, output: caught.append(module._chunk(args[1]))) for k in range(len(groups))]
+    y = net.g_a(x)
+    out = net.latent_codec(y)
+    for h in hooks:
+        h.remove()
+    return {"y": y, "y_hat": out["y_hat"], "scales_hat": torch.cat([c[0] for c in caught], 1),
+            "means_hat": torch.cat([c[1] for c in caught], 1)}
+
+
+def model_fixture(name, net, kind, seed, scale_table=None):
     torch.manual_seed(seed)
     perturb(net, seed)
     net.eval()
     if name == "bmshj2018-factorized":
         # Before update(): the quantiles the C# search starts from (one model suffices; the search is per bottleneck).
         torch.save(net.state_dict(), os.path.join(OUT, f"{name}.before-update.pt"))
-    net.update(force=True, update_quantiles=True)
+    net.update(scale_table=scale_table, force=True, update_quantiles=True)
     torch.save(net.state_dict(), os.path.join(OUT, f"{name}.pt"))
     x = image(seed)
     with torch.no_grad():
         result = net(x)
-        parts = checkerboard_y_hat(net, x) if kind == "checkerboard" else hyper_y_hat(net, x, kind)
+        parts = {"checkerboard": checkerboard_y_hat, "elic": elic_y_hat}.get(kind, lambda n, i: hyper_y_hat(n, i, kind))(net, x)
         compressed = net.compress(x)
         # ŷ as CompressAI's decompress hands it to g_s, caught on its way in.
         decoded = []
@@ -115,17 +148,19 @@ def model_fixture(name, net, kind, seed):
         hook.remove()
     # The latent codecs' models give the shapes by latent, {"y": (C, h, w), "hyper": (h/4, w/4)}: z's is kept, as the
     # other models give it.
-    shape = compressed["shape"]["hyper"] if kind == "checkerboard" else compressed["shape"]
+    shape = compressed["shape"]["hyper"] if kind in ("checkerboard", "elic") else compressed["shape"]
     record = {"x": x, "x_hat": result["x_hat"], "x_hat_decompressed": decompressed["x_hat"], "y_hat_decoded": decoded[0],
               "shape": torch.tensor(list(shape), dtype=torch.int64)}
     for k, v in result["likelihoods"].items():
         record[f"likelihoods.{k}"] = v
     record.update(parts)
     # The checkerboard model's streams: ŷ's anchors, ŷ's non-anchors, ẑ.
-    keys = ("y", "y_non_anchor", "z") if kind == "checkerboard" else "yz"
+    # ELIC's: each group's anchors and non-anchors, then ẑ.
+    keys = {"checkerboard": ("y", "y_non_anchor", "z"),
+            "elic": [f"y.{i}" for i in range(len(compressed["strings"]) - 1)] + ["z"]}.get(kind, "yz")
     for k, v in zip(keys, compressed["strings"]):
         record[f"strings.{k}"] = torch.tensor(list(v[0]), dtype=torch.uint8)
-    bottleneck = net.latent_codec.hyper.entropy_bottleneck if kind == "checkerboard" else net.entropy_bottleneck
+    bottleneck = net.latent_codec.hyper.entropy_bottleneck if kind in ("checkerboard", "elic") else net.entropy_bottleneck
     record["quantiles_searched"] = bottleneck.quantiles.detach()
     # Each tensor in storage of its own: TorchSharp.PyBridge 1.4.4 misreads views at an offset into a shared storage
     # (the halves of chunk()).
@@ -197,6 +232,12 @@ FIXTURES = {
     "cheng2020-anchor": lambda: model_fixture("cheng2020-anchor", Cheng2020Anchor(N), "joint", 6),
     "cheng2020-attn": lambda: model_fixture("cheng2020-attn", Cheng2020Attention(N), "joint", 7),
     "cheng2020-anchor-checkerboard": lambda: model_fixture("cheng2020-anchor-checkerboard", Cheng2020AnchorCheckerboard(N), "checkerboard", 8),
+    # ELIC's Gaussian conditionals take a scale table up to 16 (CompressAI's default goes to 256): tables of 64 rows
+    # of a few hundred entries rather than 3,000, a group each.
+    "elic2022-official": lambda: model_fixture("elic2022-official", elic(Elic2022Official, [2, 2, 4]), "elic", 9,
+                                               get_scale_table(max=16)),
+    "elic2022-chandelier": lambda: model_fixture("elic2022-chandelier", elic(Elic2022Chandelier, [2, 2, 4]), "elic", 10,
+                                                 get_scale_table(max=16)),
     "coder": coder_fixture,
     "not-a-state-dict": non_tensor_fixture,
 }
