@@ -1,3 +1,4 @@
+using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using SoftRound.Tf.Compression;
 using SoftRound.Tf.Entropy;
@@ -59,6 +60,49 @@ public abstract class PortedModelTests : WithoutOneDnn
         manual_seed(3);
         CompressionModel model = Make(4, 6);
         CompressionModelChecks.AssertRoundTrip(model, (x, layout) => Compress(model, x, layout), CodedTolerance);
+    }
+
+    [TestMethod]
+    public void CorruptedStreams_DecodeToTheRightShape_OrThrowInvalidData()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        CompressionModel model = Make(4, 8);
+        model.update(force: true);
+        model.eval();
+        CompressedData good;
+        Tensor expected;
+        using (no_grad())
+        {
+            good = model.compress(CompressionModelChecks.Images(1, 64, 2));
+            expected = model.decompress_latents(good);
+        }
+        var random = new System.Random(6);
+        int decoded = 0, refused = 0;
+        for (int trial = 0; trial < 60; trial++)
+        {
+            byte[][][] strings = good.strings.Select(list => list.Select(b => b.ToArray()).ToArray()).ToArray();
+            byte[] stream = strings[random.Next(strings.Length)][0];
+            int list = System.Array.FindIndex(strings, l => ReferenceEquals(l[0], stream));
+            if (stream.Length == 0) continue;
+            switch (trial % 3)
+            {
+                case 0: stream[random.Next(stream.Length)] ^= (byte)(1 << random.Next(8)); break;
+                case 1: strings[list][0] = stream[..random.Next(stream.Length)]; break;
+                default: random.NextBytes(stream); break;
+            }
+            try
+            {
+                using Tensor yHat = model.decompress_latents(good with { strings = strings });
+                CollectionAssert.AreEqual(expected.shape, yHat.shape);
+                decoded++;
+            }
+            catch (System.IO.InvalidDataException)
+            {
+                refused++;
+            }
+        }
+        Assert.IsTrue(refused > 0, $"no damaged stream was caught ({decoded} decoded)");
     }
 
     [TestMethod]
