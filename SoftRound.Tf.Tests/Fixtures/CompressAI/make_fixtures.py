@@ -232,11 +232,12 @@ FIXTURES = {
     "cheng2020-anchor": lambda: model_fixture("cheng2020-anchor", Cheng2020Anchor(N), "joint", 6),
     "cheng2020-attn": lambda: model_fixture("cheng2020-attn", Cheng2020Attention(N), "joint", 7),
     "cheng2020-anchor-checkerboard": lambda: model_fixture("cheng2020-anchor-checkerboard", Cheng2020AnchorCheckerboard(N), "checkerboard", 8),
+    # Chandelier's four groups, so that a channel context sees the first and the latest group, not all before it.
     # ELIC's Gaussian conditionals take a scale table up to 16 (CompressAI's default goes to 256): tables of 64 rows
     # of a few hundred entries rather than 3,000, a group each.
     "elic2022-official": lambda: model_fixture("elic2022-official", elic(Elic2022Official, [2, 2, 4]), "elic", 9,
                                                get_scale_table(max=16)),
-    "elic2022-chandelier": lambda: model_fixture("elic2022-chandelier", elic(Elic2022Chandelier, [2, 2, 4]), "elic", 10,
+    "elic2022-chandelier": lambda: model_fixture("elic2022-chandelier", elic(Elic2022Chandelier, [2, 2, 2, 2]), "elic", 10,
                                                  get_scale_table(max=16)),
     "coder": coder_fixture,
     "not-a-state-dict": non_tensor_fixture,
