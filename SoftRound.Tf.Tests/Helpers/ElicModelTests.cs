@@ -40,8 +40,14 @@ public abstract class ElicModelTests : PortedModelTests
         var e = Assert.ThrowsExactly<ArgumentException>(() => Build(4, 8, null));
         Assert.AreEqual("groups", e.ParamName);
         StringAssert.StartsWith(e.Message, $"{name}: the default groups 16, 16, 32, 64, M − 128 need M > 128; got M = 8: give the groups.");
-        Assert.AreEqual("channelContextWidths", Assert.ThrowsExactly<ArgumentException>(() => Build(4, 8, new[] { 4, 4 }, widths: new[] { 3 })).ParamName);
-        Assert.AreEqual("channelContextWidths", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Build(4, 8, new[] { 4, 4 }, widths: new[] { 3, 0 })).ParamName);
+        var two = Assert.ThrowsExactly<ArgumentException>(() => Build(4, 8, new[] { 4, 4 }, widths: new[] { 3 }));
+        Assert.AreEqual("channelContextWidths", two.ParamName);
+        StringAssert.StartsWith(two.Message, $"{name}: channelContextWidths must hold two widths; got 1.");
+        var w = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Build(4, 8, new[] { 4, 4 }, widths: new[] { 3, 0 }));
+        Assert.AreEqual("channelContextWidths", w.ParamName);
+        StringAssert.StartsWith(w.Message, $"{name}: the channel context's widths must be at least 1; got 3, 0.");
+        // M = 128 exactly: the default's last group would be empty.
+        StringAssert.StartsWith(Assert.ThrowsExactly<ArgumentException>(() => Build(4, 128, null)).Message, $"{name}: the default groups 16, 16, 32, 64, M − 128 need M > 128; got M = 128");
         StringAssert.StartsWith(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Build(1, 8, new[] { 4, 4 })).Message, $"{name}: N must be at least 2; got 1.");
     }
 
@@ -54,5 +60,9 @@ public abstract class ElicModelTests : PortedModelTests
         CollectionAssert.AreEqual(new long[] { 16, 16, 32, 64, 8 }, widths);
         Assert.IsFalse(state.Keys.Any(k => k.StartsWith("latent_codec.y.channel_context.y0.")), "group 0 has no channel context");
         Assert.IsTrue(state.ContainsKey("latent_codec.y.channel_context.y4.0.weight"));
+        // Five groups run: each channel context gets the groups its model's variant feeds it.
+        using var scope = NewDisposeScope();
+        CompressionOutput output = model.call(CompressionModelChecks.Images(1, 64, 3));
+        CollectionAssert.AreEqual(new long[] { 1, 136, 4, 4 }, output.y_hat.shape);
     }
 }
