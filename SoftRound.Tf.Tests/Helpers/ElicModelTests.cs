@@ -49,6 +49,9 @@ public abstract class ElicModelTests : PortedModelTests
         // M = 128 exactly: the default's last group would be empty.
         StringAssert.StartsWith(Assert.ThrowsExactly<ArgumentException>(() => Build(4, 128, null)).Message, $"{name}: the default groups 16, 16, 32, 64, M − 128 need M > 128; got M = 128");
         StringAssert.StartsWith(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Build(1, 8, new[] { 4, 4 })).Message, $"{name}: N must be at least 2; got 1.");
+        var small = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Build(4, 1, new[] { 1 }));
+        Assert.AreEqual("m", small.ParamName);
+        StringAssert.StartsWith(small.Message, $"{name}: M must be at least 2; got 1.");
     }
 
     [TestMethod]
