@@ -19,7 +19,8 @@ namespace SoftRound.Tf.Compression;
 /// the entropy models' training quantizer (uniform noise by default). The streams are y's codec's (in its order), then
 /// ẑ's; the shape given is ẑ's, as for the other hyperprior models (CompressAI's compress gives its latent codecs'
 /// shapes by name). Coding computes the side parameters, the contexts and the entropy parameters in float64 (see
-/// <see cref="CompressionModel.compress"/>).
+/// <see cref="CompressionModel.compress"/>). The latent codecs are internal for now, so the class is not open to
+/// subclasses outside the library; docs/ENTROPY.md describes the streams.
 /// </remarks>
 public abstract class SimpleVAECompressionModel : CompressionModel
 {
