@@ -257,6 +257,22 @@ public sealed class CompressionModelTests : WithoutOneDnn
     }
 
     [TestMethod]
+    public void FromCompressAI_RefusesAnotherModelsCheckpoint_AndModelsItDoesNotKnow()
+    {
+        string mbt2018 = CompressAIFixtures.Path("mbt2018.pt"), cheng = CompressAIFixtures.Path("cheng2020-anchor.pt");
+        StringAssert.StartsWith(Assert.ThrowsExactly<InvalidDataException>(() => CompressionModel.from_compressai<Cheng2020Anchor>(mbt2018)).Message,
+            "CompressionModel.from_compressai: the state dict has no g_a.0.conv1.weight, which a Cheng2020Anchor's sizes are read from.");
+        StringAssert.StartsWith(Assert.ThrowsExactly<InvalidDataException>(() => CompressionModel.from_compressai<Elic2022Official>(cheng)).Message,
+            "CompressionModel.from_compressai: the state dict has no g_a.0.weight");
+        // The sizes fit but the architecture does not: the loader's refusal, the key named.
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => CompressionModel.from_compressai<MeanScaleHyperprior>(mbt2018)).Message, "unexpected context_prediction.bias");
+        StringAssert.StartsWith(Assert.ThrowsExactly<NotSupportedException>(() => CompressionModel.from_compressai<CompressionModel>(mbt2018)).Message,
+            "CompressionModel.from_compressai: CompressionModel is not one of the ported CompressAI models.");
+        Assert.ThrowsExactly<ArgumentNullException>(() => CompressionModel.from_compressai<FactorizedPrior>(null!));
+        Assert.ThrowsExactly<FileNotFoundException>(() => CompressionModel.from_compressai<FactorizedPrior>(mbt2018 + ".missing"));
+    }
+
+    [TestMethod]
     public void Construction_RefusesChannelCountsBelowOne()
     {
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new FactorizedPrior(0, 3));

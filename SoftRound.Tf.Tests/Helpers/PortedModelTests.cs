@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using SoftRound.Tf.Compression;
@@ -46,6 +47,25 @@ public abstract class PortedModelTests : WithoutOneDnn
         CompressionModel model = Make(FixtureSize.n, FixtureSize.m);
         var io = CompressAIFixtures.AssertForwardParity(model, Fixture, ForwardUsesMeans);
         CompressAIFixtures.AssertStreamParity(model, io);
+    }
+
+    [TestMethod]
+    public void FromCompressAI_SizesTheModelAsItsCheckpoint_AndLoadsIt()
+    {
+        using var scope = NewDisposeScope();
+        CompressionModel expected = Make(FixtureSize.n, FixtureSize.m);
+        var from = typeof(CompressionModel).GetMethod(nameof(CompressionModel.from_compressai))!.MakeGenericMethod(expected.GetType());
+        var model = (CompressionModel)from.Invoke(null, new object[] { CompressAIFixtures.Path($"{Fixture}.pt"), QuantizationMode.UniformNoise, 5.0 })!;
+        Assert.AreEqual(expected.N, model.N);
+        Assert.AreEqual(expected.M, model.M);
+        var shapes = expected.state_dict().ToDictionary(e => e.Key, e => e.Value.shape);
+        foreach ((string key, Tensor value) in model.state_dict().Where(e => e.Value.is_floating_point() && !e.Key.EndsWith("scale_table")))
+        {
+            CollectionAssert.AreEqual(shapes[key], value.shape, key);
+        }
+        model.eval();
+        Dictionary<string, Tensor> io = CompressAIFixtures.Read($"{Fixture}.io.pt");
+        using (no_grad()) TensorAssert.Close(io["x_hat"], model.call(io["x"]).x_hat, 1e-4, 1e-5);
     }
 
     [TestMethod]

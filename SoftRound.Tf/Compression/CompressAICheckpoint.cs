@@ -50,6 +50,41 @@ internal static class CompressAICheckpoint
         return result;
     }
 
+    /// <summary>
+    /// A new model of <paramref name="type"/> sized as the state dict's weights say (see
+    /// <see cref="CompressionModel.from_compressai{T}"/>).
+    /// </summary>
+    public static CompressionModel Create(Type type, IReadOnlyDictionary<string, Tensor> stateDict, QuantizationMode mode, double alpha)
+    {
+        const string From = nameof(CompressionModel) + "." + nameof(CompressionModel.from_compressai);
+        int Size(string key, int dim = 0) => stateDict.TryGetValue(key, out Tensor? t) && t.dim() > dim
+            ? (int)t.shape[dim]
+            : throw new InvalidDataException($"{From}: the state dict has no {key}, which a {type.Name}'s sizes are read from.");
+        int[] ElicGroups()
+        {
+            var groups = new List<int> { Size("latent_codec.y.latent_codec.y0.context_prediction.weight", 1) };
+            while (stateDict.ContainsKey($"latent_codec.y.latent_codec.y{groups.Count}.context_prediction.weight"))
+            {
+                groups.Add(Size($"latent_codec.y.latent_codec.y{groups.Count}.context_prediction.weight", 1));
+            }
+            return groups.ToArray();
+        }
+        int[]? ElicWidths() => stateDict.ContainsKey("latent_codec.y.channel_context.y1.0.weight")
+            ? new[] { Size("latent_codec.y.channel_context.y1.0.weight"), Size("latent_codec.y.channel_context.y1.2.weight") }
+            : null;
+        if (type == typeof(FactorizedPrior)) return new FactorizedPrior(Size("g_a.0.weight"), Size("g_a.6.weight"), mode, alpha);
+        if (type == typeof(FactorizedPriorReLU)) return new FactorizedPriorReLU(Size("g_a.0.weight"), Size("g_a.6.weight"), mode, alpha);
+        if (type == typeof(ScaleHyperprior)) return new ScaleHyperprior(Size("g_a.0.weight"), Size("g_a.6.weight"), mode, alpha);
+        if (type == typeof(MeanScaleHyperprior)) return new MeanScaleHyperprior(Size("g_a.0.weight"), Size("g_a.6.weight"), mode, alpha);
+        if (type == typeof(JointAutoregressiveHierarchicalPriors)) return new JointAutoregressiveHierarchicalPriors(Size("g_a.0.weight"), Size("g_a.6.weight"), mode, alpha);
+        if (type == typeof(Cheng2020Anchor)) return new Cheng2020Anchor(Size("g_a.0.conv1.weight"), mode, alpha);
+        if (type == typeof(Cheng2020Attention)) return new Cheng2020Attention(Size("g_a.0.conv1.weight"), mode, alpha);
+        if (type == typeof(Cheng2020AnchorCheckerboard)) return new Cheng2020AnchorCheckerboard(Size("g_a.0.conv1.weight"), mode, alpha);
+        if (type == typeof(Elic2022Official)) return new Elic2022Official(Size("g_a.0.weight"), Size("g_a.13.weight"), ElicGroups(), mode, alpha, ElicWidths());
+        if (type == typeof(Elic2022Chandelier)) return new Elic2022Chandelier(Size("g_a.0.weight"), Size("g_a.13.weight"), ElicGroups(), mode, alpha, ElicWidths());
+        throw new NotSupportedException($"{From}: {type.Name} is not one of the ported CompressAI models.");
+    }
+
     /// <summary>Loads <paramref name="source"/> into <paramref name="model"/> as <see cref="CompressionModel.load_compressai_state_dict"/> describes.</summary>
     public static void load(CompressionModel model, IReadOnlyDictionary<string, Tensor> source)
     {

@@ -139,6 +139,53 @@ public abstract class CompressionModel : nn.Module<Tensor, CompressionOutput>
     }
 
     /// <summary>
+    /// A model of type <typeparamref name="T"/> (one of the ten ported CompressAI models) sized as the CompressAI
+    /// checkpoint at <paramref name="path"/> is, with its weights loaded as <see cref="load_compressai"/> loads them:
+    /// CompressAI's <c>Model.from_state_dict(torch.load(path))</c>. N and M are read from the transforms' weights
+    /// (<c>g_a.0.weight</c> and <c>g_a.6.weight</c>; Cheng's models <c>g_a.0.conv1.weight</c>, M = N); for ELIC also
+    /// M, the channel groups and the channel context's widths (CompressAI's <c>from_state_dict</c> reads N alone and
+    /// takes the defaults for the rest).
+    /// </summary>
+    /// <param name="path">A state dict saved by <c>torch.save</c>.</param>
+    /// <param name="mode">The entropy models' training quantizer (not in CompressAI's checkpoints).</param>
+    /// <param name="alpha">Soft round's α for the soft-round modes.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="InvalidDataException">The file is not a state dict, lacks the weight a size is read from, or does not fit the model so sized.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not one of the ported CompressAI models.</exception>
+    public static T from_compressai<T>(string path, QuantizationMode mode = QuantizationMode.UniformNoise, double alpha = 5.0) where T : CompressionModel
+    {
+        ArgumentNullException.ThrowIfNull(path, nameof(path));
+        Dictionary<string, Tensor> stateDict = CompressAICheckpoint.read(path);
+        try
+        {
+            CompressionModel model;
+            try
+            {
+                model = CompressAICheckpoint.Create(typeof(T), stateDict, mode, alpha);
+            }
+            catch (ArgumentException e) when (e.ParamName is not (nameof(alpha) or nameof(mode)))
+            {
+                throw new InvalidDataException($"{nameof(CompressionModel)}.{nameof(from_compressai)}: {path} gives sizes no {typeof(T).Name} has: {e.Message}", e);
+            }
+            try
+            {
+                model.load_compressai_state_dict(stateDict);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+            return (T)model;
+        }
+        finally
+        {
+            foreach (Tensor t in stateDict.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>
     /// Loads a CompressAI state dict already read (see <see cref="load_compressai"/>): every parameter and buffer of
     /// this model must be there with its shape, and nothing else but CompressAI's constant buffers (the bounds of
     /// <c>LowerBound</c>s and GDN's reparametrisation, <c>scale_bound</c>), which must equal this model's own. With
