@@ -264,12 +264,59 @@ public sealed class CompressionModelTests : WithoutOneDnn
             "CompressionModel.from_compressai: the state dict has no g_a.0.conv1.weight, which a Cheng2020Anchor's sizes are read from.");
         StringAssert.StartsWith(Assert.ThrowsExactly<InvalidDataException>(() => CompressionModel.from_compressai<Elic2022Official>(cheng)).Message,
             "CompressionModel.from_compressai: the state dict has no g_a.0.weight");
-        // The sizes fit but the architecture does not: the loader's refusal, the key named.
+        // The sizes fit but the architecture does not: the loader's refusal, the key named, and none of the checkpoint's
+        // tensors kept: the refusal leaves what making and disposing that model leaves (a TorchSharp module's parameters
+        // stay in the count after its Dispose: 2 for a Conv2d). Tensors merely not disposed are the collector's, which
+        // the count runs first, so it cannot see a missing Dispose.
+        long live = LiveTensors.Count();
+        using (new MeanScaleHyperprior(CompressAIFixtures.N, CompressAIFixtures.M)) { }
+        long construction = LiveTensors.Count() - live;
+        live = LiveTensors.Count();
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => CompressionModel.from_compressai<MeanScaleHyperprior>(mbt2018)).Message, "unexpected context_prediction.bias");
+        Assert.AreEqual(construction, LiveTensors.Count() - live, "live tensors after a refused checkpoint, beyond the model's own");
         StringAssert.StartsWith(Assert.ThrowsExactly<NotSupportedException>(() => CompressionModel.from_compressai<CompressionModel>(mbt2018)).Message,
             "CompressionModel.from_compressai: CompressionModel is not one of the ported CompressAI models.");
+        // A state dict whose weights give sizes no such model has: refused as data, the sizes named.
+        string path = Path.Combine(Path.GetTempPath(), $"srtf-from-{Guid.NewGuid():N}.pt");
+        try
+        {
+            using (var stream = File.Create(path))
+            {
+                TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(stream, new Dictionary<string, Tensor> { ["g_a.0.conv1.weight"] = zeros(1, 3, 3, 3) });
+            }
+            StringAssert.StartsWith(Assert.ThrowsExactly<InvalidDataException>(() => CompressionModel.from_compressai<Cheng2020Attention>(path)).Message,
+                $"CompressionModel.from_compressai: {path} gives sizes no Cheng2020Attention has: Cheng2020Attention: N must be at least 2");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        // α is the caller's argument, not the file's: refused as such.
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => CompressionModel.from_compressai<Cheng2020Anchor>(cheng, alpha: -1));
         Assert.ThrowsExactly<ArgumentNullException>(() => CompressionModel.from_compressai<FactorizedPrior>(null!));
         Assert.ThrowsExactly<FileNotFoundException>(() => CompressionModel.from_compressai<FactorizedPrior>(mbt2018 + ".missing"));
+    }
+
+    [TestMethod]
+    public void SizesOfAnElicCheckpoint_AreReadFromItsWeights_AndMissingOrMisshapenOnesNamed()
+    {
+        using var scope = NewDisposeScope();
+        // One group: no channel context, so the default widths; the sizes read back from the state dict.
+        var one = new Elic2022Official(4, 6, new[] { 6 }, channelContextWidths: new[] { 5, 3 });
+        var sized = (Elic2022Official)CompressAICheckpoint.Create(typeof(Elic2022Official), one.state_dict(), QuantizationMode.UniformNoise, 5.0);
+        Assert.AreEqual(4, sized.N);
+        Assert.AreEqual(6, sized.M);
+        Assert.IsFalse(sized.state_dict().Keys.Any(k => k.Contains("channel_context")));
+        var two = new Elic2022Chandelier(4, 6, new[] { 2, 4 }, channelContextWidths: new[] { 5, 3 });
+        var sizedTwo = CompressAICheckpoint.Create(typeof(Elic2022Chandelier), two.state_dict(), QuantizationMode.UniformNoise, 5.0);
+        CollectionAssert.AreEqual(new long[] { 5, 2, 5, 5 }, sizedTwo.state_dict()["latent_codec.y.channel_context.y1.0.weight"].shape);
+        CollectionAssert.AreEqual(new long[] { 3, 5, 5, 5 }, sizedTwo.state_dict()["latent_codec.y.channel_context.y1.2.weight"].shape);
+        // Without the first group's context model, and with a weight of too few dimensions.
+        var missing = one.state_dict().Where(e => !e.Key.StartsWith("latent_codec.y.latent_codec.y0.")).ToDictionary(e => e.Key, e => e.Value);
+        StringAssert.StartsWith(Assert.ThrowsExactly<InvalidDataException>(() => CompressAICheckpoint.Create(typeof(Elic2022Official), missing, QuantizationMode.UniformNoise, 5.0)).Message,
+            "CompressionModel.from_compressai: the state dict has no latent_codec.y.latent_codec.y0.context_prediction.weight, which a Elic2022Official's sizes are read from.");
+        var flat = new Dictionary<string, Tensor>(one.state_dict()) { ["latent_codec.y.latent_codec.y0.context_prediction.weight"] = zeros(12) };
+        Assert.ThrowsExactly<InvalidDataException>(() => CompressAICheckpoint.Create(typeof(Elic2022Official), flat, QuantizationMode.UniformNoise, 5.0));
     }
 
     [TestMethod]
