@@ -39,8 +39,7 @@ internal sealed class CheckerboardLatentCodec : nn.Module, ISpatialLatentCodec
     public (Tensor yHat, Tensor likelihoods) Forward(Tensor latents, Tensor side)
     {
         Tensor anchor = Anchors(latents);
-        Tensor zeroContext = zeros(new[] { latents.shape[0], context_prediction.weight.shape[0], latents.shape[2], latents.shape[3] }, side.dtype, side.device);
-        Tensor first = entropy_parameters.call(cat(new[] { zeroContext, side }, 1));
+        Tensor first = entropy_parameters.call(cat(new[] { ZeroContext(side), side }, 1));
         Tensor anchors = where(anchor, SoftRoundOps.round_st(latents, y.Chunk(first).means), zeros_like(latents));
         Tensor second = entropy_parameters.call(cat(new[] { context_prediction.call(anchors), side }, 1));
         (Tensor scales, Tensor means) = y.Chunk(where(anchor, first, second));
@@ -78,9 +77,12 @@ internal sealed class CheckerboardLatentCodec : nn.Module, ISpatialLatentCodec
     /// <summary>The anchors' scales and means in float64: the entropy parameters of [0, side].</summary>
     private (Tensor scales, Tensor means) AnchorParameters(Float64Network network, Tensor anchorSide)
     {
-        Tensor zeroContext = zeros(new[] { anchorSide.shape[0], context_prediction.weight.shape[0], anchorSide.shape[2], anchorSide.shape[3] }, ScalarType.Float64, anchorSide.device);
-        return y.Chunk(network.call(cat(new[] { zeroContext, anchorSide }, 1)));
+        return y.Chunk(network.call(cat(new[] { ZeroContext(anchorSide), anchorSide }, 1)));
     }
+
+    /// <summary>The anchors' context: zeros of the context model's channels, in the side parameters' size, dtype and device.</summary>
+    private Tensor ZeroContext(Tensor side) =>
+        zeros(new[] { side.shape[0], context_prediction.weight.shape[0], side.shape[2], side.shape[3] }, side.dtype, side.device);
 
     /// <summary>The non-anchors' scales and means in float64: the entropy parameters of [context of the decoded anchors, side].</summary>
     private (Tensor scales, Tensor means) OtherParameters(Float64Network network, Tensor otherSide, Tensor anchors)

@@ -62,11 +62,10 @@ internal static class CompressAICheckpoint
             : throw new InvalidDataException($"{From}: the state dict has no {key}, which a {type.Name}'s sizes are read from.");
         int[] ElicGroups()
         {
-            var groups = new List<int> { Size("latent_codec.y.latent_codec.y0.context_prediction.weight", 1) };
-            while (stateDict.ContainsKey($"latent_codec.y.latent_codec.y{groups.Count}.context_prediction.weight"))
-            {
-                groups.Add(Size($"latent_codec.y.latent_codec.y{groups.Count}.context_prediction.weight", 1));
-            }
+            string Context(int k) => $"latent_codec.y.latent_codec.y{k}.context_prediction.weight";
+            var groups = new List<int>();
+            do groups.Add(Size(Context(groups.Count), 1));
+            while (stateDict.ContainsKey(Context(groups.Count)));
             return groups.ToArray();
         }
         int[]? ElicWidths() => stateDict.ContainsKey("latent_codec.y.channel_context.y1.0.weight")

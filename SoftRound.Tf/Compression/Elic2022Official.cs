@@ -42,7 +42,7 @@ public sealed class Elic2022Official : SimpleVAECompressionModel
         : base(nameof(Elic2022Official), N, M, () =>
         {
             long[] g = Groups(nameof(Elic2022Official), N, M, groups, channelContextWidths, out int[] widths);
-            var codecs = g.Select((c, k) => GroupCodec(c, Ramp(2 * c + (k > 0 ? 2 * c : 0) + 2 * N, 2 * c, 2 * N), mode, alpha, meansFirst: false)).ToArray();
+            var codecs = g.Select((c, k) => GroupCodec(c, sequential_channel_ramp(2 * c + (k > 0 ? 2 * c : 0) + 2 * N, 2 * c, 2 * N), mode, alpha, meansFirst: false)).ToArray();
             var contexts = Enumerable.Range(1, g.Length - 1).Select(k => ChannelContext(g.Take(k).Sum(), widths, g[k])).ToArray();
             var hyper = new HyperLatentCodec(new EntropyBottleneck(N, mode, alpha), HyperAnalysis(N, M),
                 nn.Sequential(deconv(N, N), nn.ReLU(), deconv(N, N * 3 / 2), nn.ReLU(), deconv(N * 3 / 2, N * 2, 3, 1)));
@@ -50,8 +50,6 @@ public sealed class Elic2022Official : SimpleVAECompressionModel
         })
     {
     }
-
-    private static Sequential Ramp(long inChannels, long outChannels, long minChannels) => sequential_channel_ramp(inChannels, outChannels, minChannels);
 
     /// <summary>
     /// The groups as channel counts, checked (with N, M and the widths; the widths given back, default 224 and 128):
@@ -74,7 +72,7 @@ public sealed class Elic2022Official : SimpleVAECompressionModel
 
     /// <summary>A group's checkerboard codec: its context model (c → 2c), its entropy parameters and its Gaussian conditional.</summary>
     internal static CheckerboardLatentCodec GroupCodec(long channels, Sequential entropyParameters, QuantizationMode mode, double alpha, bool meansFirst) =>
-        new((Sequential)entropyParameters, new CheckerboardMaskedConv2d((int)channels, 2 * (int)channels),
+        new(entropyParameters, new CheckerboardMaskedConv2d((int)channels, 2 * (int)channels),
             new GaussianConditionalLatentCodec(new GaussianConditional(mode: mode, alpha: alpha), meansFirst));
 
     /// <summary>A channel context: 5×5 convolutions in → widths[0] → widths[1] → 2·out with ReLUs between them.</summary>

@@ -1,4 +1,5 @@
 using System;
+using SoftRound.Tf.Internals;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -41,10 +42,9 @@ public class MaskedConv2d : nn.Module<Tensor, Tensor>
     protected MaskedConv2d(string name, int inChannels, int outChannels, int kernelSize, int stride, int padding, string maskType, Action<Tensor, string> fill)
         : base(name)
     {
-        if (inChannels < 1) throw new ArgumentOutOfRangeException(nameof(inChannels), inChannels, $"{name}: inChannels must be at least 1; got {inChannels}.");
-        if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels), outChannels, $"{name}: outChannels must be at least 1; got {outChannels}.");
+        LayerGuard.CheckChannels(name, inChannels, outChannels);
         if (kernelSize < 1 || kernelSize % 2 == 0) throw new ArgumentOutOfRangeException(nameof(kernelSize), kernelSize, $"{name}: kernelSize must be odd and at least 1; got {kernelSize}.");
-        if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, $"{name}: stride must be at least 1; got {stride}.");
+        LayerGuard.CheckFactor(name, nameof(stride), stride);
         if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, $"{name}: padding must be at least 0; got {padding}.");
         if (maskType is not ("A" or "B")) throw new ArgumentOutOfRangeException(nameof(maskType), maskType, $"{name}: maskType must be \"A\" or \"B\"; got \"{maskType}\".");
         this.maskType = maskType;
